@@ -1,0 +1,134 @@
+import sql, { empty, raw, type Sql } from "sql-template-tag";
+import type { DriverFactory } from "../drivers/driver.js";
+import type { ColumnKind, DecimalField, Field } from "../model/fields.js";
+import type { DialectName } from "../url.js";
+import { parseTimestamp } from "./timestamps.js";
+
+/** Turns a field's value into what the driver binds, and what the driver returns back into the field's value. */
+export interface Codec {
+  encode(value: unknown, field: Field): unknown;
+  decode(raw: unknown, field: Field): unknown;
+}
+
+/** How one kind of field sits in one database: its column type and, where needed, its codec. */
+export interface ColumnType {
+  type(field: Field): string;
+  codec?: Codec;
+}
+
+/**
+ * Everything that differs between databases in the SQL quarry writes. Nothing outside lib/dialects
+ * branches on the database's name: it asks its dialect.
+ */
+export interface Dialect {
+  readonly name: DialectName;
+  readonly createDriver: DriverFactory;
+  quote(identifier: string): string;
+  /** The statement's text with this database's placeholders. */
+  text(statement: Sql): string;
+  columnType(field: Field): string;
+  /** The column definition of an auto-generated integer primary key. */
+  autoPrimaryKey(field: Field): string;
+  codec(kind: ColumnKind): Codec;
+  /** A constant as SQL text, for DDL where parameters are not allowed (column DEFAULTs). */
+  literal(value: unknown): string;
+  /** `expression` holds `value` literally (no wildcards) at `position`, case-sensitive or not. */
+  textMatch(expression: Sql, value: string, position: MatchPosition, caseInsensitive: boolean): Sql;
+  /** Lower-cases an expression the way the i-lookups compare: Unicode-aware on every database. */
+  lower(expression: Sql): Sql;
+  /** Added after INSERT to get generated keys back, or "" where the driver reports `insertId` instead. */
+  returning(columns: Sql): Sql;
+  readonly insertDefaultValues: string;
+  /** LIMIT and OFFSET, either of which may be absent. */
+  limitOffset(limit: number | undefined, offset: number | undefined): Sql;
+  /** Table options after CREATE TABLE's closing parenthesis. */
+  readonly tableOptions: string;
+  /** A subquery on the table being updated or deleted from, in a form this database accepts. */
+  selfSubquery(select: Sql): Sql;
+  /** The statement that sets the isolation level of the transaction about to begin, in its BEGIN. */
+  begin(isolation?: IsolationLevel): string[];
+}
+
+export type IsolationLevel = "read uncommitted" | "read committed" | "repeatable read" | "serializable";
+
+export type MatchPosition = "whole" | "start" | "end" | "anywhere";
+
+/** `!` rather than `\\` as LIKE's escape: a backslash means different things in MySQL's string literals. */
+const LIKE_ESCAPE = "!";
+const likeEscapeClause = raw(` ESCAPE '${LIKE_ESCAPE}'`);
+
+/** A LIKE pattern that matches `value` literally at `position`. */
+export function likePattern(value: string, position: MatchPosition): string {
+  const literal = value.replace(/[!%_]/g, (char) => LIKE_ESCAPE + char);
+  const head = position === "end" || position === "anywhere" ? "%" : "";
+  const tail = position === "start" || position === "anywhere" ? "%" : "";
+  return head + literal + tail;
+}
+
+/** The match the databases whose LIKE follows the column's collation share (PostgreSQL, MySQL with binary collations). */
+export function likeMatch(dialect: Dialect, expression: Sql, value: string, position: MatchPosition, caseInsensitive: boolean): Sql {
+  const pattern = likePattern(value, position);
+  return caseInsensitive
+    ? sql`${dialect.lower(expression)} LIKE ${dialect.lower(sql`${pattern}`)}${likeEscapeClause}`
+    : sql`${expression} LIKE ${pattern}${likeEscapeClause}`;
+}
+
+const identity: Codec = { encode: (value) => value, decode: (value) => value };
+
+/** The codecs every database shares; a dialect overrides the kinds it stores differently. */
+export const commonCodecs: Record<ColumnKind, Codec> = {
+  integer: { encode: (value) => value, decode: (value) => (typeof value === "number" ? value : Number(value)) },
+  bigint: { encode: (value) => value, decode: (value) => (typeof value === "bigint" ? value : BigInt(value as string)) },
+  float: { encode: (value) => value, decode: (value) => (typeof value === "number" ? value : Number(value)) },
+  decimal: { encode: (value) => value, decode: (value, field) => (field as DecimalField).normalize(value) },
+  boolean: identity,
+  string: identity,
+  text: identity,
+  date: identity,
+  time: { encode: (value) => value, decode: (value) => String(value).slice(0, 8) },
+  datetime: {
+    encode: (value) => (value as Date).toISOString(),
+    decode: (value) => (value instanceof Date ? value : parseTimestamp(String(value))),
+  },
+  json: {
+    encode: (value) => JSON.stringify(value),
+    decode: (value) => (typeof value === "string" ? JSON.parse(value) : value),
+  },
+  uuid: identity,
+};
+
+export const numericBoolean: Codec = {
+  encode: (value) => (value ? 1 : 0),
+  decode: (value) => value === 1 || value === 1n || value === "1" || value === true,
+};
+
+/** SQL string literal with single quotes doubled; `backslashes` for MySQL, where `\` escapes too. */
+export function quoteString(value: string, backslashes = false): string {
+  const escaped = value.replace(/'/g, "''");
+  return `'${backslashes ? escaped.replace(/\\/g, "\\\\") : escaped}'`;
+}
+
+export function standardLiteral(value: unknown, quote: (text: string) => string): string {
+  if (value === null || value === undefined) return "NULL";
+  if (typeof value === "number" || typeof value === "bigint") return String(value);
+  if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
+  if (value instanceof Date) return quote(value.toISOString());
+  if (typeof value === "string") return quote(value);
+  return quote(JSON.stringify(value));
+}
+
+export function quoteIdentifier(identifier: string, quoteChar: string): string {
+  if (identifier.includes("\u0000")) throw new TypeError("An identifier may not contain NUL");
+  return quoteChar + identifier.replaceAll(quoteChar, quoteChar + quoteChar) + quoteChar;
+}
+
+/** LIMIT n OFFSET m, where an OFFSET alone needs some LIMIT that means "all" (`noLimit`), or none. */
+export function limitOffsetClause(limit: number | undefined, offset: number | undefined, noLimit: string): Sql {
+  if (limit === undefined && offset === undefined) return empty;
+  const limitClause = limit !== undefined ? ` LIMIT ${limit}` : noLimit ? ` LIMIT ${noLimit}` : "";
+  return raw(`${limitClause}${offset !== undefined ? ` OFFSET ${offset}` : ""}`);
+}
+
+export function isolationClause(isolation: IsolationLevel | undefined): string {
+  return isolation ? `ISOLATION LEVEL ${isolation.toUpperCase()}` : "";
+}

@@ -1,0 +1,71 @@
+import { ConnectionError } from "../errors.js";
+import type { DatabaseURL } from "../url.js";
+
+export type Row = Record<string, unknown>;
+
+/** A statement ready for one driver: text with that driver's placeholders, and its values. */
+export interface CompiledQuery {
+  readonly text: string;
+  readonly values: readonly unknown[];
+}
+
+export interface QueryOptions {
+  /** Rows as arrays in select-list order (what hydration wants) instead of objects keyed by column. */
+  readonly arrayRows?: boolean;
+  /** Integers as bigint where the driver would otherwise round them to a double (SQLite). */
+  readonly exactIntegers?: boolean;
+}
+
+export interface QueryResult<R = Row | unknown[]> {
+  readonly rows: R[];
+  readonly rowsAffected: number;
+  /** The id the database generated for the last inserted row, where the driver reports one. */
+  readonly insertId?: number | bigint;
+}
+
+/** One open connection. Everything a transaction does runs on one of these. */
+export interface Connection {
+  query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult>;
+  /** Rows one batch at a time, from a server-side cursor or streaming read; ends early on `return()`. */
+  stream(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]>;
+}
+
+export interface PoolOptions {
+  readonly min?: number;
+  readonly max?: number;
+  /** How long `acquire()` waits for a free connection before it fails with ConnectionError. */
+  readonly acquireTimeoutMs?: number;
+}
+
+export interface DriverOptions {
+  readonly pool?: PoolOptions;
+  readonly ssl?: unknown;
+}
+
+/** Owns the connections to one database: a pool, or SQLite's single connection behind a mutex. */
+export interface Driver {
+  /** Opens at least one connection, so a bad URL or a dead server fails here. */
+  connect(): Promise<void>;
+  acquire(): Promise<Connection>;
+  /** Gives a connection back; a connection that failed with a connection-level error is destroyed instead. */
+  release(connection: Connection, failure?: unknown): void;
+  close(): Promise<void>;
+  /** Connections open and idle, for tests and diagnostics. */
+  stats(): { total: number; idle: number; waiting: number };
+}
+
+export type DriverFactory = (url: DatabaseURL, options: DriverOptions) => Promise<Driver>;
+
+/** Loads an optional peer dependency, naming the package to install when it is missing. */
+export async function loadDriverPackage<T>(name: string, scheme: string): Promise<T> {
+  try {
+    const module = (await import(name)) as { default?: T } & T;
+    return module.default ?? module;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+      throw new ConnectionError(`${scheme}:// URLs need the "${name}" package: npm install ${name}`, { cause: error });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,169 @@
+import type BetterSqlite3 from "better-sqlite3";
+import { ConnectionError, DatabaseError, IntegrityError, TransactionError } from "../errors.js";
+import type { DatabaseURL } from "../url.js";
+import {
+  loadDriverPackage,
+  type CompiledQuery,
+  type Connection,
+  type Driver,
+  type DriverOptions,
+  type QueryOptions,
+  type QueryResult,
+  type Row,
+} from "./driver.js";
+
+type Database = BetterSqlite3.Database;
+type Statement = BetterSqlite3.Statement<unknown[], unknown>;
+
+/** Unicode-aware lower(): SQLite's own folds ASCII only, and the i-lookups must agree with the other databases. */
+export const SQLITE_LOWER_FUNCTION = "quarry_lower";
+
+/**
+ * better-sqlite3 is synchronous and has one connection: a queue hands it to one holder at a time,
+ * so a transaction that awaits between statements never has a stranger's query run inside it.
+ */
+export async function createSqliteDriver(url: DatabaseURL, options: DriverOptions): Promise<Driver> {
+  const BetterSqlite = await loadDriverPackage<typeof BetterSqlite3>("better-sqlite3", "sqlite");
+  return new SqliteDriver(BetterSqlite, url, options.pool?.acquireTimeoutMs ?? 30_000);
+}
+
+class SqliteDriver implements Driver {
+  #db: Database | undefined;
+  #connection: SqliteConnection | undefined;
+  #held = false;
+  #waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly BetterSqlite: typeof BetterSqlite3,
+    private readonly url: DatabaseURL,
+    private readonly acquireTimeoutMs: number,
+  ) {}
+
+  async connect(): Promise<void> {
+    this.#open();
+  }
+
+  #open(): SqliteConnection {
+    if (this.#connection) return this.#connection;
+    let db: Database;
+    try {
+      db = new this.BetterSqlite(this.url.filename);
+    } catch (error) {
+      throw new ConnectionError(`Cannot open SQLite database ${JSON.stringify(this.url.filename)}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    if (this.url.filename !== ":memory:") db.pragma("journal_mode = WAL");
+    db.pragma("foreign_keys = ON");
+    db.function(SQLITE_LOWER_FUNCTION, { deterministic: true }, (value: unknown) =>
+      typeof value === "string" ? value.toLowerCase() : value,
+    );
+    this.#db = db;
+    this.#connection = new SqliteConnection(db);
+    return this.#connection;
+  }
+
+  async acquire(): Promise<Connection> {
+    const connection = this.#open();
+    if (!this.#held) {
+      this.#held = true;
+      return connection;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(grant), 1);
+        reject(new ConnectionError(`Timed out after ${this.acquireTimeoutMs} ms waiting for the SQLite connection (it is held by a transaction or stream).`));
+      }, this.acquireTimeoutMs);
+      const grant = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#waiters.push(grant);
+    });
+    return connection;
+  }
+
+  release(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#held = false;
+  }
+
+  async close(): Promise<void> {
+    this.#db?.close();
+    this.#db = undefined;
+    this.#connection = undefined;
+  }
+
+  stats() {
+    const open = this.#connection ? 1 : 0;
+    return { total: open, idle: this.#held ? 0 : open, waiting: this.#waiters.length };
+  }
+}
+
+class SqliteConnection implements Connection {
+  /** Prepared statements by SQL text: preparing is most of the cost of a point lookup. */
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(private readonly db: Database) {}
+
+  #prepare(text: string): Statement {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      if (this.#statements.size >= 1000) this.#statements.delete(this.#statements.keys().next().value!);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  async query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    try {
+      const statement = this.#prepare(query.text);
+      const values = query.values.map(toSqliteValue);
+      if (statement.reader) {
+        statement.raw(options?.arrayRows ?? false).safeIntegers(options?.exactIntegers ?? false);
+        const rows = statement.all(...values) as Row[];
+        return { rows, rowsAffected: 0 };
+      }
+      const info = statement.run(...values);
+      return { rows: [], rowsAffected: info.changes, insertId: info.lastInsertRowid };
+    } catch (error) {
+      throw translateSqliteError(error);
+    }
+  }
+
+  async *stream(query: CompiledQuery, _batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]> {
+    // A statement's iterator reads one row at a time from SQLite itself, so memory stays flat.
+    let iterator: IterableIterator<unknown>;
+    try {
+      const statement = this.db.prepare(query.text);
+      statement.raw(options?.arrayRows ?? false).safeIntegers(options?.exactIntegers ?? false);
+      iterator = statement.iterate(...query.values.map(toSqliteValue));
+    } catch (error) {
+      throw translateSqliteError(error);
+    }
+    try {
+      for (const row of iterator) yield row as Row | unknown[];
+    } finally {
+      iterator.return?.();
+    }
+  }
+}
+
+/** better-sqlite3 binds neither booleans nor Dates. */
+function toSqliteValue(value: unknown): unknown {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (value instanceof Date) return value.toISOString();
+  return value;
+}
+
+function translateSqliteError(error: unknown): Error {
+  const code = (error as { code?: string }).code ?? "";
+  const message = (error as Error).message;
+  if (code.startsWith("SQLITE_CONSTRAINT")) return new IntegrityError(message, { cause: error });
+  if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") return new TransactionError(message, true, { cause: error });
+  if (code === "SQLITE_CANTOPEN" || code === "SQLITE_NOTADB") return new ConnectionError(message, { cause: error });
+  if (error instanceof Error && code.startsWith("SQLITE_")) return new DatabaseError(message, { cause: error });
+  return error instanceof Error ? error : new DatabaseError(String(error), { cause: error });
+}

@@ -1,0 +1,50 @@
+/** Every error quarry raises extends OrmError, so `catch (e) { if (e instanceof orm.OrmError) ... }` works. */
+export class OrmError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** `get()` found no row, or `load()` found its row deleted. */
+export class NoMatch extends OrmError {}
+
+/** `get()` found more than one row. */
+export class MultipleMatches extends OrmError {}
+
+/** A value does not fit its field: wrong type, null where not allowed, too long, out of range. */
+export class ValidationError extends OrmError {
+  constructor(
+    message: string,
+    readonly model?: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A field, lookup, relation path or ordering names something the model does not have. */
+export class UnknownFieldError extends OrmError {}
+
+/** A declared field was read before it was loaded (a sparse foreign-key stub, or `only()`/`defer()`). */
+export class UnloadedFieldError extends OrmError {}
+
+/** The database refused a statement; the driver's error is the `cause`. */
+export class DatabaseError extends OrmError {}
+
+/** The database refused a write: unique, foreign-key, NOT NULL or check constraint. */
+export class IntegrityError extends DatabaseError {}
+
+/** The database could not be reached, or the connection was lost. */
+export class ConnectionError extends OrmError {}
+
+/** A transaction failed as a whole; `retryable` is true for serialization failures and deadlocks. */
+export class TransactionError extends DatabaseError {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

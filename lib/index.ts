@@ -1,0 +1,50 @@
+export { default as sql, join, raw, empty, bulk, Sql } from "sql-template-tag";
+export { Database, type DatabaseOptions, type QueryEvent, type TransactionOptions } from "./database.js";
+export { DatabaseURL, type DialectName } from "./url.js";
+export {
+  OrmError,
+  NoMatch,
+  MultipleMatches,
+  ValidationError,
+  UnknownFieldError,
+  UnloadedFieldError,
+  DatabaseError,
+  IntegrityError,
+  ConnectionError,
+  TransactionError,
+} from "./errors.js";
+export { Model, type ModelClass, type Instance, type InstanceMethods, type DefineOptions } from "./model/model.js";
+export {
+  Integer,
+  BigInteger,
+  Float,
+  Decimal,
+  Boolean,
+  String,
+  Text,
+  Email,
+  URL,
+  IPAddress,
+  Enum,
+  UUID,
+  Date,
+  Time,
+  DateTime,
+  JSON,
+} from "./model/columns.js";
+export { Field, type FieldOptions, type JsonValue, type ColumnKind } from "./model/fields.js";
+export type { FieldMap, FieldValue, CreateValues, Values } from "./model/types.js";
+export { QuerySet, Manager, type Filter } from "./query/queryset.js";
+export { Q } from "./query/where.js";
+export { registerLookup, type Lookup, type LookupContext } from "./query/lookups.js";
+export type { Dialect, IsolationLevel } from "./dialects/index.js";
+export type { Driver, Connection, QueryResult, PoolOptions } from "./drivers/driver.js";
+
+import type { Instance, ModelClass } from "./model/model.js";
+import type { FieldMap, CreateValues } from "./model/types.js";
+
+/** The instance type of a model class: `orm.Infer<typeof Note>`. */
+export type Infer<M> = M extends abstract new (...args: never[]) => infer I ? I : never;
+/** What `create()` accepts for a model class. */
+export type InferCreate<M> = M extends ModelClass<infer F extends FieldMap> ? CreateValues<F> : never;
+export type { Instance as ModelInstance };

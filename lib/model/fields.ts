@@ -1,0 +1,411 @@
+import { randomUUID } from "node:crypto";
+import { isIP } from "node:net";
+import { ValidationError } from "../errors.js";
+
+/** What a field stores, independent of the database: each dialect maps a kind to a column type and a codec. */
+export type ColumnKind =
+  | "integer"
+  | "bigint"
+  | "float"
+  | "decimal"
+  | "boolean"
+  | "string"
+  | "text"
+  | "date"
+  | "time"
+  | "datetime"
+  | "json"
+  | "uuid";
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface FieldOptions<T> {
+  primaryKey?: boolean;
+  allowNull?: boolean;
+  default?: T | (() => T);
+  unique?: boolean;
+  index?: boolean;
+  /** The column's name in the database, when it differs from the field's. */
+  column?: string;
+}
+
+/** Where a field is declared; set by Model.define, used in messages. */
+export interface FieldOwner {
+  readonly name: string;
+}
+
+/**
+ * One column of a model: its kind, its options, and the check that turns what user code passes
+ * into the value stored. The type parameters only carry types: the value, whether null is allowed,
+ * and whether `create()` may leave the field out.
+ */
+export abstract class Field<
+  T = unknown,
+  Nullable extends boolean = boolean,
+  Optional extends boolean = boolean,
+  Primary extends boolean = boolean,
+> {
+  declare readonly valueType: T;
+  declare readonly nullable: Nullable;
+  declare readonly optional: Optional;
+  declare readonly primary: Primary;
+  abstract readonly kind: ColumnKind;
+  /** Set by Model.define. */
+  name = "";
+  column = "";
+  owner: FieldOwner = { name: "?" };
+
+  constructor(readonly options: FieldOptions<T> = {}) {}
+
+  get primaryKey(): boolean {
+    return this.options.primaryKey === true;
+  }
+
+  get allowNull(): boolean {
+    return this.options.allowNull === true;
+  }
+
+  /** Whether the database generates the value (an auto-increment primary key). */
+  get generated(): boolean {
+    return false;
+  }
+
+  /** The value a new instance gets when none is given, or undefined. */
+  defaultValue(): T | null | undefined {
+    const fallback = this.options.default;
+    if (typeof fallback === "function") return (fallback as () => T)();
+    if (fallback !== undefined) return fallback;
+    return this.allowNull ? null : undefined;
+  }
+
+  /** A static default the schema can state as a column DEFAULT; functions cannot be. */
+  get schemaDefault(): T | undefined {
+    const fallback = this.options.default;
+    return typeof fallback === "function" ? undefined : fallback;
+  }
+
+  /** Checks and normalises a value from user code. */
+  validate(value: unknown): T | null {
+    if (value === null || value === undefined) {
+      if (this.allowNull) return null;
+      throw this.invalid(value === null ? "may not be null (allowNull is false)" : "is required");
+    }
+    return this.check(value);
+  }
+
+  protected abstract check(value: unknown): T;
+
+  invalid(reason: string): ValidationError {
+    return new ValidationError(`${this.owner.name}.${this.name} ${reason}`, this.owner.name, this.name);
+  }
+
+  protected expected(what: string, value: unknown): ValidationError {
+    return this.invalid(`expects ${what}, got ${describe(value)}`);
+  }
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof Date) return "a Date";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === "bigint") return `the bigint ${value}n`;
+  return `${typeof value} ${String(value)}`;
+}
+
+// ----- numbers -----
+
+export interface NumberOptions<T> extends FieldOptions<T> {
+  minimum?: T;
+  maximum?: T;
+}
+
+abstract class BoundedField<T extends number | bigint> extends Field<T> {
+  declare readonly options: NumberOptions<T>;
+
+  protected bounded(value: T, low: T, high: T): T {
+    const { minimum = low, maximum = high } = this.options;
+    if (value < minimum) throw this.invalid(`must be at least ${minimum}, got ${value}`);
+    if (value > maximum) throw this.invalid(`must be at most ${maximum}, got ${value}`);
+    return value;
+  }
+}
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+export class IntegerField extends BoundedField<number> {
+  readonly kind = "integer";
+
+  override get generated(): boolean {
+    return this.primaryKey && this.options.default === undefined;
+  }
+
+  protected check(value: unknown): number {
+    if (typeof value !== "number" || !Number.isInteger(value)) throw this.expected("an integer", value);
+    return this.bounded(value, INT32_MIN, INT32_MAX);
+  }
+}
+
+export class BigIntegerField extends BoundedField<bigint> {
+  readonly kind = "bigint";
+
+  override get generated(): boolean {
+    return this.primaryKey && this.options.default === undefined;
+  }
+
+  protected check(value: unknown): bigint {
+    if (typeof value === "number" && Number.isSafeInteger(value)) value = BigInt(value);
+    if (typeof value !== "bigint") throw this.expected("a bigint (or a safe integer number)", value);
+    return this.bounded(value as bigint, INT64_MIN, INT64_MAX);
+  }
+}
+
+export class FloatField extends BoundedField<number> {
+  readonly kind = "float";
+
+  protected check(value: unknown): number {
+    if (typeof value !== "number" || !Number.isFinite(value)) throw this.expected("a finite number", value);
+    return this.bounded(value, -Number.MAX_VALUE, Number.MAX_VALUE);
+  }
+}
+
+export interface DecimalOptions extends FieldOptions<string> {
+  maxDigits: number;
+  decimalPlaces: number;
+}
+
+/** Exact decimals travel as strings: "12.50", never a double. */
+export class DecimalField extends Field<string> {
+  readonly kind = "decimal";
+  declare readonly options: DecimalOptions;
+
+  protected check(value: unknown): string {
+    let text: string;
+    if (typeof value === "number" && Number.isFinite(value)) text = String(value);
+    else if (typeof value === "bigint") text = String(value);
+    else if (typeof value === "string") text = value.trim();
+    else throw this.expected("a decimal string such as \"12.50\"", value);
+    const match = /^([+-])?(\d*)(?:\.(\d*))?$/.exec(text);
+    if (!match || (match[2] === "" && !match[3])) throw this.expected("a decimal string such as \"12.50\"", value);
+    const { maxDigits, decimalPlaces } = this.options;
+    const whole = match[2]!.replace(/^0+(?=\d)/, "") || "0";
+    const fraction = (match[3] ?? "").replace(/0+$/, "");
+    if (fraction.length > decimalPlaces) {
+      throw this.invalid(`allows ${decimalPlaces} decimal places, got ${JSON.stringify(text)}`);
+    }
+    if (whole !== "0" && whole.length > maxDigits - decimalPlaces) {
+      throw this.invalid(`allows ${maxDigits - decimalPlaces} digits before the point (maxDigits ${maxDigits}), got ${JSON.stringify(text)}`);
+    }
+    return formatDecimal(match[1] === "-", whole, fraction, decimalPlaces);
+  }
+
+  /** Canonical text of what a database returned: SQLite may hand back a number or a bigint. */
+  normalize(raw: unknown): string {
+    if (typeof raw === "string" && /^-?\d+\.\d+$/.test(raw) && raw.split(".")[1]!.length === this.options.decimalPlaces) return raw;
+    const text = typeof raw === "number" ? raw.toFixed(this.options.decimalPlaces) : String(raw);
+    const match = /^(-)?(\d+)(?:\.(\d*))?$/.exec(text);
+    if (!match) return text;
+    return formatDecimal(match[1] === "-", match[2]!, (match[3] ?? "").replace(/0+$/, ""), this.options.decimalPlaces);
+  }
+}
+
+function formatDecimal(negative: boolean, whole: string, fraction: string, places: number): string {
+  const digits = places > 0 ? `${whole}.${fraction.padEnd(places, "0")}` : whole;
+  return negative && /[1-9]/.test(digits) ? `-${digits}` : digits;
+}
+
+// ----- booleans and strings -----
+
+export class BooleanField extends Field<boolean> {
+  readonly kind = "boolean";
+
+  protected check(value: unknown): boolean {
+    if (typeof value !== "boolean") throw this.expected("a boolean", value);
+    return value;
+  }
+}
+
+export interface StringOptions extends FieldOptions<string> {
+  /** Characters (code points), as the databases count them. Default 255. */
+  maxLength?: number;
+}
+
+export class StringField extends Field<string> {
+  readonly kind: ColumnKind = "string";
+  declare readonly options: StringOptions;
+
+  get maxLength(): number {
+    return this.options.maxLength ?? 255;
+  }
+
+  protected check(value: unknown): string {
+    if (typeof value !== "string") throw this.expected("a string", value);
+    if (value.length > this.maxLength) {
+      const length = [...value].length;
+      if (length > this.maxLength) throw this.invalid(`is ${length} characters long; maxLength is ${this.maxLength}`);
+    }
+    return this.checkText(value);
+  }
+
+  /** PostgreSQL cannot store NUL in text, so no database may: the same data must fit all three. */
+  protected checkText(value: string): string {
+    if (value.includes("\u0000")) throw this.invalid("may not contain the NUL character (\\u0000)");
+    return value;
+  }
+}
+
+export class TextField extends StringField {
+  override readonly kind = "text";
+
+  override get maxLength(): number {
+    return this.options.maxLength ?? Number.POSITIVE_INFINITY;
+  }
+}
+
+export class EnumField<V extends string = string> extends StringField {
+  constructor(
+    readonly choices: readonly V[],
+    options: FieldOptions<V> = {},
+  ) {
+    super({ ...options, maxLength: Math.max(1, ...choices.map((choice) => [...choice].length)) } as StringOptions);
+    if (choices.length === 0) throw new TypeError("Enum() needs at least one choice");
+  }
+
+  protected override check(value: unknown): string {
+    if (typeof value !== "string" || !(this.choices as readonly string[]).includes(value)) {
+      throw this.invalid(`must be one of ${this.choices.map((choice) => JSON.stringify(choice)).join(", ")}; got ${describe(value)}`);
+    }
+    return value;
+  }
+}
+
+/** A string checked by a pattern or predicate: Email, URL, IPAddress. */
+class CheckedStringField extends StringField {
+  constructor(
+    private readonly what: string,
+    private readonly accepts: (value: string) => boolean,
+    options: StringOptions,
+    defaultLength: number,
+  ) {
+    super({ maxLength: defaultLength, ...options });
+  }
+
+  protected override check(value: unknown): string {
+    const text = super.check(value);
+    if (!this.accepts(text)) throw this.expected(this.what, value);
+    return text;
+  }
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:" || url.protocol === "ftp:";
+  } catch {
+    return false;
+  }
+}
+
+export function emailField(options: StringOptions = {}): StringField {
+  return new CheckedStringField("an email address", (text) => EMAIL.test(text), options, 254);
+}
+
+export function urlField(options: StringOptions = {}): StringField {
+  return new CheckedStringField("an absolute URL", isHttpUrl, options, 2048);
+}
+
+export function ipAddressField(options: StringOptions = {}): StringField {
+  return new CheckedStringField("an IPv4 or IPv6 address", (text) => isIP(text) !== 0, options, 45);
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class UUIDField extends Field<string> {
+  readonly kind = "uuid";
+
+  override defaultValue(): string | null | undefined {
+    if (this.primaryKey && this.options.default === undefined) return randomUUID();
+    return super.defaultValue();
+  }
+
+  protected check(value: unknown): string {
+    if (typeof value !== "string" || !UUID_PATTERN.test(value)) throw this.expected("a UUID string", value);
+    return value.toLowerCase();
+  }
+}
+
+// ----- dates and times -----
+
+export class DateField extends Field<string> {
+  readonly kind = "date";
+
+  protected check(value: unknown): string {
+    if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString().slice(0, 10);
+    if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value) || !isRealDate(value)) {
+      throw this.expected("a \"YYYY-MM-DD\" date", value);
+    }
+    return value;
+  }
+}
+
+function isRealDate(text: string): boolean {
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
+}
+
+export class TimeField extends Field<string> {
+  readonly kind = "time";
+
+  protected check(value: unknown): string {
+    const match = typeof value === "string" ? /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/.exec(value) : null;
+    if (!match) throw this.expected("a \"HH:MM:SS\" time", value);
+    return `${match[1]}:${match[2]}:${match[3] ?? "00"}`;
+  }
+}
+
+export interface DateTimeOptions extends FieldOptions<Date> {
+  /** Set to the current time on every save. */
+  autoNow?: boolean;
+  /** Set to the current time when the row is first inserted. */
+  autoNowAdd?: boolean;
+}
+
+export class DateTimeField extends Field<Date> {
+  readonly kind = "datetime";
+  declare readonly options: DateTimeOptions;
+
+  override defaultValue(): Date | null | undefined {
+    if (this.options.autoNow || this.options.autoNowAdd) return new Date();
+    return super.defaultValue();
+  }
+
+  protected check(value: unknown): Date {
+    const date = value instanceof Date ? value : typeof value === "string" && value !== "" ? new Date(value) : undefined;
+    if (!date || Number.isNaN(date.getTime())) throw this.expected("a valid Date (or an ISO 8601 string)", value);
+    return value === date ? new Date(date.getTime()) : date;
+  }
+}
+
+// ----- JSON -----
+
+export class JSONField extends Field<JsonValue> {
+  readonly kind = "json";
+
+  protected check(value: unknown): JsonValue {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (error) {
+      throw this.invalid(`expects a JSON value: ${(error as Error).message}`);
+    }
+    if (text === undefined) throw this.expected("a JSON value", value);
+    if (text.includes("\\u0000")) throw this.invalid("may not contain the NUL character (\\u0000)");
+    return value as JsonValue;
+  }
+}

@@ -1,0 +1,37 @@
+import type { Database } from "../database.js";
+import { UnknownFieldError } from "../errors.js";
+import type { RelationStep } from "../query/paths.js";
+import type { Field } from "./fields.js";
+
+/** What Model.define learned about a model: its table, its fields by name, its primary key. */
+export class ModelMeta {
+  readonly fieldMap: ReadonlyMap<string, Field>;
+  readonly pk: Field;
+  /** Fields with a column of their own, in declaration order: what a full SELECT reads. */
+  readonly columns: readonly Field[];
+  /** Relations that lookups can hop across, forward and reverse, by the name used in a path. */
+  readonly relations = new Map<string, RelationStep>();
+
+  constructor(
+    readonly name: string,
+    readonly tablename: string,
+    readonly fields: readonly Field[],
+    readonly database: Database,
+  ) {
+    this.fieldMap = new Map(fields.map((field) => [field.name, field]));
+    this.pk = fields.find((field) => field.primaryKey)!;
+    this.columns = fields;
+  }
+
+  /** The field called `name` (or `pk`), or an UnknownFieldError listing those that exist. */
+  field(name: string, context = "field"): Field {
+    const field = name === "pk" ? this.pk : this.fieldMap.get(name);
+    if (!field) throw this.unknown(name, context);
+    return field;
+  }
+
+  unknown(name: string, context = "field"): UnknownFieldError {
+    const known = [...new Set(["pk", ...this.fieldMap.keys(), ...this.relations.keys()])].join(", ");
+    return new UnknownFieldError(`${this.name} has no ${context} ${JSON.stringify(name)}; it has: ${known}`);
+  }
+}

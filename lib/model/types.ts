@@ -1,0 +1,33 @@
+import type { Field } from "./fields.js";
+
+/** A model's declared fields, by name. */
+export type FieldMap = { readonly [name: string]: Field<unknown, boolean, boolean, boolean> };
+
+/** The JS value a field holds on an instance. */
+export type FieldValue<F> = F extends Field<infer T, infer Nullable, boolean, boolean> ? (Nullable extends true ? T | null : T) : never;
+
+type HasPrimaryKey<F extends FieldMap> = true extends { [K in keyof F]: F[K] extends Field<unknown, boolean, boolean, true> ? true : never }[keyof F] ? true : false;
+
+/** The auto `id` primary key that Model.define adds when no field is one. */
+export type AutoId = Field<number, false, true, true>;
+
+export type WithPrimaryKey<F extends FieldMap> = HasPrimaryKey<F> extends true ? F : F & { id: AutoId };
+
+export type PrimaryKeyName<F extends FieldMap> = {
+  [K in keyof F]: F[K] extends Field<unknown, boolean, boolean, true> ? K : never;
+}[keyof F] & string;
+
+export type PrimaryKeyValue<F extends FieldMap> = FieldValue<F[PrimaryKeyName<F>]>;
+
+/** The values of a row, one property per field. */
+export type Values<F extends FieldMap> = { -readonly [K in keyof F]: FieldValue<F[K]> };
+
+type OptionalKeys<F extends FieldMap> = { [K in keyof F]: F[K] extends Field<unknown, boolean, true, boolean> ? K : never }[keyof F];
+type RequiredKeys<F extends FieldMap> = Exclude<keyof F, OptionalKeys<F>>;
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** What `create()` and `new Model()` accept: fields with defaults, nullable fields and auto keys may be left out. */
+export type CreateValues<F extends FieldMap> = Simplify<
+  { [K in RequiredKeys<F>]: FieldValue<F[K]> } & { [K in OptionalKeys<F>]?: FieldValue<F[K]> }
+>;

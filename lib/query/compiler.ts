@@ -1,0 +1,182 @@
+import sql, { empty, join, raw, type Sql } from "sql-template-tag";
+import type { Dialect } from "../dialects/dialect.js";
+import type { Field } from "../model/fields.js";
+import type { ModelMeta } from "../model/meta.js";
+import type { RelationStep } from "./paths.js";
+import type { Condition } from "./where.js";
+
+export interface Ordering {
+  readonly steps: readonly RelationStep[];
+  readonly field: Field;
+  readonly descending: boolean;
+}
+
+/** What a QuerySet asks for. Frozen: every QuerySet method returns a new state. */
+export interface QueryState {
+  readonly conditions: readonly Condition[];
+  readonly ordering: readonly Ordering[];
+  readonly limit: number | undefined;
+  readonly offset: number | undefined;
+  readonly distinct: boolean;
+}
+
+export const emptyState: QueryState = Object.freeze({
+  conditions: [],
+  ordering: [],
+  limit: undefined,
+  offset: undefined,
+  distinct: false,
+});
+
+/** One column of a SELECT list and how its raw value becomes a JS value. */
+export interface SelectedColumn {
+  readonly field: Field;
+  readonly decode: (raw: unknown) => unknown;
+}
+
+/**
+ * Turns a QuerySet's state into SQL for one dialect. The base table keeps its own name as its alias (so
+ * UPDATE and DELETE read the same conditions); tables reached across relations get `_j1`, `_j2`, ...
+ */
+export class QueryCompiler {
+  readonly #joins = new Map<string, { alias: string; clause: string }>();
+  readonly base: string;
+
+  constructor(
+    readonly meta: ModelMeta,
+    readonly dialect: Dialect,
+  ) {
+    this.base = dialect.quote(meta.tablename);
+  }
+
+  column(field: Field, alias = this.base): Sql {
+    return raw(`${alias}.${this.dialect.quote(field.column)}`);
+  }
+
+  /** The alias of the table at the end of these forward relation hops, joining it (once) if needed. */
+  aliasFor(steps: readonly RelationStep[]): string {
+    let alias = this.base;
+    let path = "";
+    for (const step of steps) {
+      path = path ? `${path}__${step.name}` : step.name;
+      let join = this.#joins.get(path);
+      if (!join) {
+        const joined = this.dialect.quote(`_j${this.#joins.size + 1}`);
+        const kind = step.nullable ? "LEFT JOIN" : "INNER JOIN";
+        const clause = ` ${kind} ${this.dialect.quote(step.to.tablename)} AS ${joined} ON ${joined}.${this.dialect.quote(step.toField.column)} = ${alias}.${this.dialect.quote(step.fromField.column)}`;
+        this.#joins.set(path, (join = { alias: joined, clause }));
+      }
+      alias = join.alias;
+    }
+    return alias;
+  }
+
+  get hasJoins(): boolean {
+    return this.#joins.size > 0;
+  }
+
+  from(): Sql {
+    return raw(this.base + [...this.#joins.values()].map((joined) => joined.clause).join(""));
+  }
+
+  condition(condition: Condition): Sql {
+    switch (condition.kind) {
+      case "lookup": {
+        const column = this.column(condition.field, this.aliasFor(condition.steps));
+        return condition.lookup.build({ column, field: condition.field, dialect: this.dialect, compiler: this }, condition.value);
+      }
+      case "and":
+      case "or":
+        if (condition.children.length === 0) return raw(condition.kind === "and" ? "1 = 1" : "1 = 0");
+        return sql`(${join(condition.children.map((child) => this.condition(child)), condition.kind === "and" ? " AND " : " OR ")})`;
+      case "not":
+        return sql`NOT (${this.condition(condition.child)})`;
+    }
+  }
+
+  where(state: QueryState): Sql {
+    if (state.conditions.length === 0) return empty;
+    return sql` WHERE ${join(state.conditions.map((condition) => this.condition(condition)), " AND ")}`;
+  }
+
+  orderBy(state: QueryState): Sql {
+    if (state.ordering.length === 0) return empty;
+    const terms = state.ordering.map(
+      (term) => sql`${this.column(term.field, this.aliasFor(term.steps))}${raw(term.descending ? " DESC" : " ASC")}`,
+    );
+    return sql` ORDER BY ${join(terms)}`;
+  }
+
+  limitOffset(state: QueryState): Sql {
+    return this.dialect.limitOffset(state.limit, state.offset);
+  }
+
+  selectColumns(fields: readonly Field[], alias = this.base): { list: Sql[]; columns: SelectedColumn[] } {
+    const list: Sql[] = [];
+    const columns: SelectedColumn[] = [];
+    for (const field of fields) {
+      list.push(this.column(field, alias));
+      const codec = this.dialect.codec(field.kind);
+      columns.push({ field, decode: (value) => (value === null ? null : codec.decode(value, field)) });
+    }
+    return { list, columns };
+  }
+
+  /** SELECT of every column of the model: the WHERE and ORDER BY are compiled first, so their joins are known. */
+  select(state: QueryState): { statement: Sql; columns: SelectedColumn[] } {
+    const where = this.where(state);
+    const order = this.orderBy(state);
+    const { list, columns } = this.selectColumns(this.meta.columns);
+    const distinct = state.distinct ? raw("DISTINCT ") : empty;
+    const statement = sql`SELECT ${distinct}${join(list)} FROM ${this.from()}${where}${order}${this.limitOffset(state)}`;
+    return { statement, columns };
+  }
+
+  count(state: QueryState): Sql {
+    if (state.limit !== undefined || state.offset !== undefined || state.distinct) {
+      const { statement } = this.select(state);
+      return sql`SELECT COUNT(*) FROM (${statement}) AS ${raw(this.dialect.quote("_counted"))}`;
+    }
+    const where = this.where(state);
+    return sql`SELECT COUNT(*) FROM ${this.from()}${where}`;
+  }
+
+  exists(state: QueryState): Sql {
+    const where = this.where(state);
+    return sql`SELECT 1 FROM ${this.from()}${where}${this.limitOffset({ ...state, limit: 1 })}`;
+  }
+
+  /** WHERE for UPDATE and DELETE, which cannot join: conditions across relations go through a pk subquery. */
+  #mutationWhere(state: QueryState): Sql {
+    const where = this.where(state);
+    if (!this.hasJoins && state.limit === undefined && state.offset === undefined) return where;
+    const pk = this.column(this.meta.pk);
+    const select = sql`SELECT ${pk} FROM ${this.from()}${where}${this.orderBy(state)}${this.limitOffset(state)}`;
+    return sql` WHERE ${pk} IN (${this.dialect.selfSubquery(select)})`;
+  }
+
+  update(state: QueryState, assignments: readonly (readonly [Field, Sql])[]): Sql {
+    const sets = assignments.map(([field, value]) => sql`${raw(this.dialect.quote(field.column))} = ${value}`);
+    return sql`UPDATE ${raw(this.base)} SET ${join(sets)}${this.#mutationWhere(state)}`;
+  }
+
+  delete(state: QueryState): Sql {
+    return sql`DELETE FROM ${raw(this.base)}${this.#mutationWhere(state)}`;
+  }
+
+  /** A bound parameter holding `value` as `field` stores it. */
+  value(field: Field, value: unknown): Sql {
+    if (value === null) return sql`${null}`;
+    return sql`${this.dialect.codec(field.kind).encode(value, field)}`;
+  }
+}
+
+/** A row read in select-list order, as field values by name. */
+export function decodeRow(columns: readonly SelectedColumn[], row: readonly unknown[], offset = 0): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (let index = 0; index < columns.length; index++) {
+    const column = columns[index]!;
+    values[column.field.name] = column.decode(row[offset + index]);
+  }
+  return values;
+}

@@ -1,0 +1,135 @@
+import sql, { join, raw, type Sql } from "sql-template-tag";
+import type { Dialect } from "../dialects/dialect.js";
+import type { QueryCompiler } from "./compiler.js";
+import { UnknownFieldError } from "../errors.js";
+import { describe, type Field } from "../model/fields.js";
+
+export interface LookupContext {
+  readonly column: Sql;
+  readonly field: Field;
+  readonly dialect: Dialect;
+  /** The query being compiled, for right-hand sides that name columns (F expressions). */
+  readonly compiler: QueryCompiler;
+}
+
+/**
+ * One operator of `field__op`: how it checks its right-hand side (when filter() is called, before any
+ * SQL), and the SQL it becomes. A new operator is one registerLookup() call.
+ */
+export interface Lookup {
+  readonly name: string;
+  prepare(field: Field, value: unknown): unknown;
+  build(context: LookupContext, value: unknown): Sql;
+}
+
+const registry = new Map<string, Lookup>();
+
+export function registerLookup(lookup: Lookup): void {
+  registry.set(lookup.name, lookup);
+}
+
+export function findLookup(name: string): Lookup | undefined {
+  return registry.get(name);
+}
+
+export function lookupNames(): string[] {
+  return [...registry.keys()];
+}
+
+export function unknownLookup(model: string, key: string, name: string): UnknownFieldError {
+  return new UnknownFieldError(`${model}: unknown lookup "${name}" in ${JSON.stringify(key)}; lookups are: ${lookupNames().join(", ")}`);
+}
+
+/** A bound parameter holding the field's value as its database stores it. */
+export function parameter(context: LookupContext, value: unknown): Sql {
+  if (isExpression(value)) return value.toSql(context.compiler);
+  return sql`${context.dialect.codec(context.field.kind).encode(value, context.field)}`;
+}
+
+/** Something that renders itself to SQL in a query, on the right-hand side of a lookup or an update (an F expression). */
+export interface Expression {
+  toSql(compiler: QueryCompiler): Sql;
+}
+
+export function isExpression(value: unknown): value is Expression {
+  return typeof value === "object" && value !== null && typeof (value as Expression).toSql === "function";
+}
+
+function scalar(field: Field, value: unknown): unknown {
+  if (isExpression(value)) return value;
+  if (value === null) throw field.invalid("cannot be compared with null by this lookup: use isnull");
+  return field.validate(value);
+}
+
+function comparison(name: string, operator: string): Lookup {
+  return {
+    name,
+    prepare: scalar,
+    build: (context, value) => sql`${context.column} ${raw(operator)} ${parameter(context, value)}`,
+  };
+}
+
+function text(field: Field, value: unknown): string {
+  if (typeof value !== "string") throw field.invalid(`needs a string to match against, got ${describe(value)}`);
+  if (value.includes("\u0000")) throw field.invalid("may not be matched against the NUL character (\\u0000)");
+  return value;
+}
+
+function textMatch(name: string, position: "whole" | "start" | "end" | "anywhere", caseInsensitive: boolean): Lookup {
+  return {
+    name,
+    prepare: text,
+    build: (context, value) => context.dialect.textMatch(context.column, value as string, position, caseInsensitive),
+  };
+}
+
+registerLookup({
+  name: "exact",
+  prepare: (field, value) => (value === null ? null : scalar(field, value)),
+  build: (context, value) => (value === null ? sql`${context.column} IS NULL` : sql`${context.column} = ${parameter(context, value)}`),
+});
+registerLookup(textMatch("iexact", "whole", true));
+registerLookup(textMatch("contains", "anywhere", false));
+registerLookup(textMatch("icontains", "anywhere", true));
+registerLookup(textMatch("startswith", "start", false));
+registerLookup(textMatch("istartswith", "start", true));
+registerLookup(textMatch("endswith", "end", false));
+registerLookup(textMatch("iendswith", "end", true));
+registerLookup(comparison("lt", "<"));
+registerLookup(comparison("lte", "<="));
+registerLookup(comparison("gt", ">"));
+registerLookup(comparison("gte", ">="));
+registerLookup({
+  name: "in",
+  prepare(field, value) {
+    if (!Array.isArray(value) && !(value instanceof Set)) throw field.invalid(`__in needs an array, got ${describe(value)}`);
+    return [...value].map((item) => scalar(field, item));
+  },
+  build(context, value) {
+    const items = value as unknown[];
+    // IN () is a syntax error; an empty list matches nothing.
+    if (items.length === 0) return sql`1 = 0`;
+    return sql`${context.column} IN (${join(items.map((item) => parameter(context, item)))})`;
+  },
+});
+registerLookup({
+  name: "range",
+  prepare(field, value) {
+    if (!Array.isArray(value) || value.length !== 2) throw field.invalid(`__range needs a [low, high] pair, got ${describe(value)}`);
+    return value.map((item) => scalar(field, item));
+  },
+  build(context, value) {
+    const [low, high] = value as [unknown, unknown];
+    return sql`${context.column} BETWEEN ${parameter(context, low)} AND ${parameter(context, high)}`;
+  },
+});
+registerLookup({
+  name: "isnull",
+  prepare(field, value) {
+    if (typeof value !== "boolean") throw field.invalid(`__isnull needs true or false, got ${describe(value)}`);
+    return value;
+  },
+  build: (context, value) => (value ? sql`${context.column} IS NULL` : sql`${context.column} IS NOT NULL`),
+});
+
+

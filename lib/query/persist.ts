@@ -1,0 +1,121 @@
+import sql, { join, raw, type Sql } from "sql-template-tag";
+import { IntegrityError, NoMatch } from "../errors.js";
+import type { Field } from "../model/fields.js";
+import type { ModelMeta } from "../model/meta.js";
+import { QueryCompiler, decodeRow, emptyState, type QueryState } from "./compiler.js";
+import { findLookup } from "./lookups.js";
+
+/** Largest number of bound values one statement may carry on every database (SQLite allows 32766). */
+const MAX_PARAMETERS = 30_000;
+
+/** Inserts validated rows; returns their primary keys in order. Several statements run in one transaction. */
+export async function insertRows(meta: ModelMeta, rows: readonly Record<string, unknown>[]): Promise<unknown[]> {
+  if (rows.length === 0) return [];
+  const database = meta.database;
+  const compiler = new QueryCompiler(meta, database.dialect);
+  const pk = meta.pk;
+  // Rows that set the key themselves and rows that leave it to the database go in separate statements.
+  const groups = new Map<string, { fields: Field[]; indexes: number[] }>();
+  rows.forEach((row, index) => {
+    const fields = meta.columns.filter((field) => row[field.name] !== undefined);
+    const key = fields.map((field) => field.name).join(",");
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { fields, indexes: [] }));
+    group.indexes.push(index);
+  });
+  const keys = new Array<unknown>(rows.length);
+  const run = async () => {
+    for (const { fields, indexes } of groups.values()) {
+      const generatesKey = !fields.includes(pk);
+      // A row of nothing but defaults has no VALUES list to share, so it goes alone.
+      const chunkSize = fields.length === 0 ? 1 : Math.floor(MAX_PARAMETERS / fields.length);
+      for (let start = 0; start < indexes.length; start += chunkSize) {
+        const chunk = indexes.slice(start, start + chunkSize);
+        const statement = insertStatement(meta, compiler, fields, chunk.map((index) => rows[index]!), generatesKey);
+        const result = await withModel(meta, database.run(statement, { arrayRows: true }));
+        chunk.forEach((rowIndex, position) => {
+          if (!generatesKey) keys[rowIndex] = rows[rowIndex]![pk.name];
+          else if (result.rows.length > 0) keys[rowIndex] = decodePk(meta, (result.rows[position] as unknown[])[0]);
+          // Without RETURNING (MySQL) a multi-row INSERT reports its first id; InnoDB gives the rest consecutively.
+          else keys[rowIndex] = decodePk(meta, Number(result.insertId) + position);
+        });
+      }
+    }
+  };
+  if (groups.size === 1 && rows.length <= Math.floor(MAX_PARAMETERS / Math.max(1, meta.columns.length))) await run();
+  else await database.transaction(run);
+  return keys;
+}
+
+export async function insertRow(meta: ModelMeta, values: Record<string, unknown>): Promise<unknown> {
+  const [key] = await insertRows(meta, [values]);
+  return key;
+}
+
+function insertStatement(
+  meta: ModelMeta,
+  compiler: QueryCompiler,
+  fields: readonly Field[],
+  rows: readonly Record<string, unknown>[],
+  generatesKey: boolean,
+): Sql {
+  const dialect = compiler.dialect;
+  const table = raw(dialect.quote(meta.tablename));
+  const returning = generatesKey ? dialect.returning(raw(dialect.quote(meta.pk.column))) : sql``;
+  if (fields.length === 0) return sql`INSERT INTO ${table} ${raw(dialect.insertDefaultValues)}${returning}`;
+  const columns = join(fields.map((field) => raw(dialect.quote(field.column))));
+  const values = join(
+    rows.map((row) => sql`(${join(fields.map((field) => compiler.value(field, row[field.name])))})`),
+  );
+  return sql`INSERT INTO ${table} (${columns}) VALUES ${values}${returning}`;
+}
+
+function decodePk(meta: ModelMeta, value: unknown): unknown {
+  return meta.database.dialect.codec(meta.pk.kind).decode(value, meta.pk);
+}
+
+function pkState(meta: ModelMeta, pk: unknown): QueryState {
+  const exact = findLookup("exact")!;
+  return { ...emptyState, conditions: [{ kind: "lookup", steps: [], field: meta.pk, lookup: exact, value: meta.pk.validate(pk) }] };
+}
+
+export async function updateByPk(meta: ModelMeta, pk: unknown, values: Record<string, unknown>): Promise<void> {
+  const compiler = new QueryCompiler(meta, meta.database.dialect);
+  const assignments = Object.entries(values).map(([name, value]) => {
+    const field = meta.field(name);
+    return [field, compiler.value(field, value)] as const;
+  });
+  const result = await withModel(meta, meta.database.run(compiler.update(pkState(meta, pk), assignments)));
+  if (result.rowsAffected === 0) throw missing(meta, pk);
+}
+
+export async function deleteByPk(meta: ModelMeta, pk: unknown): Promise<void> {
+  const compiler = new QueryCompiler(meta, meta.database.dialect);
+  await withModel(meta, meta.database.run(compiler.delete(pkState(meta, pk))));
+}
+
+export async function selectByPk(meta: ModelMeta, pk: unknown): Promise<Record<string, unknown> | undefined> {
+  const compiler = new QueryCompiler(meta, meta.database.dialect);
+  const { statement, columns } = compiler.select(pkState(meta, pk));
+  const result = await meta.database.run(statement, { arrayRows: true, exactIntegers: hasBigIntegers(meta) });
+  const row = result.rows[0] as unknown[] | undefined;
+  return row && decodeRow(columns, row);
+}
+
+export function hasBigIntegers(meta: ModelMeta): boolean {
+  return meta.columns.some((field) => field.kind === "bigint");
+}
+
+function missing(meta: ModelMeta, pk: unknown): NoMatch {
+  return new NoMatch(`${meta.name} with ${meta.pk.name}=${JSON.stringify(typeof pk === "bigint" ? String(pk) : pk)} does not exist (deleted?)`);
+}
+
+/** Puts the model's name in front of a constraint violation, whose driver text names only tables and columns. */
+export async function withModel<T>(meta: ModelMeta, pending: Promise<T>): Promise<T> {
+  try {
+    return await pending;
+  } catch (error) {
+    if (error instanceof IntegrityError) throw new IntegrityError(`${meta.name}: ${error.message}`, { cause: error.cause });
+    throw error;
+  }
+}

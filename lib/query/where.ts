@@ -1,0 +1,61 @@
+import type { Field } from "../model/fields.js";
+import type { ModelMeta } from "../model/meta.js";
+import { ValidationError } from "../errors.js";
+import { findLookup, unknownLookup, type Lookup } from "./lookups.js";
+import { resolvePath, type RelationStep } from "./paths.js";
+
+/** A resolved filter: every name checked against the model, every value checked against its field. */
+export type Condition =
+  | { readonly kind: "lookup"; readonly steps: readonly RelationStep[]; readonly field: Field; readonly lookup: Lookup; readonly value: unknown }
+  | { readonly kind: "and" | "or"; readonly children: readonly Condition[] }
+  | { readonly kind: "not"; readonly child: Condition };
+
+export type LookupObject = Record<string, unknown>;
+
+/** `Q.or({...}, {...})`, `Q.and(...)`, `Q.not(...)`: conditions that combine, resolved when a QuerySet takes them. */
+export class Q {
+  private constructor(
+    readonly kind: "and" | "or" | "not",
+    readonly children: readonly (LookupObject | Q)[],
+  ) {}
+
+  static or(...conditions: (LookupObject | Q)[]): Q {
+    return new Q("or", conditions);
+  }
+
+  static and(...conditions: (LookupObject | Q)[]): Q {
+    return new Q("and", conditions);
+  }
+
+  static not(...conditions: (LookupObject | Q)[]): Q {
+    return new Q("not", conditions);
+  }
+}
+
+export function resolveCondition(meta: ModelMeta, condition: LookupObject | Q): Condition {
+  if (condition instanceof Q) {
+    const children = condition.children.map((child) => resolveCondition(meta, child));
+    if (condition.kind === "not") return { kind: "not", child: { kind: "and", children } };
+    return { kind: condition.kind, children };
+  }
+  if (condition === null || typeof condition !== "object" || Array.isArray(condition)) {
+    throw new ValidationError(`${meta.name}: a filter is an object of lookups such as { name__icontains: "x" }, got ${Array.isArray(condition) ? "an array" : String(condition)}`, meta.name);
+  }
+  const children: Condition[] = [];
+  for (const [key, value] of Object.entries(condition)) {
+    if (value === undefined) throw new ValidationError(`${meta.name}: the lookup ${JSON.stringify(key)} was given undefined`, meta.name, key);
+    children.push(resolveLookup(meta, key, value));
+  }
+  return children.length === 1 ? children[0]! : { kind: "and", children };
+}
+
+/** `album__name__iexact`: relation hops, then a field, then (optionally) an operator. */
+function resolveLookup(meta: ModelMeta, key: string, value: unknown): Condition {
+  const parts = key.split("__");
+  let lookup = findLookup(parts[parts.length - 1]!);
+  if (lookup && parts.length > 1) parts.pop();
+  else lookup = findLookup("exact")!;
+  const { steps, field, rest } = resolvePath(meta, parts, key);
+  if (rest.length > 0) throw unknownLookup(field.owner.name, key, rest.join("__"));
+  return { kind: "lookup", steps, field, lookup, value: lookup.prepare(field, value) };
+}

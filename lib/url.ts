@@ -1,0 +1,121 @@
+import { ConnectionError } from "./errors.js";
+
+export type DialectName = "sqlite" | "postgresql" | "mysql";
+
+const SCHEMES: Record<string, DialectName> = {
+  sqlite: "sqlite",
+  postgresql: "postgresql",
+  postgres: "postgresql",
+  mysql: "mysql",
+  mariadb: "mysql",
+};
+
+/**
+ * A parsed database URL. The password is kept off every printable form: `String(url)`,
+ * `util.inspect(url)` and JSON all show `***` in its place.
+ */
+export class DatabaseURL {
+  readonly dialect: DialectName;
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly user: string;
+  readonly database: string;
+  /** For SQLite: the file path, or ":memory:". */
+  readonly filename: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly #password: string;
+
+  constructor(url: string) {
+    if (typeof url !== "string" || url === "") {
+      throw new ConnectionError("A database URL is required, e.g. \"sqlite:///db.sqlite\" or \"postgresql://user@host/db\".");
+    }
+    const schemeEnd = url.indexOf(":");
+    const scheme = schemeEnd > 0 ? url.slice(0, schemeEnd).toLowerCase() : "";
+    const dialect = SCHEMES[scheme];
+    if (!dialect) {
+      throw new ConnectionError(
+        `Unsupported database URL scheme ${JSON.stringify(scheme || redact(url))}: use one of ${Object.keys(SCHEMES).join(", ")}.`,
+      );
+    }
+    this.dialect = dialect;
+    if (dialect === "sqlite") {
+      const { filename, params } = parseSqlite(url.slice(schemeEnd + 1));
+      this.filename = filename;
+      this.params = params;
+      this.host = "";
+      this.port = undefined;
+      this.user = "";
+      this.database = filename;
+      this.#password = "";
+      return;
+    }
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConnectionError(`Malformed database URL ${JSON.stringify(redact(url))}.`);
+    }
+    this.host = decodeURIComponent(parsed.hostname) || "127.0.0.1";
+    if (parsed.port && !/^\d+$/.test(parsed.port)) {
+      throw new ConnectionError(`Malformed port in database URL ${JSON.stringify(redact(url))}.`);
+    }
+    this.port = parsed.port ? Number(parsed.port) : undefined;
+    this.user = decodeURIComponent(parsed.username);
+    this.#password = decodeURIComponent(parsed.password);
+    this.database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+    this.filename = "";
+    this.params = Object.fromEntries(parsed.searchParams);
+  }
+
+  /** The password, for drivers only: never printed. */
+  get password(): string {
+    return this.#password;
+  }
+
+  /** "host:port", for error messages. */
+  get address(): string {
+    return this.dialect === "sqlite" ? this.filename : `${this.host}:${this.port ?? defaultPort(this.dialect)}`;
+  }
+
+  toString(): string {
+    if (this.dialect === "sqlite") return `sqlite:///${this.filename}`;
+    const auth = this.user ? `${encodeURIComponent(this.user)}${this.#password ? ":***" : ""}@` : "";
+    const query = new URLSearchParams(this.params as Record<string, string>).toString();
+    return `${this.dialect}://${auth}${this.host}${this.port ? `:${this.port}` : ""}/${this.database}${query ? `?${query}` : ""}`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `DatabaseURL(${this.toString()})`;
+  }
+}
+
+function defaultPort(dialect: DialectName): number {
+  return dialect === "postgresql" ? 5432 : 3306;
+}
+
+/**
+ * `sqlite:///rel.db` is relative, `sqlite:////abs.db` absolute (SQLAlchemy's convention),
+ * `sqlite::memory:` and `sqlite:///:memory:` in memory.
+ */
+function parseSqlite(rest: string): { filename: string; params: Record<string, string> } {
+  const [location = "", query = ""] = rest.split("?", 2);
+  const params = Object.fromEntries(new URLSearchParams(query));
+  if (location === ":memory:" || location === "///:memory:" || location === "//:memory:") {
+    return { filename: ":memory:", params };
+  }
+  if (!location.startsWith("///") || location.length === 3) {
+    throw new ConnectionError(
+      `Malformed SQLite URL "sqlite:${rest}": use "sqlite:///relative.db", "sqlite:////absolute/path.db" or "sqlite::memory:".`,
+    );
+  }
+  return { filename: decodeURIComponent(location.slice(3)), params };
+}
+
+/** Replaces the password of a URL-like string, for messages about URLs we could not parse. */
+export function redact(text: string): string {
+  return text.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@");
+}
