@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
     testTimeout: 30_000,
+    reporters: ["default", "./tests/helpers/summary-reporter.ts"],
     hookTimeout: 60_000,
     // Each file owns its schema or database, so files run in parallel safely.
     fileParallelism: true,
