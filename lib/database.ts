@@ -48,7 +48,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
   readonly url: DatabaseURL;
   readonly dialect: Dialect;
   readonly #options: DatabaseOptions;
-  readonly #models = new Map<string, { meta: ModelMeta; model: object }>();
+  readonly #models = new Map<string, ModelMeta>();
   readonly #transactions = new AsyncLocalStorage<TransactionScope>();
   #driver: Driver | undefined;
   #opening: Promise<Driver> | undefined;
@@ -79,6 +79,11 @@ export class Database extends EventEmitter<DatabaseEvents> {
 
   get isConnected(): boolean {
     return this.#driver !== undefined;
+  }
+
+  /** The transaction the calling code runs in, if any: batched loads are grouped per transaction. */
+  get currentTransaction(): object | undefined {
+    return this.#transactions.getStore();
   }
 
   #open(): Promise<Driver> {
@@ -222,20 +227,16 @@ export class Database extends EventEmitter<DatabaseEvents> {
   }
 
   /** Called by Model.define. */
-  register(meta: ModelMeta, model: object): void {
+  register(meta: ModelMeta): void {
     if (this.#models.has(meta.name)) {
       throw new TypeError(`A model named "${meta.name}" is already defined on this database`);
     }
-    this.#models.set(meta.name, { meta, model });
+    this.#models.set(meta.name, meta);
   }
 
-  /** The model class registered under `name` (for relations declared by name). */
-  model(name: string): object | undefined {
-    return this.#models.get(name)?.model;
-  }
-
+  /** The models defined on this database, in definition order. */
   get models(): ModelMeta[] {
-    return [...this.#models.values()].map((entry) => entry.meta);
+    return [...this.#models.values()];
   }
 
   /** CREATE TABLE IF NOT EXISTS for every model of this database, referenced tables first, with indexes. */

@@ -32,6 +32,9 @@ export {
   DateTime,
   JSON,
 } from "./model/columns.js";
+export { ForeignKey, OneToOne } from "./relations/constructors.js";
+export { ForeignKeyField, type ForeignKeyOptions, type OnDelete } from "./relations/foreign-key.js";
+export { RelatedManager, RelatedOne } from "./relations/related-manager.js";
 export { Field, type FieldOptions, type JsonValue, type ColumnKind } from "./model/fields.js";
 export type { FieldMap, FieldValue, CreateValues, Values } from "./model/types.js";
 export { QuerySet, Manager, type Filter } from "./query/queryset.js";

@@ -33,7 +33,7 @@ type Optional<O, AutoKey extends boolean> = O extends { allowNull: true } | { de
   : AutoKey extends true
     ? IsTrue<O extends { primaryKey: true } ? true : false>
     : false;
-type Typed<Base, T, O, AutoKey extends boolean = false> = Base &
+export type Typed<Base, T, O, AutoKey extends boolean = false> = Base &
   Field<T, IsTrue<O extends { allowNull: true } ? true : false>, Optional<O, AutoKey>, IsTrue<O extends { primaryKey: true } ? true : false>>;
 
 export function Integer<const O extends NumberOptions<number> = {}>(options?: O): Typed<IntegerField, number, O, true> {

@@ -84,6 +84,29 @@ export abstract class Field<
     return typeof fallback === "function" ? undefined : fallback;
   }
 
+  /** The column's name when the field does not set one. */
+  defaultColumn(): string {
+    return this.name;
+  }
+
+  /** The field whose column type this column copies (a foreign key copies its target's key). */
+  get typeSource(): Field {
+    return this;
+  }
+
+  /** What the column stores for a field value (a foreign key stores the related row's key). */
+  toColumn(value: unknown): unknown {
+    return value;
+  }
+
+  /** The field value for what the column held, once decoded; undefined where it is the same. */
+  readonly fromColumn: ((value: unknown) => unknown) | undefined = undefined;
+
+  /** What an assignment `instance.field = value` stores; checked when the instance is saved. */
+  assign(value: unknown): unknown {
+    return value;
+  }
+
   /** Checks and normalises a value from user code. */
   validate(value: unknown): T | null {
     if (value === null || value === undefined) {

@@ -18,6 +18,8 @@ export interface InstanceState {
   origin: { model: string; field: string } | undefined;
   /** Some declared fields were never loaded (a stub, or only()/defer()). */
   partial: boolean;
+  /** Rows prefetchRelated loaded for reverse relations, by relation name. */
+  prefetched?: Map<string, readonly object[]>;
 }
 
 export interface InstanceTarget {
@@ -44,7 +46,10 @@ export const instanceHandler: ProxyHandler<InstanceTarget> = {
     if (typeof property === "string") {
       const meta = target.constructor[META];
       const field = meta.fieldMap.get(property);
-      if (field) (target[STATE].dirty ??= new Set()).add(property);
+      if (field) {
+        (target[STATE].dirty ??= new Set()).add(property);
+        return Reflect.set(target, property, field.assign(value), receiver);
+      }
     }
     return Reflect.set(target, property, value, receiver);
   },

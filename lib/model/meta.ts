@@ -2,6 +2,7 @@ import type { Database } from "../database.js";
 import { UnknownFieldError } from "../errors.js";
 import type { RelationStep } from "../query/paths.js";
 import type { Field } from "./fields.js";
+import type { ModelClass } from "./model.js";
 
 /** What Model.define learned about a model: its table, its fields by name, its primary key. */
 export class ModelMeta {
@@ -9,6 +10,8 @@ export class ModelMeta {
   readonly pk: Field;
   /** Fields with a column of their own, in declaration order: what a full SELECT reads. */
   readonly columns: readonly Field[];
+  /** The class rows become: the defined class, or the subclass of it that the code uses. */
+  model!: ModelClass;
   /** Relations that lookups can hop across, forward and reverse, by the name used in a path. */
   readonly relations = new Map<string, RelationStep>();
 

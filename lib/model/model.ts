@@ -2,7 +2,9 @@ import { inspect } from "node:util";
 import type { Database } from "../database.js";
 import { NoMatch } from "../errors.js";
 import { Manager } from "../query/queryset.js";
-import { insertRow, selectByPk, updateByPk, deleteByPk } from "../query/persist.js";
+import { insertRow, updateByPk, deleteByPk } from "../query/persist.js";
+import { loadRow } from "../relations/loader.js";
+import { wireRelations } from "../relations/wiring.js";
 import { IntegerField, type Field } from "./fields.js";
 import {
   FROM_DATABASE,
@@ -63,12 +65,14 @@ export class Model {
       field.name = fieldName;
       declared.push(field);
     }
-    for (const field of declared) field.column ||= field.options.column ?? field.name;
+    for (const field of declared) field.column ||= field.options.column ?? field.defaultColumn();
     const meta = new ModelMeta(name, options.tablename ?? snakeCase(name), declared, options.database);
     for (const field of declared) field.owner = meta;
     const defined = { [name]: class extends Model {} }[name]!;
     Object.defineProperty(defined, META, { value: meta });
-    options.database.register(meta, defined);
+    meta.model = defined as unknown as ModelClass;
+    options.database.register(meta);
+    wireRelations(options.database);
     return defined as unknown as ModelClass<WithPrimaryKey<F>>;
   }
 
@@ -90,6 +94,11 @@ export class Model {
   }
 
   static get objects(): Manager<Model> {
+    // `class Note extends Model.define(...)`: rows reached through relations become the subclass too.
+    const meta = this[META];
+    if (this !== (meta.model as unknown) && this.prototype instanceof (meta.model as unknown as typeof Model)) {
+      meta.model = this as unknown as ModelClass;
+    }
     let manager = managers.get(this);
     if (!manager) managers.set(this, (manager = new Manager(this as unknown as ModelClass)));
     return manager;
@@ -143,7 +152,7 @@ export class Model {
   /** Reads every field from the database into this instance; a stub becomes a full instance. */
   async load(): Promise<this> {
     const meta = metaOf(this);
-    const values = await selectByPk(meta, this.pk);
+    const values = await loadRow(meta, this.pk);
     if (!values) throw new NoMatch(`${meta.name} with ${meta.pk.name}=${formatPk(this.pk)} does not exist (deleted?)`);
     Object.assign(unwrap(this), values);
     const state = this[STATE];

@@ -14,6 +14,10 @@ export interface Ordering {
 /** What a QuerySet asks for. Frozen: every QuerySet method returns a new state. */
 export interface QueryState {
   readonly conditions: readonly Condition[];
+  /** selectRelated paths, each a chain of forward relation hops, parents before children. */
+  readonly related: readonly (readonly RelationStep[])[];
+  /** prefetchRelated paths, loaded after the rows by one query each. */
+  readonly prefetch: readonly string[];
   readonly ordering: readonly Ordering[];
   readonly limit: number | undefined;
   readonly offset: number | undefined;
@@ -22,11 +26,24 @@ export interface QueryState {
 
 export const emptyState: QueryState = Object.freeze({
   conditions: [],
+  related: [],
+  prefetch: [],
   ordering: [],
   limit: undefined,
   offset: undefined,
   distinct: false,
 });
+
+/** The columns of one selectRelated model in a row: where they start, and which instance they hang from. */
+export interface RelatedColumns {
+  readonly steps: readonly RelationStep[];
+  /** The foreign key on the parent that this row fills. */
+  readonly field: Field;
+  /** Index of the parent in the related list, or -1 for the queried model. */
+  readonly parent: number;
+  readonly offset: number;
+  readonly columns: readonly SelectedColumn[];
+}
 
 /** One column of a SELECT list and how its raw value becomes a JS value. */
 export interface SelectedColumn {
@@ -39,14 +56,22 @@ export interface SelectedColumn {
  * UPDATE and DELETE read the same conditions); tables reached across relations get `_j1`, `_j2`, ...
  */
 export class QueryCompiler {
-  readonly #joins = new Map<string, { alias: string; clause: string }>();
+  readonly #joins = new Map<string, { alias: string; clause: string; nullable: boolean }>();
   readonly base: string;
+  /** Shared with subqueries, so no alias is used twice in one statement. */
+  readonly #aliases: { count: number };
 
   constructor(
     readonly meta: ModelMeta,
     readonly dialect: Dialect,
+    options: { alias?: string; aliases?: { count: number } } = {},
   ) {
-    this.base = dialect.quote(meta.tablename);
+    this.base = options.alias ?? dialect.quote(meta.tablename);
+    this.#aliases = options.aliases ?? { count: 0 };
+  }
+
+  #nextAlias(): string {
+    return this.dialect.quote(`_j${++this.#aliases.count}`);
   }
 
   column(field: Field, alias = this.base): Sql {
@@ -57,14 +82,17 @@ export class QueryCompiler {
   aliasFor(steps: readonly RelationStep[]): string {
     let alias = this.base;
     let path = "";
+    let nullable = false;
     for (const step of steps) {
       path = path ? `${path}__${step.name}` : step.name;
+      // Past one LEFT JOIN every later table may be missing too, so the chain stays LEFT.
+      nullable ||= step.nullable;
       let join = this.#joins.get(path);
       if (!join) {
-        const joined = this.dialect.quote(`_j${this.#joins.size + 1}`);
-        const kind = step.nullable ? "LEFT JOIN" : "INNER JOIN";
+        const joined = this.#nextAlias();
+        const kind = nullable ? "LEFT JOIN" : "INNER JOIN";
         const clause = ` ${kind} ${this.dialect.quote(step.to.tablename)} AS ${joined} ON ${joined}.${this.dialect.quote(step.toField.column)} = ${alias}.${this.dialect.quote(step.fromField.column)}`;
-        this.#joins.set(path, (join = { alias: joined, clause }));
+        this.#joins.set(path, (join = { alias: joined, clause, nullable }));
       }
       alias = join.alias;
     }
@@ -76,12 +104,16 @@ export class QueryCompiler {
   }
 
   from(): Sql {
-    return raw(this.base + [...this.#joins.values()].map((joined) => joined.clause).join(""));
+    const table = this.dialect.quote(this.meta.tablename);
+    const base = this.base === table ? table : `${table} AS ${this.base}`;
+    return raw(base + [...this.#joins.values()].map((joined) => joined.clause).join(""));
   }
 
   condition(condition: Condition): Sql {
     switch (condition.kind) {
       case "lookup": {
+        const many = condition.steps.findIndex((step) => step.many);
+        if (many >= 0) return this.#exists(condition, many);
         const column = this.column(condition.field, this.aliasFor(condition.steps));
         return condition.lookup.build({ column, field: condition.field, dialect: this.dialect, compiler: this }, condition.value);
       }
@@ -92,6 +124,19 @@ export class QueryCompiler {
       case "not":
         return sql`NOT (${this.condition(condition.child)})`;
     }
+  }
+
+  /**
+   * A lookup across a reverse relation (`tracks__title`) as EXISTS over the related rows: a JOIN would
+   * repeat the row once per match, and under exclude() NOT EXISTS reads as "none of them".
+   */
+  #exists(condition: Extract<Condition, { kind: "lookup" }>, many: number): Sql {
+    const step = condition.steps[many]!;
+    const outer = this.column(step.fromField, this.aliasFor(condition.steps.slice(0, many)));
+    const inner = new QueryCompiler(step.to, this.dialect, { alias: this.#nextAlias(), aliases: this.#aliases });
+    const where = inner.condition({ ...condition, steps: condition.steps.slice(many + 1) });
+    const link = inner.column(step.toField);
+    return sql`EXISTS (SELECT 1 FROM ${inner.from()} WHERE ${link} = ${outer} AND ${where})`;
   }
 
   where(state: QueryState): Sql {
@@ -117,19 +162,35 @@ export class QueryCompiler {
     for (const field of fields) {
       list.push(this.column(field, alias));
       const codec = this.dialect.codec(field.kind);
-      columns.push({ field, decode: (value) => (value === null ? null : codec.decode(value, field)) });
+      const fromColumn = field.fromColumn;
+      const decode = fromColumn
+        ? (value: unknown) => (value === null ? null : fromColumn(codec.decode(value, field)))
+        : (value: unknown) => (value === null ? null : codec.decode(value, field));
+      columns.push({ field, decode });
     }
     return { list, columns };
   }
 
-  /** SELECT of every column of the model: the WHERE and ORDER BY are compiled first, so their joins are known. */
-  select(state: QueryState): { statement: Sql; columns: SelectedColumn[] } {
+  /**
+   * SELECT of every column of the model, and of each selectRelated model after it, in one list:
+   * rows are read by position, so no column alias can collide whatever the tables and fields are called.
+   */
+  select(state: QueryState): { statement: Sql; columns: SelectedColumn[]; related: RelatedColumns[] } {
     const where = this.where(state);
     const order = this.orderBy(state);
-    const { list, columns } = this.selectColumns(this.meta.columns);
+    const selected = this.selectColumns(this.meta.columns);
+    const list = [...selected.list];
+    const related: RelatedColumns[] = [];
+    for (const steps of state.related) {
+      const step = steps[steps.length - 1]!;
+      const { list: joinedList, columns } = this.selectColumns(step.to.columns, this.aliasFor(steps));
+      const parent = steps.length === 1 ? -1 : related.findIndex((node) => node.steps.length === steps.length - 1 && steps.slice(0, -1).every((hop, i) => hop === node.steps[i]));
+      related.push({ steps, field: step.fromField, parent, offset: list.length, columns });
+      list.push(...joinedList);
+    }
     const distinct = state.distinct ? raw("DISTINCT ") : empty;
     const statement = sql`SELECT ${distinct}${join(list)} FROM ${this.from()}${where}${order}${this.limitOffset(state)}`;
-    return { statement, columns };
+    return { statement, columns: selected.columns, related };
   }
 
   count(state: QueryState): Sql {
@@ -167,7 +228,7 @@ export class QueryCompiler {
   /** A bound parameter holding `value` as `field` stores it. */
   value(field: Field, value: unknown): Sql {
     if (value === null) return sql`${null}`;
-    return sql`${this.dialect.codec(field.kind).encode(value, field)}`;
+    return sql`${this.dialect.codec(field.kind).encode(field.toColumn(value), field)}`;
   }
 }
 

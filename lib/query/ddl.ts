@@ -17,7 +17,7 @@ function foreignKeyOf(field: Field): ForeignKeyConstraint | undefined {
 function columnDefinition(field: Field, dialect: Dialect): string {
   const name = dialect.quote(field.column);
   if (field.primaryKey && field.generated) return `${name} ${dialect.autoPrimaryKey(field)}`;
-  const parts = [name, dialect.columnType(field)];
+  const parts = [name, dialect.columnType(field.typeSource)];
   if (field.primaryKey) parts.push("PRIMARY KEY");
   else if (!field.allowNull) parts.push("NOT NULL");
   if (field.options.unique && !field.primaryKey) parts.push("UNIQUE");

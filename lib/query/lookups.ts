@@ -43,7 +43,7 @@ export function unknownLookup(model: string, key: string, name: string): Unknown
 /** A bound parameter holding the field's value as its database stores it. */
 export function parameter(context: LookupContext, value: unknown): Sql {
   if (isExpression(value)) return value.toSql(context.compiler);
-  return sql`${context.dialect.codec(context.field.kind).encode(value, context.field)}`;
+  return context.compiler.value(context.field, value);
 }
 
 /** Something that renders itself to SQL in a query, on the right-hand side of a lookup or an update (an F expression). */

@@ -2,7 +2,7 @@ import sql, { join, raw, type Sql } from "sql-template-tag";
 import { IntegrityError, NoMatch } from "../errors.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
-import { QueryCompiler, decodeRow, emptyState, type QueryState } from "./compiler.js";
+import { QueryCompiler, emptyState, type QueryState } from "./compiler.js";
 import { findLookup } from "./lookups.js";
 
 /** Largest number of bound values one statement may carry on every database (SQLite allows 32766). */
@@ -92,14 +92,6 @@ export async function updateByPk(meta: ModelMeta, pk: unknown, values: Record<st
 export async function deleteByPk(meta: ModelMeta, pk: unknown): Promise<void> {
   const compiler = new QueryCompiler(meta, meta.database.dialect);
   await withModel(meta, meta.database.run(compiler.delete(pkState(meta, pk))));
-}
-
-export async function selectByPk(meta: ModelMeta, pk: unknown): Promise<Record<string, unknown> | undefined> {
-  const compiler = new QueryCompiler(meta, meta.database.dialect);
-  const { statement, columns } = compiler.select(pkState(meta, pk));
-  const result = await meta.database.run(statement, { arrayRows: true, exactIntegers: hasBigIntegers(meta) });
-  const row = result.rows[0] as unknown[] | undefined;
-  return row && decodeRow(columns, row);
 }
 
 export function hasBigIntegers(meta: ModelMeta): boolean {

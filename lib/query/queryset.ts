@@ -1,11 +1,20 @@
-import { MultipleMatches, NoMatch, ValidationError } from "../errors.js";
+import { MultipleMatches, NoMatch, UnknownFieldError, ValidationError } from "../errors.js";
 import { FROM_DATABASE, META, type RowSource } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
-import { markSaved, ownValues, type Model, type ModelClass } from "../model/model.js";
+import { markSaved, ownValues, unwrap, type Model, type ModelClass } from "../model/model.js";
+import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
 import { validateValues } from "../model/validation.js";
-import { QueryCompiler, decodeRow, emptyState, type Ordering, type QueryState, type SelectedColumn } from "./compiler.js";
+import {
+  QueryCompiler,
+  decodeRow,
+  emptyState,
+  type Ordering,
+  type QueryState,
+  type RelatedColumns,
+  type SelectedColumn,
+} from "./compiler.js";
 import { isExpression, type Expression } from "./lookups.js";
-import { resolvePath } from "./paths.js";
+import { resolvePath, type RelationStep } from "./paths.js";
 import { hasBigIntegers, insertRows, withModel } from "./persist.js";
 import { Q, resolveCondition, type LookupObject } from "./where.js";
 
@@ -62,6 +71,38 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
     return this.derive({ offset: this.#count("offset", count) });
   }
 
+  /**
+   * Fetches these forward relations in the same SELECT, with JOINs (LEFT where the key may be null):
+   * `selectRelated("album__artist")` fills `track.album` and `track.album.artist`.
+   */
+  selectRelated(...paths: string[]): QuerySet<T> {
+    const related = [...this.state.related];
+    for (const path of paths) {
+      const steps: RelationStep[] = [];
+      let current = this.meta;
+      for (const name of String(path).split("__")) {
+        const step = current.relations.get(name);
+        if (!step || step.many || step.toField !== step.to.pk) {
+          const forward = [...current.relations.values()].filter((hop) => hop.toField === hop.to.pk).map((hop) => hop.name);
+          throw new UnknownFieldError(
+            `${current.name} has no foreign key ${JSON.stringify(name)} to select (in ${JSON.stringify(path)}); it has: ${forward.join(", ") || "none"}` +
+              (step ? ` (reverse relations load with prefetchRelated("${name}"))` : ""),
+          );
+        }
+        steps.push(step);
+        current = step.to;
+        if (!related.some((known) => sameSteps(known, steps))) related.push([...steps]);
+      }
+    }
+    return this.derive({ related });
+  }
+
+  /** Loads these relations (forward or reverse, nested with `__`) for all rows at once: one query per relation. */
+  prefetchRelated(...paths: string[]): QuerySet<T> {
+    for (const path of paths) checkPrefetchPath(this.meta, String(path));
+    return this.derive({ prefetch: [...new Set([...this.state.prefetch, ...paths])] });
+  }
+
   distinct(): QuerySet<T> {
     return this.derive({ distinct: true });
   }
@@ -77,15 +118,16 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
     return new QueryCompiler(this.meta, this.meta.database.dialect);
   }
 
-  #hydrate(columns: readonly SelectedColumn[], row: readonly unknown[], source: RowSource = FROM_DATABASE): T {
-    const Hydrated = this.model as unknown as new (values: Record<string, unknown>, source: RowSource) => T;
-    return new Hydrated(decodeRow(columns, row), source);
+  async all(): Promise<T[]> {
+    const { statement, columns, related } = this.#compiler().select(this.state);
+    const result = await this.meta.database.run(statement, { arrayRows: true, exactIntegers: this.#exactIntegers() });
+    const rows = result.rows.map((row) => hydrate(this.model, columns, related, row as unknown[]) as T);
+    if (this.state.prefetch.length > 0) await prefetch(this.meta, rows, prefetchTree(this.state.prefetch));
+    return rows;
   }
 
-  async all(): Promise<T[]> {
-    const { statement, columns } = this.#compiler().select(this.state);
-    const result = await this.meta.database.run(statement, { arrayRows: true, exactIntegers: hasBigIntegers(this.meta) });
-    return result.rows.map((row) => this.#hydrate(columns, row as unknown[]));
+  #exactIntegers(): boolean {
+    return hasBigIntegers(this.meta) || this.state.related.some((steps) => hasBigIntegers(steps[steps.length - 1]!.to));
   }
 
   /** The one row matching; NoMatch if none, MultipleMatches if more. */
@@ -210,9 +252,9 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
   /** Rows one at a time from a cursor (PostgreSQL), a streaming read (MySQL) or a statement iterator (SQLite). */
   async *iterate(options: { batchSize?: number } = {}): AsyncGenerator<T, void, undefined> {
     const batchSize = options.batchSize ?? 500;
-    const { statement, columns } = this.#compiler().select(this.state);
-    for await (const row of this.meta.database.stream(statement, batchSize, { arrayRows: true, exactIntegers: hasBigIntegers(this.meta) })) {
-      yield this.#hydrate(columns, row as unknown[]);
+    const { statement, columns, related } = this.#compiler().select(this.state);
+    for await (const row of this.meta.database.stream(statement, batchSize, { arrayRows: true, exactIntegers: this.#exactIntegers() })) {
+      yield hydrate(this.model, columns, related, row as unknown[]) as T;
     }
   }
 
@@ -226,6 +268,32 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
   ): Promise<R1 | R2> {
     return this.all().then(onFulfilled, onRejected);
   }
+}
+
+function sameSteps(a: readonly RelationStep[], b: readonly RelationStep[]): boolean {
+  return a.length === b.length && a.every((step, index) => step === b[index]);
+}
+
+type Hydrating = new (values: Record<string, unknown>, source: RowSource) => object;
+
+/** One row into an instance, and each selectRelated slice of it into the instance its parent points at. */
+function hydrate(model: ModelClass, columns: readonly SelectedColumn[], related: readonly RelatedColumns[], row: readonly unknown[]): object {
+  const instance = new (model as unknown as Hydrating)(decodeRow(columns, row), FROM_DATABASE);
+  if (related.length === 0) return instance;
+  const built: (object | null)[] = [];
+  for (const node of related) {
+    const parent = node.parent === -1 ? instance : built[node.parent];
+    const pkIndex = node.columns.findIndex((column) => column.field.primaryKey);
+    if (!parent || row[node.offset + pkIndex] === null) {
+      built.push(null);
+      continue;
+    }
+    const target = node.steps[node.steps.length - 1]!.to;
+    const child = new (target.model as unknown as Hydrating)(decodeRow(node.columns, row, node.offset), FROM_DATABASE);
+    unwrap(parent)[node.field.name] = child;
+    built.push(child);
+  }
+  return instance;
 }
 
 /** `Model.objects`: the QuerySet of every row, where queries start. */

@@ -1,0 +1,123 @@
+import { ValidationError } from "../errors.js";
+import { Field, describe, type ColumnKind, type FieldOptions } from "../model/fields.js";
+import { META, PARTIAL_FROM_DATABASE, STATE, type InstanceTarget, type RowSource } from "../model/instance.js";
+import type { ModelMeta } from "../model/meta.js";
+import type { Model, ModelClass } from "../model/model.js";
+
+export type OnDelete = "CASCADE" | "SET NULL" | "RESTRICT";
+
+export interface ForeignKeyOptions extends Omit<FieldOptions<never>, "default" | "primaryKey"> {
+  onDelete?: OnDelete;
+  /** The reverse accessor on the target model; default: this model's name in camelCase plus "s" (none for OneToOne). */
+  relatedName?: string;
+}
+
+/** A related model named by class, by its name on the same database, or "self". */
+export type RelatedModel = ModelClass | "self" | (string & {});
+
+/**
+ * A column holding another row's primary key. On an instance it reads as that row: a sparse stub
+ * (only the key loaded) until `load()` or `selectRelated()`, or null.
+ */
+export class ForeignKeyField extends Field {
+  #target: ModelClass | undefined;
+
+  constructor(
+    readonly related: RelatedModel,
+    override readonly options: ForeignKeyOptions,
+    readonly oneToOne: boolean,
+  ) {
+    super({ ...options, unique: oneToOne || options.unique });
+    const onDelete = options.onDelete ?? "CASCADE";
+    if (!["CASCADE", "SET NULL", "RESTRICT"].includes(onDelete)) {
+      throw new TypeError(`onDelete must be "CASCADE", "SET NULL" or "RESTRICT", got ${JSON.stringify(onDelete)}`);
+    }
+    if (onDelete === "SET NULL" && !options.allowNull) throw new TypeError(`onDelete "SET NULL" needs allowNull: true`);
+  }
+
+  get onDelete(): OnDelete {
+    return this.options.onDelete ?? "CASCADE";
+  }
+
+  /** The related model's class; resolvable once both models are defined. */
+  get target(): ModelClass {
+    if (this.#target) return this.#target;
+    throw new TypeError(`${this.owner.name}.${this.name}: the related model ${JSON.stringify(this.related)} is not defined on this database yet`);
+  }
+
+  get isResolved(): boolean {
+    return this.#target !== undefined;
+  }
+
+  resolve(target: ModelClass): void {
+    this.#target = target;
+  }
+
+  get targetMeta(): ModelMeta {
+    return this.target[META];
+  }
+
+  get kind(): ColumnKind {
+    return this.typeSource.kind;
+  }
+
+  override get typeSource(): Field {
+    return this.targetMeta.pk;
+  }
+
+  /** The schema's FOREIGN KEY clause reads this. */
+  get foreignKey(): { target: ModelMeta; onDelete: OnDelete } {
+    return { target: this.targetMeta, onDelete: this.onDelete };
+  }
+
+  override defaultColumn(): string {
+    return `${this.name}_id`;
+  }
+
+  override toColumn(value: unknown): unknown {
+    return typeof value === "object" && value !== null ? (value as Model).pk : value;
+  }
+
+  override readonly fromColumn = (key: unknown): unknown => makeStub(this.target, key, this);
+
+  override assign(value: unknown): unknown {
+    return this.validate(value);
+  }
+
+  protected check(value: unknown): object {
+    const target = this.target;
+    if (typeof value === "object" && value !== null) {
+      if (!(value instanceof target)) {
+        throw this.invalid(`expects a ${target[META].name} or its primary key, got ${describe(value)}${modelName(value)}`);
+      }
+      const { pk } = value as unknown as Model;
+      if (pk === undefined || pk === null) {
+        throw this.invalid(`was given an unsaved ${target[META].name}: save it first`);
+      }
+      return value;
+    }
+    let key: unknown;
+    try {
+      key = this.targetMeta.pk.validate(value);
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        throw this.invalid(`expects a ${target[META].name} or its primary key, got ${describe(value)}`);
+      }
+      throw error;
+    }
+    return makeStub(target, key, this);
+  }
+}
+
+function modelName(value: object): string {
+  const meta = (value.constructor as Partial<ModelClass>)[META];
+  return meta ? ` (a ${meta.name})` : "";
+}
+
+/** A related row of which only the key is known; reading anything else says how to load it. */
+export function makeStub(target: ModelClass, key: unknown, via: Field): Model {
+  const Hydrated = target as unknown as new (values: Record<string, unknown>, source: RowSource) => Model;
+  const stub = new Hydrated({ [(target[META] as ModelMeta).pk.name]: key }, PARTIAL_FROM_DATABASE);
+  (stub as unknown as InstanceTarget)[STATE].origin = { model: via.owner.name, field: via.name };
+  return stub;
+}

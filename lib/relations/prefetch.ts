@@ -1,0 +1,94 @@
+import { STATE } from "../model/instance.js";
+import type { ModelMeta } from "../model/meta.js";
+import { unwrap, type Model } from "../model/model.js";
+import type { RelationStep } from "../query/paths.js";
+
+/** Keys per `IN (...)` list: far below every database's limit on bound parameters. */
+const KEYS_PER_QUERY = 5000;
+
+/** Rows prefetchRelated stored for `owner.<name>`, if it did. */
+export function prefetchedRows(owner: object, name: string): readonly object[] | undefined {
+  return unwrap(owner)[STATE].prefetched?.get(name);
+}
+
+/** A tree of relation names: `["tracks__album", "tracks__genre"]` is tracks → { album, genre }. */
+type PrefetchTree = Map<string, PrefetchTree>;
+
+export function prefetchTree(paths: readonly string[]): PrefetchTree {
+  const root: PrefetchTree = new Map();
+  for (const path of paths) {
+    let node = root;
+    for (const name of path.split("__")) {
+      let child = node.get(name);
+      if (!child) node.set(name, (child = new Map()));
+      node = child;
+    }
+  }
+  return root;
+}
+
+/** Checks each hop of a prefetchRelated path before any SQL: UnknownFieldError lists what exists. */
+export function checkPrefetchPath(meta: ModelMeta, path: string): void {
+  let current = meta;
+  for (const name of path.split("__")) {
+    const relation = current.relations.get(name);
+    if (!relation) throw current.unknown(name, `relation to prefetch (in ${JSON.stringify(path)})`);
+    current = relation.to;
+  }
+}
+
+/** Loads each relation of the tree for all `instances` at once: one query a relation, not one a row. */
+export async function prefetch(meta: ModelMeta, instances: readonly object[], tree: PrefetchTree): Promise<void> {
+  if (instances.length === 0) return;
+  for (const [name, subtree] of tree) {
+    const relation = meta.relations.get(name)!;
+    const related = relation.toField === relation.to.pk ? await prefetchForward(instances, relation) : await prefetchReverse(instances, relation);
+    if (subtree.size > 0) await prefetch(relation.to, related, subtree);
+  }
+}
+
+async function fetchIn(meta: ModelMeta, key: string, values: readonly unknown[]): Promise<Model[]> {
+  const rows: Model[] = [];
+  for (let start = 0; start < values.length; start += KEYS_PER_QUERY) {
+    const chunk = values.slice(start, start + KEYS_PER_QUERY);
+    rows.push(...((await meta.model.objects.filter({ [`${key}__in`]: chunk }).all()) as unknown as Model[]));
+  }
+  return rows;
+}
+
+/** `track.album` for every track: the stubs replaced by full rows. */
+async function prefetchForward(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
+  const name = relation.fromField.name;
+  const keys = new Map<string, unknown>();
+  for (const instance of instances) {
+    const stub = unwrap(instance)[name] as Model | null | undefined;
+    if (stub) keys.set(String(stub.pk), stub.pk);
+  }
+  const rows = keys.size === 0 ? [] : await fetchIn(relation.to, "pk", [...keys.values()]);
+  const byKey = new Map(rows.map((row) => [String(row.pk), row]));
+  for (const instance of instances) {
+    const target = unwrap(instance);
+    const stub = target[name] as Model | null | undefined;
+    if (stub) target[name] = byKey.get(String(stub.pk)) ?? stub;
+  }
+  return rows;
+}
+
+/** `album.tracks` for every album: one query, rows grouped by their key, each pointing back at its owner. */
+async function prefetchReverse(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
+  const owners = new Map(instances.map((instance) => [String((instance as Model).pk), instance]));
+  const keyName = relation.toField.name;
+  const rows = await fetchIn(relation.to, keyName, [...owners.values()].map((owner) => (owner as Model).pk));
+  const groups = new Map<string, Model[]>([...owners.keys()].map((key) => [key, []]));
+  for (const row of rows) {
+    const target = unwrap(row);
+    const key = String((target[keyName] as Model).pk);
+    groups.get(key)?.push(row);
+    target[keyName] = owners.get(key);
+  }
+  for (const [key, owner] of owners) {
+    const state = unwrap(owner)[STATE];
+    (state.prefetched ??= new Map()).set(relation.name, groups.get(key)!);
+  }
+  return rows;
+}

@@ -1,0 +1,61 @@
+import { NoMatch } from "../errors.js";
+import { META } from "../model/instance.js";
+import type { Model, ModelClass } from "../model/model.js";
+import { QuerySet } from "../query/queryset.js";
+import { resolveCondition } from "../query/where.js";
+import { emptyState } from "../query/compiler.js";
+import type { ForeignKeyField } from "./foreign-key.js";
+import { prefetchedRows } from "./prefetch.js";
+
+/**
+ * `album.tracks`: the rows of the source model whose foreign key points at `owner`. A QuerySet like any
+ * other, plus create() that fills the key in; after prefetchRelated it answers all() from memory.
+ */
+export class RelatedManager<T extends object = Model> extends QuerySet<T> {
+  constructor(
+    source: ModelClass,
+    readonly field: ForeignKeyField,
+    readonly owner: Model,
+    readonly relatedName: string,
+  ) {
+    super(source, Object.freeze({ ...emptyState, conditions: [resolveCondition(source[META], { [field.name]: owner })] }));
+  }
+
+  override async all(): Promise<T[]> {
+    const cached = prefetchedRows(this.owner, this.relatedName);
+    return cached ? ([...cached] as T[]) : super.all();
+  }
+
+  override async count(): Promise<number> {
+    const cached = prefetchedRows(this.owner, this.relatedName);
+    return cached ? cached.length : super.count();
+  }
+
+  override create(values: Record<string, unknown> = {}): Promise<T> {
+    return super.create({ ...values, [this.field.name]: this.owner });
+  }
+}
+
+/** `profile.person` for a OneToOne: awaiting it gives the one related row, or NoMatch. */
+export class RelatedOne<T extends object = Model> implements PromiseLike<T> {
+  constructor(
+    private readonly source: ModelClass,
+    private readonly field: ForeignKeyField,
+    private readonly owner: Model,
+    private readonly relatedName: string,
+  ) {}
+
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    const cached = prefetchedRows(this.owner, this.relatedName);
+    const lookup = { [this.field.name]: this.owner };
+    const found = cached
+      ? cached.length > 0
+        ? Promise.resolve(cached[0] as T)
+        : Promise.reject(new NoMatch(`No ${this.source[META].name} has ${this.field.name}=${String(this.owner)}`))
+      : (this.source.objects.get(lookup) as Promise<T>);
+    return found.then(onFulfilled, onRejected);
+  }
+}
