@@ -5,10 +5,14 @@ import * as orm from "../lib/index.js";
 
 const database = new orm.Database(process.env.DATABASE_URL ?? "sqlite:///playground/albums.sqlite");
 
-const Album = orm.Model.define("Album", {
+// Subclassing types the reverse manager that Track's foreign key adds.
+class Album extends orm.Model.define("Album", {
   id: orm.Integer({ primaryKey: true }),
   name: orm.String({ maxLength: 100 }),
-}, { database, tablename: "album" });
+}, { database, tablename: "album" }) {
+  declare static objects: orm.Manager<Album>;
+  declare tracks: orm.RelatedManager<orm.Infer<typeof Track>>;
+}
 
 const Track = orm.Model.define("Track", {
   id: orm.Integer({ primaryKey: true }),

@@ -39,6 +39,11 @@ export interface Dialect {
   /** Added after INSERT to get generated keys back, or "" where the driver reports `insertId` instead. */
   returning(columns: Sql): Sql;
   readonly insertDefaultValues: string;
+  /**
+   * After rows were inserted with their own values for a generated key: the statement that moves the
+   * key generator past them, where the database does not do so itself (PostgreSQL's identity sequences).
+   */
+  afterExplicitKeys(table: string, column: string): Sql | undefined;
   /** LIMIT and OFFSET, either of which may be absent. */
   limitOffset(limit: number | undefined, offset: number | undefined): Sql;
   /** Table options after CREATE TABLE's closing parenthesis. */

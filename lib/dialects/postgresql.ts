@@ -1,4 +1,4 @@
-import sql, { type Sql } from "sql-template-tag";
+import sql, { raw, type Sql } from "sql-template-tag";
 import { createPostgresqlDriver } from "../drivers/postgresql.js";
 import type { ColumnKind, DecimalField, Field, StringField } from "../model/fields.js";
 import {
@@ -48,6 +48,11 @@ export const postgresqlDialect: Dialect = {
   lower: (expression: Sql) => sql`LOWER(${expression})`,
   returning: (columns) => sql` RETURNING ${columns}`,
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, ""),
+  afterExplicitKeys(table, column) {
+    const sequence = sql`pg_get_serial_sequence(${quoteIdentifier(table, '"')}, ${column})`;
+    const key = raw(quoteIdentifier(column, '"'));
+    return sql`SELECT setval(${sequence}, GREATEST(COALESCE(MAX(${key}), 0), nextval(${sequence}) - 1, 1)) FROM ${raw(quoteIdentifier(table, '"'))}`;
+  },
   insertDefaultValues: "DEFAULT VALUES",
   tableOptions: "",
   selfSubquery: (select) => select,

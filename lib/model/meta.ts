@@ -27,14 +27,16 @@ export class ModelMeta {
   }
 
   /** The field called `name` (or `pk`), or an UnknownFieldError listing those that exist. */
-  field(name: string, context = "field"): Field {
+  field(name: string, what = "field", path?: string): Field {
     const field = name === "pk" ? this.pk : this.fieldMap.get(name);
-    if (!field) throw this.unknown(name, context);
+    if (!field) throw this.unknown(name, what, path);
     return field;
   }
 
-  unknown(name: string, context = "field"): UnknownFieldError {
+  /** "Album has no field "nope" (in "album__nope"); it has: ..." */
+  unknown(name: string, what = "field", path?: string): UnknownFieldError {
     const known = [...new Set(["pk", ...this.fieldMap.keys(), ...this.relations.keys()])].join(", ");
-    return new UnknownFieldError(`${this.name} has no ${context} ${JSON.stringify(name)}; it has: ${known}`);
+    const where = path && path !== name ? ` (in ${JSON.stringify(path)})` : "";
+    return new UnknownFieldError(`${this.name} has no ${what} ${JSON.stringify(name)}${where}; it has: ${known}`);
   }
 }

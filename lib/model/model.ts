@@ -169,8 +169,7 @@ export class Model {
     const json: Record<string, unknown> = {};
     for (const field of metaOf(this).fields) {
       if (!Object.hasOwn(target, field.name)) continue;
-      const value = target[field.name];
-      json[field.name] = typeof value === "bigint" ? value.toString() : value;
+      json[field.name] = jsonValue(target[field.name]);
     }
     return json;
   }
@@ -197,6 +196,13 @@ export interface ModelClass<F extends FieldMap = FieldMap> {
   readonly objects: Manager<InstanceType<this>>;
 }
 
+/** Any model class, whatever its fields: what relations and helpers accept. */
+export interface AnyModelClass {
+  new (...args: never[]): object;
+  readonly [META]: ModelMeta;
+  readonly prototype: object;
+}
+
 /** An instance: the fields' values and the active-record methods. */
 export type Instance<F extends FieldMap = FieldMap> = Values<F> & InstanceMethods<F>;
 
@@ -219,6 +225,16 @@ const targets = new WeakMap<object, InstanceTarget>();
 
 export function unwrap(instance: object): InstanceTarget {
   return (targets.get(instance) ?? instance) as InstanceTarget;
+}
+
+/** BigInts as strings (JSON has none); a related row as its key when sparse, as an object when loaded. */
+function jsonValue(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Model) {
+    const target = unwrap(value);
+    return target[STATE].origin ? jsonValue(Reflect.get(target, metaOf(value).pk.name)) : value.toJSON();
+  }
+  return value;
 }
 
 /** The field values an unsaved instance holds. */

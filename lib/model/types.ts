@@ -29,5 +29,8 @@ type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** What `create()` and `new Model()` accept: fields with defaults, nullable fields and auto keys may be left out. */
 export type CreateValues<F extends FieldMap> = Simplify<
-  { [K in RequiredKeys<F>]: FieldValue<F[K]> } & { [K in OptionalKeys<F>]?: FieldValue<F[K]> }
+  { [K in RequiredKeys<F>]: FieldInput<F[K]> } & { [K in OptionalKeys<F>]?: FieldInput<F[K]> }
 >;
+
+/** What a field accepts from user code: its value, or for a foreign key also the related row's key. */
+export type FieldInput<F> = F extends { readonly keyType: infer Key } ? FieldValue<F> | Key : FieldValue<F>;

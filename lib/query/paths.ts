@@ -41,7 +41,7 @@ export function resolvePath(meta: ModelMeta, parts: readonly string[], key: stri
       if (isLast) return { steps, field: current.pk, rest: [] };
       continue;
     }
-    const field = current.field(part, `field or relation (in ${JSON.stringify(key)})`);
+    const field = current.field(part, "field or relation", key);
     return { steps, field, rest: parts.slice(index + 1) };
   }
   return { steps, field: current.pk, rest: [] };

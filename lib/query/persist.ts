@@ -40,6 +40,8 @@ export async function insertRows(meta: ModelMeta, rows: readonly Record<string, 
           else keys[rowIndex] = decodePk(meta, Number(result.insertId) + position);
         });
       }
+      const resync = !generatesKey && pk.generated && database.dialect.afterExplicitKeys(meta.tablename, pk.column);
+      if (resync) await database.run(resync);
     }
   };
   if (groups.size === 1 && rows.length <= Math.floor(MAX_PARAMETERS / Math.max(1, meta.columns.length))) await run();

@@ -57,7 +57,7 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
       const descending = name.startsWith("-");
       const key = descending ? name.slice(1) : name;
       const { steps, field, rest } = resolvePath(this.meta, key.split("__"), key);
-      if (rest.length > 0) throw this.meta.unknown(key, "field to order by");
+      if (rest.length > 0) throw field.owner === this.meta ? this.meta.unknown(key, "field to order by") : this.meta.unknown(rest.join("__"), "field to order by", key);
       return { steps, field, descending };
     });
     return this.derive({ ordering });

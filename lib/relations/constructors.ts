@@ -1,24 +1,27 @@
 import type { Typed } from "../model/columns.js";
-import type { Instance } from "../model/model.js";
+import type { InstanceMethods } from "../model/model.js";
 import { ForeignKeyField, type ForeignKeyOptions, type RelatedModel } from "./foreign-key.js";
 
 /** The instance type behind a related model: its class's instances, or any instance for "self" and names. */
-type RelatedInstance<M> = M extends abstract new (...args: never[]) => infer I ? I : Instance;
+type RelatedInstance<M> = M extends abstract new (...args: never[]) => infer I ? I : InstanceMethods;
+type RelatedKey<M> = RelatedInstance<M> extends { pk: infer Key } ? Key : unknown;
+/** A foreign key's type: holds the related instance, accepts it or its key. */
+type ForeignKeyOf<M, O> = Typed<ForeignKeyField, RelatedInstance<M>, O> & { readonly keyType: RelatedKey<M> };
 
 /** A column holding the primary key of a row of `model` (a class, its name, or "self"), named `<field>_id`. */
 export function ForeignKey<const M extends RelatedModel, const O extends ForeignKeyOptions = {}>(
   model: M,
   options?: O,
-): Typed<ForeignKeyField, RelatedInstance<M>, O> {
-  return new ForeignKeyField(checkModel(model), options ?? {}, false) as Typed<ForeignKeyField, RelatedInstance<M>, O>;
+): ForeignKeyOf<M, O> {
+  return new ForeignKeyField(checkModel(model), options ?? {}, false) as ForeignKeyOf<M, O>;
 }
 
 /** A unique foreign key: each row of `model` has at most one row here, reached as `await row.<relatedName>`. */
 export function OneToOne<const M extends RelatedModel, const O extends ForeignKeyOptions = {}>(
   model: M,
   options?: O,
-): Typed<ForeignKeyField, RelatedInstance<M>, O> {
-  return new ForeignKeyField(checkModel(model), options ?? {}, true) as Typed<ForeignKeyField, RelatedInstance<M>, O>;
+): ForeignKeyOf<M, O> {
+  return new ForeignKeyField(checkModel(model), options ?? {}, true) as ForeignKeyOf<M, O>;
 }
 
 function checkModel(model: RelatedModel): RelatedModel {

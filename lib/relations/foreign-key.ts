@@ -2,7 +2,7 @@ import { ValidationError } from "../errors.js";
 import { Field, describe, type ColumnKind, type FieldOptions } from "../model/fields.js";
 import { META, PARTIAL_FROM_DATABASE, STATE, type InstanceTarget, type RowSource } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
-import type { Model, ModelClass } from "../model/model.js";
+import type { AnyModelClass, Model, ModelClass } from "../model/model.js";
 
 export type OnDelete = "CASCADE" | "SET NULL" | "RESTRICT";
 
@@ -13,7 +13,7 @@ export interface ForeignKeyOptions extends Omit<FieldOptions<never>, "default" |
 }
 
 /** A related model named by class, by its name on the same database, or "self". */
-export type RelatedModel = ModelClass | "self" | (string & {});
+export type RelatedModel = AnyModelClass | "self" | (string & {});
 
 /**
  * A column holding another row's primary key. On an instance it reads as that row: a sparse stub
@@ -21,12 +21,14 @@ export type RelatedModel = ModelClass | "self" | (string & {});
  */
 export class ForeignKeyField extends Field {
   #target: ModelClass | undefined;
+  declare readonly options: ForeignKeyOptions;
 
   constructor(
     readonly related: RelatedModel,
-    override readonly options: ForeignKeyOptions,
+    options: ForeignKeyOptions,
     readonly oneToOne: boolean,
   ) {
+    // A OneToOne is a unique foreign key: the database, not just quarry, keeps it one-to-one.
     super({ ...options, unique: oneToOne || options.unique });
     const onDelete = options.onDelete ?? "CASCADE";
     if (!["CASCADE", "SET NULL", "RESTRICT"].includes(onDelete)) {

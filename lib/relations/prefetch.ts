@@ -32,7 +32,7 @@ export function checkPrefetchPath(meta: ModelMeta, path: string): void {
   let current = meta;
   for (const name of path.split("__")) {
     const relation = current.relations.get(name);
-    if (!relation) throw current.unknown(name, `relation to prefetch (in ${JSON.stringify(path)})`);
+    if (!relation) throw current.unknown(name, "relation to prefetch", path);
     current = relation.to;
   }
 }

@@ -29,7 +29,7 @@ function resolveTarget(field: ForeignKeyField, meta: ModelMeta, lookup: (name: s
   if (related[META]?.database !== meta.database) {
     throw new TypeError(`${meta.name}.${field.name}: ${related[META]?.name ?? "the related model"} belongs to another database`);
   }
-  return related;
+  return related as unknown as ModelClass;
 }
 
 export function defaultRelatedName(meta: ModelMeta, field: ForeignKeyField): string {
