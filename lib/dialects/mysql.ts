@@ -52,6 +52,7 @@ export const mysqlDialect: Dialect = {
   // MySQL has no RETURNING on INSERT: the driver's insertId gives the generated key.
   returning: () => empty,
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, "18446744073709551615"),
+  afterExplicitKeys: () => undefined,
   insertDefaultValues: "() VALUES ()",
   // A binary, no-pad collation makes `=` and LIKE case- and space-sensitive, as on PostgreSQL and SQLite.
   tableOptions: " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin",

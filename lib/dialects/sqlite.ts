@@ -17,8 +17,9 @@ const COLUMN_TYPES: Record<ColumnKind, (field: Field) => string> = {
   integer: () => "INTEGER",
   bigint: () => "INTEGER",
   float: () => "REAL",
-  // NUMERIC affinity keeps numbers comparable; values past a double's precision stay exact as TEXT.
-  decimal: (field) => `NUMERIC(${(field as DecimalField).options.maxDigits}, ${(field as DecimalField).options.decimalPlaces})`,
+  // NUMERIC affinity stores a double, exact up to 15 digits; wider decimals are order-preserving TEXT (wideDecimal).
+  decimal: (field) =>
+    isWideDecimal(field) ? "TEXT" : `NUMERIC(${(field as DecimalField).options.maxDigits}, ${(field as DecimalField).options.decimalPlaces})`,
   boolean: () => "INTEGER",
   string: (field) => `VARCHAR(${(field as StringField).maxLength})`,
   text: () => "TEXT",
@@ -29,7 +30,34 @@ const COLUMN_TYPES: Record<ColumnKind, (field: Field) => string> = {
   uuid: () => "TEXT",
 };
 
-const CODECS: Record<ColumnKind, Codec> = { ...commonCodecs, boolean: numericBoolean };
+/** SQLite turns numeric text in a NUMERIC column into a double, which holds 15 significant digits exactly. */
+const isWideDecimal = (field: Field) => (field as DecimalField).options.maxDigits > 15;
+const ninesComplement = (digits: string) => digits.replace(/\d/g, (digit) => String(9 - Number(digit)));
+
+/**
+ * A decimal wider than a double, as fixed-width text whose byte order is the numeric order: "0" and the
+ * zero-padded digits for values >= 0, "-" and their nines' complement below 0. So `=`, `<`, `in`, `range`
+ * and ORDER BY stay exact; SQL arithmetic on such a column does not apply.
+ */
+const decimalCodec: Codec = {
+  encode(value, field) {
+    if (!isWideDecimal(field) || typeof value !== "string") return value;
+    const { maxDigits, decimalPlaces } = (field as DecimalField).options;
+    const [whole = "", fraction = ""] = value.replace(/^-/, "").split(".");
+    const digits = whole.padStart(maxDigits - decimalPlaces, "0") + fraction.padEnd(decimalPlaces, "0");
+    return value.startsWith("-") ? `-${ninesComplement(digits)}` : `0${digits}`;
+  },
+  decode(value, field) {
+    if (!isWideDecimal(field) || typeof value !== "string" || !/^[-0]\d+$/.test(value)) return commonCodecs.decimal.decode(value, field);
+    const { decimalPlaces } = (field as DecimalField).options;
+    const digits = value.startsWith("-") ? ninesComplement(value.slice(1)) : value.slice(1);
+    const point = digits.length - decimalPlaces;
+    const text = `${value.startsWith("-") ? "-" : ""}${digits.slice(0, point).replace(/^0+(?=\d)/, "")}.${digits.slice(point)}`;
+    return (field as DecimalField).normalize(text);
+  },
+};
+
+const CODECS: Record<ColumnKind, Codec> = { ...commonCodecs, boolean: numericBoolean, decimal: decimalCodec };
 
 /** `*`, `?` and `[` are GLOB's wildcards; a bracket around each makes it literal. */
 function escapeGlob(value: string): string {
@@ -57,6 +85,7 @@ export const sqliteDialect: Dialect = {
   lower: (expression) => sql`${raw(SQLITE_LOWER_FUNCTION)}(${expression})`,
   returning: (columns) => sql` RETURNING ${columns}`,
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, "-1"),
+  afterExplicitKeys: () => undefined,
   insertDefaultValues: "DEFAULT VALUES",
   tableOptions: "",
   selfSubquery: (select) => select,
