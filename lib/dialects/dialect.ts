@@ -46,6 +46,8 @@ export interface Dialect {
   afterExplicitKeys(table: string, column: string): Sql | undefined;
   /** LIMIT and OFFSET, either of which may be absent. */
   limitOffset(limit: number | undefined, offset: number | undefined): Sql;
+  /** The database indexes a foreign key's column itself (InnoDB), so quarry must not add a second index. */
+  readonly indexesForeignKeys: boolean;
   /** Table options after CREATE TABLE's closing parenthesis. */
   readonly tableOptions: string;
   /** A subquery on the table being updated or deleted from, in a form this database accepts. */

@@ -55,6 +55,7 @@ export const mysqlDialect: Dialect = {
   afterExplicitKeys: () => undefined,
   insertDefaultValues: "() VALUES ()",
   // A binary, no-pad collation makes `=` and LIKE case- and space-sensitive, as on PostgreSQL and SQLite.
+  indexesForeignKeys: true,
   tableOptions: " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin",
   // MySQL refuses a subquery on the table it updates unless it is materialised as a derived table.
   selfSubquery: (select) => sql`SELECT * FROM (${select}) AS ${raw("`_quarry_subquery`")}`,

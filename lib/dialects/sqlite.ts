@@ -87,6 +87,7 @@ export const sqliteDialect: Dialect = {
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, "-1"),
   afterExplicitKeys: () => undefined,
   insertDefaultValues: "DEFAULT VALUES",
+  indexesForeignKeys: false,
   tableOptions: "",
   selfSubquery: (select) => select,
   // Isolation in SQLite is always serializable; IMMEDIATE takes the write lock up front so two writers never deadlock.

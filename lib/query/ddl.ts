@@ -52,7 +52,8 @@ export function createTableStatements(meta: ModelMeta, dialect: Dialect): Sql[] 
   const statements = [raw(`CREATE TABLE IF NOT EXISTS ${table} (\n  ${definitions.join(",\n  ")}\n)${dialect.tableOptions}`)];
   for (const field of meta.columns) {
     // Unique columns and keys are indexed already; a foreign key is indexed because joins and cascades read it.
-    if (field.primaryKey || field.options.unique || !(field.options.index || foreignKeyOf(field))) continue;
+    const indexedForeignKey = foreignKeyOf(field) && !dialect.indexesForeignKeys;
+    if (field.primaryKey || field.options.unique || !(field.options.index || indexedForeignKey)) continue;
     const name = dialect.quote(indexName(meta.tablename, field.column));
     statements.push(raw(`CREATE INDEX IF NOT EXISTS ${name} ON ${table} (${dialect.quote(field.column)})`));
   }
