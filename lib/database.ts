@@ -2,9 +2,10 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { EventEmitter } from "node:events";
 import { inspect } from "node:util";
 import type { Sql } from "sql-template-tag";
-import { dialects, type Dialect, type IsolationLevel } from "./dialects/index.js";
+import { dialects, type Dialect } from "./dialects/index.js";
 import type { CompiledQuery, Connection, Driver, PoolOptions, QueryOptions, QueryResult, Row } from "./drivers/driver.js";
 import { ConnectionError, TransactionError } from "./errors.js";
+import { SAVEPOINT, SEND, STREAM, Transaction, type TransactionHost, type TransactionOptions } from "./transaction.js";
 import type { ModelMeta } from "./model/meta.js";
 import { createTableStatements, dropTableStatement, sortByDependency } from "./query/ddl.js";
 import { DatabaseURL } from "./url.js";
@@ -24,35 +25,40 @@ export interface QueryEvent {
   error?: Error;
 }
 
-export interface TransactionOptions {
-  isolation?: IsolationLevel;
-}
-
-/** The connection a transaction holds, found through AsyncLocalStorage by every query issued inside it. */
-interface TransactionScope {
-  readonly connection: Connection;
-  readonly depth: number;
-  savepoints: number;
-  finished: boolean;
-}
+export type { TransactionOptions } from "./transaction.js";
 
 export interface DatabaseEvents {
   query: [QueryEvent];
 }
 
+/** Where a statement runs outside any transaction: a connection held from the pool for this one use. */
+interface Lease {
+  driver: Driver;
+  connection: Connection;
+  released?: boolean;
+}
+
 /**
  * A database: its URL, its dialect, a lazily opened driver (a pool, or SQLite's one connection), and
- * the models defined on it. Every statement quarry sends goes through `run`.
+ * the models defined on it. Every statement quarry sends goes through `run` (or `stream`).
  */
 export class Database extends EventEmitter<DatabaseEvents> {
   readonly url: DatabaseURL;
   readonly dialect: Dialect;
   readonly #options: DatabaseOptions;
   readonly #models = new Map<string, ModelMeta>();
-  readonly #transactions = new AsyncLocalStorage<TransactionScope>();
+  readonly #transactions = new AsyncLocalStorage<Transaction>();
+  readonly #host: TransactionHost;
   #driver: Driver | undefined;
   #opening: Promise<Driver> | undefined;
   #closed = false;
+  /** disconnect() in progress: resolves once the work in flight has finished and the driver is closed. */
+  #closing: Promise<void> | undefined;
+  /** Connections held or asked for (statements, streams, transactions): disconnect() waits for 0. */
+  #inFlight = 0;
+  #drained: Array<() => void> = [];
+  /** The connections held right now, which a disconnect() past its timeout takes back. */
+  readonly #leases = new Set<Lease>();
 
   constructor(url: string, options: DatabaseOptions = {}) {
     super();
@@ -60,34 +66,69 @@ export class Database extends EventEmitter<DatabaseEvents> {
     this.dialect = dialects[this.url.dialect];
     this.#options = options;
     if (options.log) this.on("query", typeof options.log === "function" ? options.log : (event) => console.log(`[quarry] ${event.sql}`, event.values));
+    this.#host = {
+      database: this,
+      dialect: this.dialect,
+      storage: this.#transactions,
+      send: (connection, query, queryOptions) => this.#send(connection, query, queryOptions),
+      stream: (connection, query, batchSize, queryOptions) => this.#stream(connection, query, batchSize, queryOptions),
+    };
   }
 
   /** Opens the pool (or file) now; otherwise the first query does. Fails with ConnectionError naming host and port. */
   async connect(): Promise<void> {
+    await this.#closing;
     this.#closed = false;
     await this.#open();
   }
 
-  /** Closes every connection; idempotent. Later queries fail until connect() is called again. */
-  async disconnect(): Promise<void> {
+  /**
+   * Lets the statements, streams and transactions in flight finish (a transaction may still run its
+   * remaining statements), refusing new work meanwhile, then closes every connection. Idempotent; later
+   * queries fail with ConnectionError until connect() is called again. After `timeoutMs` (default: no
+   * limit) it closes the connections anyway: what is still running fails, open transactions roll back.
+   */
+  async disconnect(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closed) return this.#closing;
     this.#closed = true;
-    const opening = this.#opening;
-    this.#opening = undefined;
-    this.#driver = undefined;
-    if (opening) await (await opening.catch(() => undefined))?.close();
+    this.#closing = (async () => {
+      if (this.#inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => this.#drained.push(resolve)),
+          ...(options.timeoutMs !== undefined ? [new Promise<void>((resolve) => (timer = setTimeout(resolve, options.timeoutMs)))] : []),
+        ]);
+        clearTimeout(timer);
+        // Past the timeout: the connections still held are closed under their holders.
+        const closed = new ConnectionError(`The connection was closed by disconnect() after ${options.timeoutMs} ms`);
+        for (const lease of [...this.#leases]) this.#release(lease, closed);
+      }
+      const opening = this.#opening;
+      this.#opening = undefined;
+      this.#driver = undefined;
+      if (opening) await (await opening.catch(() => undefined))?.close();
+    })();
+    try {
+      await this.#closing;
+    } finally {
+      this.#closing = undefined;
+    }
   }
 
   get isConnected(): boolean {
-    return this.#driver !== undefined;
+    return this.#driver !== undefined && !this.#closed;
   }
 
-  /** The transaction the calling code runs in, if any: batched loads are grouped per transaction. */
-  get currentTransaction(): object | undefined {
+  /**
+   * The transaction the calling code runs in (inside `database.transaction()` or `tx.run()`), if any.
+   * Batched relation loads are grouped per transaction with it.
+   */
+  get currentTransaction(): Transaction | undefined {
     return this.#transactions.getStore();
   }
 
   #open(): Promise<Driver> {
-    if (this.#closed) return Promise.reject(new ConnectionError(`The database ${this.url} is disconnected; call connect() to reopen it.`));
+    this.#refuseIfClosed();
     this.#opening ??= (async () => {
       const driver = await this.dialect.createDriver(this.url, { pool: this.#options.pool, ssl: this.#options.ssl });
       try {
@@ -103,29 +144,61 @@ export class Database extends EventEmitter<DatabaseEvents> {
     return this.#opening;
   }
 
-  /** Pool counts: connections open, idle, and callers waiting. */
+  #refuseIfClosed(): void {
+    if (!this.#closed) return;
+    const state = this.#closing ? "is disconnecting (disconnect() was called: the work in flight finishes, new queries are refused)" : "is disconnected";
+    throw new ConnectionError(`The database ${this.url} ${state}; call connect() to reopen it.`);
+  }
+
+  /** Pool counts: connections open, idle, and callers waiting for one. */
   poolStats(): { total: number; idle: number; waiting: number } {
     return this.#driver?.stats() ?? { total: 0, idle: 0, waiting: 0 };
   }
 
-  /** Sends one statement: on the transaction's connection inside `transaction()`, else on a pooled one. */
+  /** A connection of its own for one statement or stream (or an outermost transaction); counted until released. */
+  async #lease(): Promise<Lease> {
+    this.#refuseIfClosed();
+    this.#inFlight++;
+    try {
+      const driver = this.#driver ?? (await this.#open());
+      const lease: Lease = { driver, connection: await driver.acquire() };
+      this.#leases.add(lease);
+      return lease;
+    } catch (error) {
+      this.#leaseEnded();
+      throw error;
+    }
+  }
+
+  #release(lease: Lease, failure: unknown): void {
+    if (lease.released) return;
+    lease.released = true;
+    this.#leases.delete(lease);
+    try {
+      lease.driver.release(lease.connection, failure);
+    } finally {
+      this.#leaseEnded();
+    }
+  }
+
+  #leaseEnded(): void {
+    if (--this.#inFlight === 0 && this.#drained.length > 0) for (const resolve of this.#drained.splice(0)) resolve();
+  }
+
+  /** Sends one statement: on the transaction's connection inside `transaction()` or `tx.run()`, else on a pooled one. */
   async run(statement: Sql, options?: QueryOptions): Promise<QueryResult> {
     const query: CompiledQuery = { text: this.dialect.text(statement), values: statement.values };
-    const scope = this.#transactions.getStore();
-    if (scope) {
-      if (scope.finished) throw finishedTransaction(query);
-      return this.#send(scope.connection, query, options);
-    }
-    const driver = this.#driver ?? (await this.#open());
-    const connection = await driver.acquire();
+    const transaction = this.#transactions.getStore();
+    if (transaction) return transaction[SEND](query, options);
+    const lease = await this.#lease();
     let failure: unknown;
     try {
-      return await this.#send(connection, query, options);
+      return await this.#send(lease.connection, query, options);
     } catch (error) {
       failure = error;
       throw error;
     } finally {
-      driver.release(connection, failure);
+      this.#release(lease, failure);
     }
   }
 
@@ -142,27 +215,28 @@ export class Database extends EventEmitter<DatabaseEvents> {
     }
   }
 
+  async *#stream(connection: Connection, query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncGenerator<Row | unknown[]> {
+    this.emit("query", { sql: query.text, values: query.values, durationMs: 0 });
+    yield* connection.stream(query, batchSize, options);
+  }
+
   /** Rows one at a time; the connection is held until the loop ends, breaks or throws. */
   async *stream(statement: Sql, batchSize: number, options?: QueryOptions): AsyncGenerator<Row | unknown[]> {
     const query: CompiledQuery = { text: this.dialect.text(statement), values: statement.values };
-    const scope = this.#transactions.getStore();
-    if (scope) {
-      if (scope.finished) throw finishedTransaction(query);
-      this.emit("query", { sql: query.text, values: query.values, durationMs: 0 });
-      yield* scope.connection.stream(query, batchSize, options);
+    const transaction = this.#transactions.getStore();
+    if (transaction) {
+      yield* transaction[STREAM](query, batchSize, options);
       return;
     }
-    const driver = this.#driver ?? (await this.#open());
-    const connection = await driver.acquire();
+    const lease = await this.#lease();
     let failure: unknown;
     try {
-      this.emit("query", { sql: query.text, values: query.values, durationMs: 0 });
-      yield* connection.stream(query, batchSize, options);
+      yield* this.#stream(lease.connection, query, batchSize, options);
     } catch (error) {
       failure = error;
       throw error;
     } finally {
-      driver.release(connection, failure);
+      this.#release(lease, failure);
     }
   }
 
@@ -179,51 +253,51 @@ export class Database extends EventEmitter<DatabaseEvents> {
 
   /**
    * Runs `fn` in a transaction: COMMIT when it returns, ROLLBACK when it throws (the error rethrown as it
-   * was). Every query inside, at any async depth, uses the transaction's connection. Nested calls are SAVEPOINTs.
+   * was), the callback's value returned. Every query inside, at any async depth, uses the transaction's
+   * connection. Inside another transaction it is a SAVEPOINT, which rolls back alone. With `retries`, an
+   * outermost transaction that fails with a retryable error (serialization failure, deadlock, lock
+   * timeout) runs `fn` again, after a short random pause.
    */
-  async transaction<T>(fn: () => Promise<T> | T, options: TransactionOptions = {}): Promise<T> {
-    const outer = this.#transactions.getStore();
-    if (outer && !outer.finished) return this.#savepoint(outer, fn);
-    const driver = this.#driver ?? (await this.#open());
-    const connection = await driver.acquire();
-    const scope: TransactionScope = { connection, depth: 0, savepoints: 0, finished: false };
-    let failure: unknown;
-    try {
-      for (const text of this.dialect.begin(options.isolation)) await this.#send(connection, { text, values: [] });
-      let result: T;
+  async transaction<T>(fn: (tx: Transaction) => Promise<T> | T, options: TransactionOptions = {}): Promise<T> {
+    const retries = options.retries ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      const tx = await this.begin(options);
       try {
-        result = await this.#transactions.run(scope, fn);
+        let result: T;
+        try {
+          result = await tx.run(() => fn(tx));
+        } catch (error) {
+          await tx.rollback();
+          throw error;
+        }
+        await tx.commit();
+        return result;
       } catch (error) {
-        scope.finished = true;
-        await this.#send(connection, { text: "ROLLBACK", values: [] }).catch((rollbackError) => (failure = rollbackError));
-        throw error;
+        if (tx.parent || attempt >= retries || !(error instanceof TransactionError && error.retryable)) throw error;
       }
-      scope.finished = true;
-      await this.#send(connection, { text: "COMMIT", values: [] });
-      return result;
-    } catch (error) {
-      failure ??= error;
-      throw error;
-    } finally {
-      scope.finished = true;
-      driver.release(connection, failure);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(attempt, 6)));
     }
   }
 
-  async #savepoint<T>(outer: TransactionScope, fn: () => Promise<T> | T): Promise<T> {
-    const name = this.dialect.quote(`quarry_sp_${outer.depth + 1}_${++outer.savepoints}`);
-    const scope: TransactionScope = { connection: outer.connection, depth: outer.depth + 1, savepoints: 0, finished: false };
-    await this.#send(outer.connection, { text: `SAVEPOINT ${name}`, values: [] });
+  /**
+   * Begins a transaction and hands it over, for code that cannot put its work in one callback (a
+   * request that spans middleware, say). Nothing routes to it by itself: run work in it with
+   * `tx.run(fn)` (every query `fn` makes, at any depth) or `tx.query()` / `tx.execute()`, then
+   * `tx.commit()` or `tx.rollback()`. Called inside another transaction, it begins a SAVEPOINT there.
+   */
+  async begin(options: TransactionOptions = {}): Promise<Transaction> {
+    const outer = this.#transactions.getStore();
+    if (outer) return outer[SAVEPOINT](options);
+    const lease = await this.#lease();
+    const release = (destroy: boolean) =>
+      this.#release(lease, destroy ? new ConnectionError("The transaction's connection is in an unknown state") : undefined);
     try {
-      const result = await this.#transactions.run(scope, fn);
-      scope.finished = true;
-      await this.#send(outer.connection, { text: `RELEASE SAVEPOINT ${name}`, values: [] });
-      return result;
+      for (const text of this.dialect.begin(options.isolation)) await this.#send(lease.connection, { text, values: [] });
     } catch (error) {
-      scope.finished = true;
-      await this.#send(outer.connection, { text: `ROLLBACK TO SAVEPOINT ${name}`, values: [] });
+      release(true);
       throw error;
     }
+    return new Transaction(this.#host, lease.connection, undefined, options.isolation, release);
   }
 
   /** Called by Model.define. */
@@ -258,11 +332,4 @@ export class Database extends EventEmitter<DatabaseEvents> {
   toJSON(): string {
     return `Database(${this.url})`;
   }
-}
-
-function finishedTransaction(query: CompiledQuery): TransactionError {
-  return new TransactionError(
-    `A query was issued after its transaction had ended (${query.text.slice(0, 80)}): await every query inside the transaction callback.`,
-    false,
-  );
 }

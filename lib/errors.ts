@@ -48,3 +48,27 @@ export class TransactionError extends DatabaseError {
     super(message, options);
   }
 }
+
+/**
+ * The database aborted the transaction because it could not be serialized with a concurrent one
+ * (PostgreSQL 40001, MariaDB "record has changed since last read"). Retrying the whole transaction is safe.
+ */
+export class SerializationError extends TransactionError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, true, options);
+  }
+}
+
+/** The database broke a deadlock by aborting this transaction (PostgreSQL 40P01, MySQL 1213). Retry it. */
+export class DeadlockError extends TransactionError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, true, options);
+  }
+}
+
+/** A lock was not granted in time (PostgreSQL 55P03, MySQL 1205, SQLite SQLITE_BUSY). Retry the transaction. */
+export class LockTimeoutError extends TransactionError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, true, options);
+  }
+}

@@ -21,6 +21,8 @@ export interface QueryResult<R = Row | unknown[]> {
   readonly rowsAffected: number;
   /** The id the database generated for the last inserted row, where the driver reports one. */
   readonly insertId?: number | bigint;
+  /** The command tag the server answered with, where the driver reports it (PostgreSQL: "COMMIT", "ROLLBACK"). */
+  readonly command?: string;
 }
 
 /** One open connection. Everything a transaction does runs on one of these. */
@@ -55,6 +57,11 @@ export interface Driver {
 }
 
 export type DriverFactory = (url: DatabaseURL, options: DriverOptions) => Promise<Driver>;
+
+/** `pool.acquireTimeoutMs`, else the URL's `pool_acquire_timeout_ms`, else 30 s. */
+export function acquireTimeoutMs(options: DriverOptions, url: DatabaseURL): number {
+  return options.pool?.acquireTimeoutMs ?? Number(url.params.pool_acquire_timeout_ms ?? 30_000);
+}
 
 /** Loads an optional peer dependency, naming the package to install when it is missing. */
 export async function loadDriverPackage<T>(name: string, scheme: string): Promise<T> {

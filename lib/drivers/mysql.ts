@@ -1,7 +1,8 @@
 import type * as MySql from "mysql2";
-import { ConnectionError, DatabaseError, IntegrityError, TransactionError } from "../errors.js";
+import { ConnectionError, DatabaseError, DeadlockError, IntegrityError, LockTimeoutError, SerializationError } from "../errors.js";
 import type { DatabaseURL } from "../url.js";
 import {
+  acquireTimeoutMs,
   loadDriverPackage,
   type CompiledQuery,
   type Connection,
@@ -32,7 +33,8 @@ export async function createMysqlDriver(url: DatabaseURL, options: DriverOptions
     supportBigNumbers: true,
     bigNumberStrings: true,
     decimalNumbers: false,
-    // MySQL parses JSON columns itself; MariaDB stores them as text. Read both as text, decode once.
+    // mysql2 parses MySQL's JSON columns, and MariaDB's (LONGTEXT flagged json), itself: read both as text, decode once.
+    jsonStrings: true,
     typeCast: (field, next) => (field.type === "JSON" ? field.string("utf8") : next()),
     ssl: options.ssl as MySql.PoolOptions["ssl"],
     connectTimeout: 10_000,
@@ -41,7 +43,7 @@ export async function createMysqlDriver(url: DatabaseURL, options: DriverOptions
     // A killed or timed-out connection errors here too; the pool drops it, so nothing must throw.
     connection.on("error", () => {});
   });
-  return new MysqlDriver(pool, url, options.pool?.acquireTimeoutMs ?? 30_000);
+  return new MysqlDriver(pool, url, acquireTimeoutMs(options, url), options.pool?.max ?? Number(url.params.pool_max ?? 10));
 }
 
 class MysqlDriver implements Driver {
@@ -51,20 +53,38 @@ class MysqlDriver implements Driver {
     private readonly pool: MySql.Pool,
     private readonly url: DatabaseURL,
     private readonly acquireTimeoutMs: number,
+    private readonly max: number,
   ) {}
 
   async connect(): Promise<void> {
     this.release(await this.acquire());
   }
 
-  acquire(): Promise<Connection> {
+  async acquire(): Promise<Connection> {
+    // A connection the server dropped while it sat idle is replaced, not handed out.
+    for (let attempt = 0; ; attempt++) {
+      const connection = await this.#acquire();
+      const internals = connection.raw as unknown as { _fatalError?: unknown; _closing?: boolean; stream?: { destroyed?: boolean } };
+      if ((internals._fatalError || internals._closing || internals.stream?.destroyed) && attempt < 3) {
+        connection.raw.destroy();
+        continue;
+      }
+      return connection;
+    }
+  }
+
+  #acquire(): Promise<MysqlConnection> {
     this.#waiting++;
-    return new Promise<Connection>((resolve, reject) => {
+    return new Promise<MysqlConnection>((resolve, reject) => {
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
         this.#waiting--;
-        reject(new ConnectionError(`Timed out after ${this.acquireTimeoutMs} ms waiting for a connection to MySQL at ${this.url.address} (pool exhausted).`));
+        reject(
+          new ConnectionError(
+            `Timed out after ${this.acquireTimeoutMs} ms waiting for a connection to MySQL at ${this.url.address}: all ${this.max} connections of the pool are in use (${this.#waiting + 1} callers waiting). Raise pool.max or pool.acquireTimeoutMs, or hold connections for less time.`,
+          ),
+        );
       }, this.acquireTimeoutMs);
       this.pool.getConnection((error, connection) => {
         if (timedOut) {
@@ -80,8 +100,9 @@ class MysqlDriver implements Driver {
   }
 
   release(connection: Connection, failure?: unknown): void {
-    const { raw } = connection as MysqlConnection;
-    if (failure instanceof ConnectionError) raw.destroy();
+    const { raw, unfinished } = connection as MysqlConnection;
+    // A stream left early: the server is still sending its rows, which the next user would wait behind.
+    if (failure instanceof ConnectionError || unfinished) raw.destroy();
     else raw.release();
   }
 
@@ -101,6 +122,9 @@ class MysqlDriver implements Driver {
 }
 
 class MysqlConnection implements Connection {
+  /** A stream's result is still arriving after its reader left (a break): closing the connection ends it at once. */
+  unfinished = false;
+
   constructor(readonly raw: MySql.PoolConnection) {}
 
   query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
@@ -119,9 +143,13 @@ class MysqlConnection implements Connection {
 
   async *stream(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]> {
     // mysql2's row stream pauses the socket when its buffer is full, so memory stays bounded.
-    const rows = this.raw
-      .query({ sql: query.text, values: query.values as unknown[], rowsAsArray: options?.arrayRows ?? false })
-      .stream({ highWaterMark: batchSize });
+    const command = this.raw.query({ sql: query.text, values: query.values as unknown[], rowsAsArray: options?.arrayRows ?? false });
+    let ended = false;
+    command.once("end", () => {
+      ended = true;
+      this.unfinished = false;
+    });
+    const rows = command.stream({ highWaterMark: batchSize });
     let failure: unknown;
     rows.on("error", (error: unknown) => (failure = error));
     try {
@@ -130,14 +158,12 @@ class MysqlConnection implements Connection {
     } catch (error) {
       throw error instanceof ConnectionError || error instanceof DatabaseError ? error : translateMysqlError(error);
     } finally {
-      if (!rows.destroyed) {
-        // Leaving a result half-read would leave the connection busy: read it to the end, unbuffered.
-        rows.resume();
-        await new Promise<void>((resolve) => {
-          rows.once("end", resolve);
-          rows.once("close", resolve);
-          rows.once("error", () => resolve());
-        });
+      // Left early (a break): the rest of the result still arrives, read into the void. Outside a transaction the
+      // driver closes this connection on release rather than make the next query wait for it; inside one, the
+      // transaction's next statement waits (its connection cannot be swapped).
+      if (!ended) {
+        this.unfinished = true;
+        rows.destroy();
       }
     }
   }
@@ -157,15 +183,18 @@ const INTEGRITY_CODES = new Set([
   "ER_WARN_DATA_OUT_OF_RANGE",
   "ER_TRUNCATED_WRONG_VALUE_FOR_FIELD",
 ]);
-const RETRYABLE_CODES = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT"]);
 
 function translateMysqlError(error: unknown): Error {
-  const { code = "", fatal = false, message } = error as { code?: string; fatal?: boolean; message: string };
-  if (INTEGRITY_CODES.has(code)) return new IntegrityError(message, { cause: error });
-  if (RETRYABLE_CODES.has(code)) return new TransactionError(message, true, { cause: error });
+  const { code = "", fatal = false, message, sqlState = "" } = error as { code?: string; fatal?: boolean; message: string; sqlState?: string };
+  // SQLSTATE class 23 too: mysql2 names MariaDB-only errnos by MySQL's table (MariaDB's CHECK failure 4025 is not ER_CONSTRAINT_FAILED there).
+  if (INTEGRITY_CODES.has(code) || sqlState.startsWith("23")) return new IntegrityError(message, { cause: error });
+  if (code === "ER_LOCK_DEADLOCK") return new DeadlockError(message, { cause: error });
+  if (code === "ER_LOCK_WAIT_TIMEOUT") return new LockTimeoutError(message, { cause: error });
+  // MariaDB's snapshot isolation (innodb_snapshot_isolation) and Galera certification failures.
+  if (code === "ER_CHECKREAD" || code === "ER_LOCK_ABORTED") return new SerializationError(message, { cause: error });
   // Driver-side codes (PROTOCOL_CONNECTION_LOST, ECONNRESET, ...) and fatal server errors end the connection.
   if (fatal || code === "ER_CONNECTION_KILLED" || (code !== "" && !code.startsWith("ER_"))) {
-    return new ConnectionError(`Connection lost: ${message}`, { cause: error });
+    return new ConnectionError(/^Connection lost/.test(message) ? message : `Connection lost: ${message}`, { cause: error });
   }
   if (code) return new DatabaseError(message, { cause: error });
   return error instanceof Error ? error : new DatabaseError(String(error), { cause: error });

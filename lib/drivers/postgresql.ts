@@ -1,8 +1,9 @@
 import type * as Pg from "pg";
 import type PgCursor from "pg-cursor";
-import { ConnectionError, DatabaseError, IntegrityError, TransactionError } from "../errors.js";
+import { ConnectionError, DatabaseError, DeadlockError, IntegrityError, LockTimeoutError, SerializationError, TransactionError } from "../errors.js";
 import type { DatabaseURL } from "../url.js";
 import {
+  acquireTimeoutMs,
   loadDriverPackage,
   type CompiledQuery,
   type Connection,
@@ -35,20 +36,21 @@ export async function createPostgresqlDriver(url: DatabaseURL, options: DriverOp
     database: url.database || undefined,
     max: options.pool?.max ?? Number(url.params.pool_max ?? 10),
     min: options.pool?.min ?? Number(url.params.pool_min ?? 0),
-    connectionTimeoutMillis: options.pool?.acquireTimeoutMs ?? 30_000,
+    connectionTimeoutMillis: acquireTimeoutMs(options, url),
     ssl: (options.ssl ?? (url.params.sslmode === "require" ? { rejectUnauthorized: false } : undefined)) as Pg.PoolConfig["ssl"],
     types,
     options: settings.join(" "),
   });
   // An idle client whose server connection dies emits here; the pool drops it and the next query gets a fresh one.
   pool.on("error", () => {});
-  return new PostgresqlDriver(pool, url);
+  return new PostgresqlDriver(pool, url, acquireTimeoutMs(options, url));
 }
 
 class PostgresqlDriver implements Driver {
   constructor(
     private readonly pool: Pg.Pool,
     private readonly url: DatabaseURL,
+    private readonly acquireTimeoutMs: number,
   ) {}
 
   async connect(): Promise<void> {
@@ -56,15 +58,35 @@ class PostgresqlDriver implements Driver {
   }
 
   async acquire(): Promise<Connection> {
-    try {
-      return new PostgresqlConnection(await this.pool.connect());
-    } catch (error) {
-      throw connectionFailure(error, this.url);
+    // A client the server dropped while it sat idle is replaced, not handed out.
+    for (let attempt = 0; ; attempt++) {
+      let client: Pg.PoolClient;
+      const full = this.pool.totalCount >= (this.pool.options.max ?? 10);
+      try {
+        client = await this.pool.connect();
+      } catch (error) {
+        if (/timeout exceeded when trying to connect/.test((error as Error).message ?? "") && (full || this.pool.totalCount >= (this.pool.options.max ?? 10))) {
+          throw new ConnectionError(
+            `Timed out after ${this.acquireTimeoutMs} ms waiting for a connection to PostgreSQL at ${this.url.address}: all ${this.pool.totalCount} connections of the pool are in use (${this.pool.waitingCount} callers waiting). Raise pool.max or pool.acquireTimeoutMs, or hold connections for less time.`,
+            { cause: error },
+          );
+        }
+        throw connectionFailure(error, this.url);
+      }
+      const internals = client as unknown as { _ending?: boolean; _queryable?: boolean };
+      if ((internals._ending || internals._queryable === false) && attempt < 3) {
+        client.release(new Error("connection lost while idle"));
+        continue;
+      }
+      return new PostgresqlConnection(client);
     }
   }
 
   release(connection: Connection, failure?: unknown): void {
-    (connection as PostgresqlConnection).client.release(failure instanceof ConnectionError ? (failure as Error) : undefined);
+    const pooled = connection as PostgresqlConnection;
+    pooled.detach();
+    const broken = failure instanceof ConnectionError || pooled.lost !== undefined;
+    pooled.client.release(broken ? ((failure ?? pooled.lost) as Error) : undefined);
   }
 
   async close(): Promise<void> {
@@ -77,22 +99,35 @@ class PostgresqlDriver implements Driver {
 }
 
 class PostgresqlConnection implements Connection {
-  constructor(readonly client: Pg.PoolClient) {}
+  /** Set when the server or the network dropped this connection while it was checked out. */
+  lost: Error | undefined;
+  // A checked-out client has no pool listener: an "error" with none would crash the process.
+  readonly #onError = (error: Error) => (this.lost ??= error);
+
+  constructor(readonly client: Pg.PoolClient) {
+    client.on("error", this.#onError);
+  }
+
+  detach(): void {
+    this.client.removeListener("error", this.#onError);
+  }
 
   async query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    if (this.lost) throw new ConnectionError(`Connection lost: ${this.lost.message}`, { cause: this.lost });
     try {
       const result = await this.client.query({
         text: query.text,
         values: query.values as unknown[],
         rowMode: options?.arrayRows ? "array" : undefined,
       } as Pg.QueryConfig);
-      return { rows: result.rows, rowsAffected: result.rowCount ?? 0 };
+      return { rows: result.rows, rowsAffected: result.rowCount ?? 0, command: result.command };
     } catch (error) {
       throw translatePostgresqlError(error);
     }
   }
 
   async *stream(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]> {
+    if (this.lost) throw new ConnectionError(`Connection lost: ${this.lost.message}`, { cause: this.lost });
     const Cursor = await loadDriverPackage<typeof PgCursor>("pg-cursor", "postgresql (streaming)");
     const cursor = this.client.query(
       new Cursor(query.text, query.values as unknown[], { rowMode: options?.arrayRows ? "array" : undefined }),
@@ -115,7 +150,6 @@ class PostgresqlConnection implements Connection {
 }
 
 const INTEGRITY_CODES = new Set(["23000", "23001", "23502", "23503", "23505", "23514", "23P01"]);
-const RETRYABLE_CODES = new Set(["40001", "40P01"]);
 
 function translatePostgresqlError(error: unknown): Error {
   const code = (error as { code?: string }).code ?? "";
@@ -123,7 +157,9 @@ function translatePostgresqlError(error: unknown): Error {
   const detail = (error as { detail?: string }).detail;
   const text = detail ? `${message} (${detail})` : message;
   if (INTEGRITY_CODES.has(code)) return new IntegrityError(text, { cause: error });
-  if (RETRYABLE_CODES.has(code)) return new TransactionError(text, true, { cause: error });
+  if (code === "40001") return new SerializationError(text, { cause: error });
+  if (code === "40P01") return new DeadlockError(text, { cause: error });
+  if (code === "55P03") return new LockTimeoutError(text, { cause: error });
   if (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || isSocketError(error)) {
     return new ConnectionError(`Connection lost: ${message}`, { cause: error });
   }
@@ -134,7 +170,7 @@ function translatePostgresqlError(error: unknown): Error {
 
 function isSocketError(error: unknown): boolean {
   const message = (error as Error)?.message ?? "";
-  return /Connection terminated|ECONNRESET|EPIPE|Client has encountered a connection error/.test(message);
+  return /Connection terminated|ECONNRESET|EPIPE|Client has encountered a connection error|Client was closed|not queryable/.test(message);
 }
 
 function connectionFailure(error: unknown, url: DatabaseURL): ConnectionError {

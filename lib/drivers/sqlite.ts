@@ -1,7 +1,8 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { ConnectionError, DatabaseError, IntegrityError, TransactionError } from "../errors.js";
+import { ConnectionError, DatabaseError, IntegrityError, LockTimeoutError } from "../errors.js";
 import type { DatabaseURL } from "../url.js";
 import {
+  acquireTimeoutMs,
   loadDriverPackage,
   type CompiledQuery,
   type Connection,
@@ -24,7 +25,7 @@ export const SQLITE_LOWER_FUNCTION = "quarry_lower";
  */
 export async function createSqliteDriver(url: DatabaseURL, options: DriverOptions): Promise<Driver> {
   const BetterSqlite = await loadDriverPackage<typeof BetterSqlite3>("better-sqlite3", "sqlite");
-  return new SqliteDriver(BetterSqlite, url, options.pool?.acquireTimeoutMs ?? 30_000);
+  return new SqliteDriver(BetterSqlite, url, acquireTimeoutMs(options, url));
 }
 
 class SqliteDriver implements Driver {
@@ -47,7 +48,8 @@ class SqliteDriver implements Driver {
     if (this.#connection) return this.#connection;
     let db: Database;
     try {
-      db = new this.BetterSqlite(this.url.filename);
+      // busy_timeout: how long a write waits for another process's lock before SQLITE_BUSY (LockTimeoutError).
+      db = new this.BetterSqlite(this.url.filename, { timeout: Number(this.url.params.busy_timeout ?? 5000) });
     } catch (error) {
       throw new ConnectionError(`Cannot open SQLite database ${JSON.stringify(this.url.filename)}: ${(error as Error).message}`, {
         cause: error,
@@ -72,7 +74,11 @@ class SqliteDriver implements Driver {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.splice(this.#waiters.indexOf(grant), 1);
-        reject(new ConnectionError(`Timed out after ${this.acquireTimeoutMs} ms waiting for the SQLite connection (it is held by a transaction or stream).`));
+        reject(
+          new ConnectionError(
+            `Timed out after ${this.acquireTimeoutMs} ms waiting for the SQLite connection to ${JSON.stringify(this.url.filename)}: SQLite has one, and a transaction or a stream holds it. A query made while your own database.begin() transaction is open waits for it to end unless it runs inside tx.run().`,
+          ),
+        );
       }, this.acquireTimeoutMs);
       const grant = () => {
         clearTimeout(timer);
@@ -84,6 +90,14 @@ class SqliteDriver implements Driver {
   }
 
   release(): void {
+    // Never hand the connection over inside a transaction (a COMMIT that failed with SQLITE_BUSY leaves one open).
+    if (this.#db?.inTransaction) {
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch {
+        // Nothing left to roll back.
+      }
+    }
     const next = this.#waiters.shift();
     if (next) next();
     else this.#held = false;
@@ -118,6 +132,7 @@ class SqliteConnection implements Connection {
   }
 
   async query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    if (!this.db.open) throw new ConnectionError("The SQLite database was closed (disconnect() was called)");
     try {
       const statement = this.#prepare(query.text);
       const values = query.values.map(toSqliteValue);
@@ -136,6 +151,7 @@ class SqliteConnection implements Connection {
   async *stream(query: CompiledQuery, _batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]> {
     // A statement's iterator reads one row at a time from SQLite itself, so memory stays flat.
     let iterator: IterableIterator<unknown>;
+    if (!this.db.open) throw new ConnectionError("The SQLite database was closed (disconnect() was called)");
     try {
       const statement = this.db.prepare(query.text);
       statement.raw(options?.arrayRows ?? false).safeIntegers(options?.exactIntegers ?? false);
@@ -162,7 +178,7 @@ function translateSqliteError(error: unknown): Error {
   const code = (error as { code?: string }).code ?? "";
   const message = (error as Error).message;
   if (code.startsWith("SQLITE_CONSTRAINT")) return new IntegrityError(message, { cause: error });
-  if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") return new TransactionError(message, true, { cause: error });
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return new LockTimeoutError(message, { cause: error });
   if (code === "SQLITE_CANTOPEN" || code === "SQLITE_NOTADB") return new ConnectionError(message, { cause: error });
   if (error instanceof Error && code.startsWith("SQLITE_")) return new DatabaseError(message, { cause: error });
   return error instanceof Error ? error : new DatabaseError(String(error), { cause: error });
