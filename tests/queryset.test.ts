@@ -1,0 +1,216 @@
+import { beforeEach, expect, test } from "vitest";
+import * as orm from "../lib/index.js";
+import { describeEachDialect } from "./helpers/databases.js";
+import { defineNote, errorOf, untyped } from "./helpers/fixtures.js";
+
+const TEXTS = ["Buy the groceries.", "Call Mum.", "Send invoices.", "call the plumber", "Mumble", "Zebra crossing"];
+
+describeEachDialect("queryset", (target) => {
+  const { database } = target;
+  const Note = defineNote(database);
+  const Counter = orm.Model.define("Counter", { value: orm.Integer(), label: orm.String({ maxLength: 20 }) }, { database });
+
+  beforeEach(async () => {
+    await database.createAll();
+    await Note.objects.delete();
+    await Note.objects.bulkCreate(TEXTS.map((text, index) => ({ text, completed: index % 2 === 1 })));
+  });
+
+  const texts = (notes: readonly { text: string }[]) => notes.map((note) => note.text);
+
+  test("all(), and await of a QuerySet gives the same array", async () => {
+    expect(texts(await Note.objects.all())).toEqual(TEXTS);
+    expect(texts(await Note.objects)).toEqual(TEXTS);
+    expect(texts(await Note.objects.filter({ completed: true }))).toEqual(["Call Mum.", "call the plumber", "Zebra crossing"]);
+  });
+
+  test("filter() and exclude() chain, and exclude negates the whole of its conditions", async () => {
+    expect(texts(await Note.objects.exclude({ completed: true }))).toEqual(["Buy the groceries.", "Send invoices.", "Mumble"]);
+    expect(texts(await Note.objects.filter({ text__icontains: "mum" }).exclude({ completed: false }))).toEqual(["Call Mum."]);
+    expect(texts(await Note.objects.exclude({ completed: true, text__startswith: "Call" }))).toEqual(TEXTS.filter((text) => text !== "Call Mum."));
+    expect(texts(await Note.objects.filter().exclude())).toEqual(TEXTS);
+  });
+
+  test("get(): the one row, NoMatch for none, MultipleMatches for more; get() alone needs exactly one row", async () => {
+    expect((await Note.objects.get({ text: "Call Mum." })).completed).toBe(true);
+    expect((await Note.objects.filter({ text: "Mumble" }).get()).text).toBe("Mumble");
+    const none = await errorOf(() => Note.objects.get({ text: "nothing" }));
+    expect(none).toBeInstanceOf(orm.NoMatch);
+    expect(none.message).toContain("Note");
+    expect(none.message).toContain("nothing");
+    const many = await errorOf(() => Note.objects.get({ completed: true }));
+    expect(many).toBeInstanceOf(orm.MultipleMatches);
+    expect(many.message).toContain("Note");
+    expect(await errorOf(() => Note.objects.get())).toBeInstanceOf(orm.MultipleMatches);
+  });
+
+  test("first() and last(): by primary key unless ordered; null when empty", async () => {
+    expect((await Note.objects.first())?.text).toBe(TEXTS[0]);
+    expect((await Note.objects.last())?.text).toBe(TEXTS.at(-1));
+    expect((await Note.objects.orderBy("text").first())?.text).toBe("Buy the groceries.");
+    expect((await Note.objects.orderBy("text").last())?.text).toBe("call the plumber");
+    expect((await Note.objects.orderBy("-text").last())?.text).toBe("Buy the groceries.");
+    expect(await Note.objects.filter({ text: "nothing" }).first()).toBeNull();
+    expect(await Note.objects.filter({ text: "nothing" }).last()).toBeNull();
+  });
+
+  test('orderBy(): ascending, "-field" descending, several keys, and the last call wins', async () => {
+    const ids = async (qs: orm.QuerySet<InstanceType<typeof Note>>) => (await qs).map((note) => note.id);
+    const all = await Note.objects.all();
+    expect(await ids(Note.objects.orderBy("-id"))).toEqual(all.map((note) => note.id).reverse());
+    expect(texts(await Note.objects.orderBy("completed", "-text"))).toEqual([
+      "Send invoices.", "Mumble", "Buy the groceries.", "call the plumber", "Zebra crossing", "Call Mum.",
+    ]);
+    expect(texts(await Note.objects.orderBy("-completed", "pk"))).toEqual(["Call Mum.", "call the plumber", "Zebra crossing", "Buy the groceries.", "Send invoices.", "Mumble"]);
+    expect(await ids(Note.objects.orderBy("text").orderBy("-pk"))).toEqual(all.map((note) => note.id).reverse());
+  });
+
+  test("limit() incl. limit(0), and offset()", async () => {
+    expect(texts(await Note.objects.limit(2))).toEqual(TEXTS.slice(0, 2));
+    expect(await Note.objects.limit(0)).toEqual([]);
+    expect(await Note.objects.limit(0).count()).toBe(0);
+    expect(texts(await Note.objects.orderBy("id").offset(4))).toEqual(TEXTS.slice(4));
+    expect(texts(await Note.objects.orderBy("id").offset(1).limit(2))).toEqual(TEXTS.slice(1, 3));
+    expect(await Note.objects.offset(100)).toEqual([]);
+    expect(await Note.objects.offset(4).count()).toBe(2);
+    for (const bad of [-1, 1.5, Number.NaN, "2" as unknown as number]) {
+      expect(() => Note.objects.limit(bad)).toThrow(orm.ValidationError);
+      expect(() => Note.objects.offset(bad)).toThrow(orm.ValidationError);
+    }
+  });
+
+  test("count() and exists()", async () => {
+    expect(await Note.objects.count()).toBe(6);
+    expect(await Note.objects.filter({ completed: true }).count()).toBe(3);
+    expect(await Note.objects.filter({ text: "nothing" }).count()).toBe(0);
+    expect(await Note.objects.exists()).toBe(true);
+    expect(await Note.objects.filter({ text: "nothing" }).exists()).toBe(false);
+    expect(await Note.objects.offset(6).exists()).toBe(false);
+    expect(await Note.objects.limit(3).count()).toBe(3);
+  });
+
+  test("update() sets every matching row in one statement and returns the count", async () => {
+    const statements = await target.statementsDuring(async () => {
+      expect(await Note.objects.filter({ completed: false }).update({ completed: true })).toBe(3);
+    });
+    expect(statements).toHaveLength(1);
+    expect(await Note.objects.filter({ completed: true }).count()).toBe(6);
+    expect(await Note.objects.filter({ text: "nothing" }).update({ text: "x" })).toBe(0);
+    expect(await Note.objects.orderBy("-id").limit(2).update({ text: "last two" })).toBe(2);
+    expect(texts(await Note.objects.orderBy("id"))).toEqual([...TEXTS.slice(0, 4), "last two", "last two"]);
+    expect(await errorOf(() => untyped(Note).update({ text: null }))).toBeInstanceOf(orm.ValidationError);
+    expect(await errorOf(() => untyped(Note).update({ nope: 1 }))).toBeInstanceOf(orm.ValidationError);
+  });
+
+  test("delete() removes the matching rows and returns how many", async () => {
+    expect(await Note.objects.filter({ completed: true }).delete()).toBe(3);
+    expect(texts(await Note.objects)).toEqual(["Buy the groceries.", "Send invoices.", "Mumble"]);
+    expect(await Note.objects.filter({ text: "nothing" }).delete()).toBe(0);
+    expect(await Note.objects.orderBy("-id").limit(1).delete()).toBe(1);
+    expect(await Note.objects.delete()).toBe(2);
+    expect(await Note.objects.count()).toBe(0);
+  });
+
+  test("create() inserts, applies defaults and returns the saved instance", async () => {
+    const note = await Note.objects.create({ text: "new" });
+    expect(note.completed).toBe(false);
+    expect(typeof note.id).toBe("number");
+    expect((await Note.objects.get({ pk: note.pk })).text).toBe("new");
+  });
+
+  test("bulkCreate() of 10,000 rows: every key right, in as few statements as the database allows", async () => {
+    await Counter.objects.delete();
+    const rows = Array.from({ length: 10_000 }, (_, index) => ({ value: index, label: `row ${index}` }));
+    let created: InstanceType<typeof Counter>[] = [];
+    const statements = await target.statementsDuring(async () => {
+      created = await Counter.objects.bulkCreate(rows);
+    });
+    expect(statements.length).toBeLessThanOrEqual(4);
+    expect(created).toHaveLength(10_000);
+    expect(await Counter.objects.count()).toBe(10_000);
+    expect(new Set(created.map((counter) => counter.pk)).size).toBe(10_000);
+    const stored = new Map((await Counter.objects.all()).map((counter) => [counter.pk, counter.value]));
+    expect(created.every((counter, index) => counter.value === index && stored.get(counter.pk) === index)).toBe(true);
+    expect(await Counter.objects.bulkCreate([])).toEqual([]);
+  });
+
+  test("bulkCreate() is all or nothing: one invalid row writes none", async () => {
+    await Counter.objects.delete();
+    const error = await errorOf(() => Counter.objects.bulkCreate([{ value: 1, label: "ok" }, { value: "two" as never, label: "bad" }]));
+    expect(error).toBeInstanceOf(orm.ValidationError);
+    expect(await Counter.objects.count()).toBe(0);
+  });
+
+  test("getOrCreate(): finds, or creates from the lookup's plain values plus defaults", async () => {
+    const [found, foundCreated] = await Note.objects.getOrCreate({ text: "Call Mum." }, { completed: false });
+    expect(foundCreated).toBe(false);
+    expect(found.completed).toBe(true);
+    const [made, madeCreated] = await Note.objects.getOrCreate({ text: "Brand new" }, { completed: true });
+    expect(madeCreated).toBe(true);
+    expect(await Note.objects.get({ pk: made.pk })).toMatchObject({ text: "Brand new", completed: true });
+    const [again, againCreated] = await Note.objects.getOrCreate({ text__exact: "Brand new" });
+    expect(againCreated).toBe(false);
+    expect(again.pk).toBe(made.pk);
+    expect(await errorOf(() => Note.objects.getOrCreate({ completed: true }))).toBeInstanceOf(orm.MultipleMatches);
+  });
+
+  test("updateOrCreate(): updates the match with the defaults, or creates it", async () => {
+    const [updated, created] = await Note.objects.updateOrCreate({ text: "Mumble" }, { completed: true });
+    expect(created).toBe(false);
+    expect(updated.completed).toBe(true);
+    expect((await Note.objects.get({ text: "Mumble" })).completed).toBe(true);
+    const [made, madeCreated] = await Note.objects.updateOrCreate({ text: "Other" }, { completed: true });
+    expect(madeCreated).toBe(true);
+    expect((await Note.objects.get({ pk: made.pk })).completed).toBe(true);
+  });
+
+  test("search(): icontains over every String and Text field, OR-ed; an empty term matches everything", async () => {
+    expect(texts(await Note.objects.search("mum"))).toEqual(["Call Mum.", "Mumble"]);
+    expect(texts(await Note.objects.search("THE"))).toEqual(["Buy the groceries.", "call the plumber"]);
+    expect(await Note.objects.search("").count()).toBe(6);
+    expect(await Note.objects.filter({ completed: true }).search("mum").count()).toBe(1);
+    expect(await Note.objects.search("%").count()).toBe(0);
+  });
+
+  test("inBulk(): a Map from pk to instance; missing keys are absent", async () => {
+    const [a, b] = await Note.objects.orderBy("id").limit(2);
+    const found = await Note.objects.inBulk([a!.pk, b!.pk, 999_999]);
+    expect([...found.keys()].sort()).toEqual([a!.pk, b!.pk].sort());
+    expect(found.get(b!.pk)?.text).toBe(b!.text);
+    expect((await Note.objects.inBulk([])).size).toBe(0);
+  });
+
+  test("iterate() and for await stream every row, in order, and stop early on break", async () => {
+    const streamed: string[] = [];
+    for await (const note of Note.objects.orderBy("id").iterate({ batchSize: 2 })) streamed.push(note.text);
+    expect(streamed).toEqual(TEXTS);
+    const looped: string[] = [];
+    for await (const note of Note.objects.filter({ completed: true })) looped.push(note.text);
+    expect(looped).toEqual(["Call Mum.", "call the plumber", "Zebra crossing"]);
+    let seen = 0;
+    for await (const note of Note.objects.orderBy("id").iterate({ batchSize: 1 })) {
+      expect(note.text).toBe(TEXTS[seen]);
+      if (++seen === 2) break;
+    }
+    // The connection is back in the pool: further queries run.
+    expect(await Note.objects.count()).toBe(6);
+  });
+
+  test("a derived QuerySet never changes its parent", async () => {
+    const parent = Note.objects.filter({ completed: true });
+    const children = [
+      parent.filter({ text__startswith: "Call" }),
+      parent.exclude({ text: "Zebra crossing" }),
+      parent.orderBy("-id"),
+      parent.limit(1),
+      parent.offset(2),
+      parent.distinct(),
+    ];
+    for (const child of children) expect(child).not.toBe(parent);
+    expect(texts(await parent)).toEqual(["Call Mum.", "call the plumber", "Zebra crossing"]);
+    expect(texts(await children[0]!)).toEqual(["Call Mum."]);
+    expect(texts(await children[2]!)).toEqual(["Zebra crossing", "call the plumber", "Call Mum."]);
+    expect(await parent.count()).toBe(3);
+    expect(await Note.objects.count()).toBe(6);
+  });
+});

@@ -1,0 +1,84 @@
+import { inspect } from "node:util";
+import { describe, expect, test } from "vitest";
+import * as orm from "../lib/index.js";
+import { errorOf } from "./helpers/fixtures.js";
+
+describe("database URLs", () => {
+  test.each([
+    ["sqlite:///relative/db.sqlite", "sqlite", "relative/db.sqlite"],
+    ["sqlite:////abs/path/db.sqlite", "sqlite", "/abs/path/db.sqlite"],
+    ["sqlite::memory:", "sqlite", ":memory:"],
+    ["sqlite:///:memory:", "sqlite", ":memory:"],
+  ] as const)("%s is SQLite on %s", (text, dialect, filename) => {
+    const url = new orm.DatabaseURL(text);
+    expect(url.dialect).toBe(dialect);
+    expect(url.filename).toBe(filename);
+  });
+
+  test.each([
+    ["postgres://u:p@db.example:6543/app", "postgresql", 6543],
+    ["postgresql://u:p@db.example:6543/app", "postgresql", 6543],
+    ["mysql://u:p@db.example:3307/app", "mysql", 3307],
+    ["mariadb://u:p@db.example:3307/app", "mysql", 3307],
+  ] as const)("%s is %s", (text, dialect, port) => {
+    const url = new orm.DatabaseURL(text);
+    expect(url).toMatchObject({ dialect, host: "db.example", port, user: "u", database: "app" });
+    expect(url.password).toBe("p");
+    expect(new orm.Database(text).url.dialect).toBe(dialect);
+  });
+
+  test("host and port default when left out", () => {
+    const url = new orm.DatabaseURL("postgresql://localhost/app");
+    expect(url.port).toBeUndefined();
+    expect(url.address).toBe("localhost:5432");
+    expect(new orm.DatabaseURL("mysql://root@db/app").address).toBe("db:3306");
+  });
+
+  test("query parameters are kept: ?pool_max=", () => {
+    const url = new orm.DatabaseURL("postgresql://u@h/db?pool_max=3&schema=s1");
+    expect(url.params).toEqual({ pool_max: "3", schema: "s1" });
+    expect(new orm.DatabaseURL("sqlite:///x.db?pool_max=2").params).toEqual({ pool_max: "2" });
+  });
+
+  test("user and password are percent-decoded", () => {
+    const url = new orm.DatabaseURL("postgresql://us%40er:p%40ss%3Aw@h/db");
+    expect(url.user).toBe("us@er");
+    expect(url.password).toBe("p@ss:w");
+  });
+
+  test.each(["", "nonsense", "oracle://u@h/db", "sqlite:/x.db", "sqlite://", "postgresql://u:pw@h:99x/db", "http//broken"])(
+    "%j is a ConnectionError",
+    async (text) => {
+      const error = await errorOf(() => new orm.Database(text));
+      expect(error).toBeInstanceOf(orm.ConnectionError);
+      expect(error).toBeInstanceOf(orm.OrmError);
+    },
+  );
+
+  describe("a password never shows", () => {
+    const secret = "s3cr3t-P4ss";
+    test.each([`postgresql://admin:${secret}@127.0.0.1:5432/test`, `mysql://admin:${secret}@127.0.0.1:3306/test`])("%s", (text) => {
+      const database = new orm.Database(text);
+      for (const printed of [
+        String(database.url),
+        inspect(database.url),
+        JSON.stringify(database.url),
+        inspect(database),
+        inspect(database, { showHidden: true, depth: 5 }),
+        JSON.stringify(database),
+      ]) {
+        expect(printed).not.toContain(secret);
+      }
+      expect(String(database.url)).toContain("admin:***@");
+    });
+
+    test("nor in the error for a URL that cannot be parsed", async () => {
+      for (const text of [`postgresql://admin:${secret}@bad host:5432/db`, `postgresql://admin:${secret}@h:port/db`, `oracle://admin:${secret}@h/db`]) {
+        const error = await errorOf(() => new orm.Database(text));
+        expect(error).toBeInstanceOf(orm.ConnectionError);
+        expect(error.message).not.toContain(secret);
+        expect(inspect(error)).not.toContain(secret);
+      }
+    });
+  });
+});
