@@ -12,7 +12,11 @@ export {
   IntegrityError,
   ConnectionError,
   TransactionError,
+  SerializationError,
+  DeadlockError,
+  LockTimeoutError,
 } from "./errors.js";
+export { Transaction } from "./transaction.js";
 export { Model, type ModelClass, type Instance, type InstanceMethods, type DefineOptions } from "./model/model.js";
 export {
   Integer,
@@ -39,7 +43,10 @@ export { Field, type FieldOptions, type JsonValue, type ColumnKind } from "./mod
 export type { FieldMap, FieldValue, CreateValues, Values } from "./model/types.js";
 export { QuerySet, Manager, type Filter } from "./query/queryset.js";
 export { Q } from "./query/where.js";
-export { registerLookup, type Lookup, type LookupContext } from "./query/lookups.js";
+export { F, FieldReference, Combined, type Operand } from "./query/expressions.js";
+export { Count, Sum, Avg, Min, Max, Aggregate, type AggregateOptions, type AggregateValues } from "./query/aggregates.js";
+export type { ValuesRow, ValuesListOptions } from "./query/values.js";
+export { registerLookup, type Lookup, type LookupContext, type Expression } from "./query/lookups.js";
 export type { Dialect, IsolationLevel } from "./dialects/index.js";
 export type { Driver, Connection, QueryResult, PoolOptions } from "./drivers/driver.js";
 

@@ -35,24 +35,25 @@ await Track.objects.create({ album: fantasies, title: "Help I'm Alive", position
 await Track.objects.create({ album: fantasies, title: "Sick Muse", position: 2 });
 
 // Fetch an instance, without loading a foreign key relationship on it.
-let track = await Track.objects.get({ title: "The Bird" });
+const track = await Track.objects.get({ title: "The Bird" });
 
 // We have an album instance, but it only has the primary key populated
 console.log(String(track.album)); // Album(id=1) [sparse]
 console.log(track.album.pk);      // 1
 try {
+  // @ts-expect-error -- the type says it too: a sparse stub has no `name` until loaded
   console.log(track.album.name);
 } catch (error) {
   console.log(`${(error as Error).name}: ${(error as Error).message}`);
 }
 
-// Load the relationship from the database
-await track.album.load();
-assert.equal(track.album.name, "Malibu");
+// Load the relationship from the database: load() fills the stub in place and returns it, typed as loaded.
+const album = await track.album.load();
+assert.equal(album.name, "Malibu");
 
 // This time, fetch an instance, loading the foreign key relationship.
-track = await Track.objects.selectRelated("album").get({ title: "The Bird" });
-assert.equal(track.album.name, "Malibu");
+const joined = await Track.objects.selectRelated("album").get({ title: "The Bird" });
+assert.equal(joined.album.name, "Malibu");
 
 // Fetch instances, with a filter across an FK relationship.
 const tracks = await Track.objects.filter({ album__name: "Fantasies" });
@@ -68,7 +69,7 @@ console.log("malibu.tracks:", (await malibu.tracks.all()).map((t) => t.title));
 const albums = await Album.objects.prefetchRelated("tracks").all();
 console.log("prefetched:", await Promise.all(albums.map(async (a) => `${a.name}: ${(await a.tracks.all()).length} tracks`)));
 const stubs = await Track.objects.all();
-await Promise.all(stubs.map((t) => t.album.load()));
-console.log("loaded together:", stubs.map((t) => t.album.name));
+const loaded = await Promise.all(stubs.map((t) => t.album.load()));
+console.log("loaded together:", loaded.map((a) => a.name));
 
 await database.disconnect();

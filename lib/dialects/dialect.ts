@@ -54,6 +54,10 @@ export interface Dialect {
   selfSubquery(select: Sql): Sql;
   /** The statement that sets the isolation level of the transaction about to begin, in its BEGIN. */
   begin(isolation?: IsolationLevel): string[];
+  /** Why SQL arithmetic (Sum, Avg, F() + - * /) cannot run on this column here, or undefined where it can. */
+  arithmeticRefusal(field: Field): string | undefined;
+  /** AVG of a column (of its distinct values), computed in double precision on every database. */
+  average(column: Sql, distinct: boolean): Sql;
 }
 
 export type IsolationLevel = "read uncommitted" | "read committed" | "repeatable read" | "serializable";

@@ -61,4 +61,7 @@ export const mysqlDialect: Dialect = {
   selfSubquery: (select) => sql`SELECT * FROM (${select}) AS ${raw("`_quarry_subquery`")}`,
   begin: (isolation) =>
     isolation ? [`SET TRANSACTION ${isolationClause(isolation)}`, "START TRANSACTION"] : ["START TRANSACTION"],
+  arithmeticRefusal: () => undefined,
+  // AVG of an integer or decimal is a DECIMAL with only div_precision_increment (4) more digits here.
+  average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}CAST(${column} AS DOUBLE))`,
 };

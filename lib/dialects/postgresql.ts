@@ -58,4 +58,6 @@ export const postgresqlDialect: Dialect = {
   tableOptions: "",
   selfSubquery: (select) => select,
   begin: (isolation) => [`BEGIN ${isolationClause(isolation)}`.trim()],
+  arithmeticRefusal: () => undefined,
+  average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}${column})`,
 };

@@ -92,4 +92,9 @@ export const sqliteDialect: Dialect = {
   selfSubquery: (select) => select,
   // Isolation in SQLite is always serializable; IMMEDIATE takes the write lock up front so two writers never deadlock.
   begin: () => ["BEGIN IMMEDIATE"],
+  arithmeticRefusal: (field) =>
+    field.kind === "decimal" && isWideDecimal(field)
+      ? `SQLite stores a Decimal wider than 15 digits (${field.owner.name}.${field.name}, maxDigits ${(field as DecimalField).options.maxDigits}) as order-preserving text, which SQL cannot add up; read the values and add them in JS, or use maxDigits <= 15`
+      : undefined,
+  average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}${column})`,
 };

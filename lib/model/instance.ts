@@ -8,6 +8,11 @@ export const FROM_DATABASE = Symbol("quarry.fromDatabase");
 /** Likewise, for rows that carry only some fields (a stub, only(), defer()). */
 export const PARTIAL_FROM_DATABASE = Symbol("quarry.partialFromDatabase");
 export type RowSource = typeof FROM_DATABASE | typeof PARTIAL_FROM_DATABASE;
+/**
+ * Read through an instance's Proxy, gives its target. Not a WeakMap from Proxy to target: a million
+ * short-lived rows (a stream) would each leave an entry that only a full garbage collection clears.
+ */
+export const TARGET = Symbol("quarry.target");
 
 export interface InstanceState {
   /** The row exists in the database (the instance came from it, or was saved). */
@@ -35,6 +40,7 @@ export interface InstanceTarget {
  */
 export const instanceHandler: ProxyHandler<InstanceTarget> = {
   get(target, property, receiver) {
+    if (property === TARGET) return target;
     const value = Reflect.get(target, property, receiver);
     if (value === undefined && target[STATE].partial && typeof property === "string") {
       const meta = target.constructor[META];

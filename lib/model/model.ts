@@ -12,12 +12,13 @@ import {
   META,
   PARTIAL_FROM_DATABASE,
   STATE,
+  TARGET,
   type InstanceState,
   type InstanceTarget,
   type RowSource,
 } from "./instance.js";
 import { ModelMeta } from "./meta.js";
-import type { CreateValues, FieldMap, PrimaryKeyValue, Values, WithPrimaryKey } from "./types.js";
+import type { CreateValues, FieldMap, fieldsBrand, PrimaryKeyValue, Values, WithPrimaryKey } from "./types.js";
 import { validateValues } from "./validation.js";
 
 export interface DefineOptions {
@@ -46,9 +47,7 @@ export class Model {
     const fromDatabase = source === FROM_DATABASE || source === PARTIAL_FROM_DATABASE;
     this[STATE] = { persisted: fromDatabase, dirty: undefined, origin: undefined, partial: source === PARTIAL_FROM_DATABASE };
     Object.assign(this, fromDatabase ? data : validateValues(meta, data ?? {}, { partial: true, applyDefaults: true }));
-    const proxy = new Proxy(this as unknown as InstanceTarget, instanceHandler) as unknown as this;
-    targets.set(proxy, this as unknown as InstanceTarget);
-    return proxy;
+    return new Proxy(this as unknown as InstanceTarget, instanceHandler) as unknown as this;
   }
 
   static define<const F extends FieldMap>(name: string, fields: F, options: DefineOptions): ModelClass<WithPrimaryKey<F>> {
@@ -100,7 +99,7 @@ export class Model {
       meta.model = this as unknown as ModelClass;
     }
     let manager = managers.get(this);
-    if (!manager) managers.set(this, (manager = new Manager(this as unknown as ModelClass)));
+    if (!manager) managers.set(this, (manager = new Manager<Model>(this as unknown as ModelClass)));
     return manager;
   }
 
@@ -193,7 +192,8 @@ export interface ModelClass<F extends FieldMap = FieldMap> {
   readonly pkname: string;
   readonly tablename: string;
   readonly database: Database;
-  readonly objects: Manager<InstanceType<this>>;
+  /** Subclasses: `declare static objects: orm.Manager<Note>` types rows as the subclass (TypeScript cannot infer it for statics). */
+  readonly objects: Manager<Instance<F>>;
 }
 
 /** Any model class, whatever its fields: what relations and helpers accept. */
@@ -207,6 +207,7 @@ export interface AnyModelClass {
 export type Instance<F extends FieldMap = FieldMap> = Values<F> & InstanceMethods<F>;
 
 export interface InstanceMethods<F extends FieldMap = FieldMap> {
+  readonly [fieldsBrand]?: F;
   pk: PrimaryKeyValue<F>;
   save(): Promise<this>;
   update(values: Partial<CreateValues<F>>): Promise<this>;
@@ -221,10 +222,8 @@ function metaOf(instance: Model): ModelMeta {
 }
 
 /** Each Proxy's target: writes that load rows must not count as user assignments, so they skip the Proxy. */
-const targets = new WeakMap<object, InstanceTarget>();
-
 export function unwrap(instance: object): InstanceTarget {
-  return (targets.get(instance) ?? instance) as InstanceTarget;
+  return ((instance as { [TARGET]?: InstanceTarget })[TARGET] ?? instance) as InstanceTarget;
 }
 
 /** BigInts as strings (JSON has none); a related row as its key when sparse, as an object when loaded. */

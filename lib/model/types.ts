@@ -1,10 +1,17 @@
 import type { Field } from "./fields.js";
 
+/** Carries a model's field map on its instance type, so queries can check keys against it (types only). */
+export declare const fieldsBrand: unique symbol;
+
 /** A model's declared fields, by name. */
 export type FieldMap = { readonly [name: string]: Field<unknown, boolean, boolean, boolean> };
 
 /** The JS value a field holds on an instance. */
-export type FieldValue<F> = F extends Field<infer T, infer Nullable, boolean, boolean> ? (Nullable extends true ? T | null : T) : never;
+export type FieldValue<F> = F extends { readonly valueType: infer T; readonly nullable: infer Nullable }
+  ? Nullable extends true
+    ? T | null
+    : T
+  : never;
 
 type HasPrimaryKey<F extends FieldMap> = true extends { [K in keyof F]: F[K] extends Field<unknown, boolean, boolean, true> ? true : never }[keyof F] ? true : false;
 
@@ -33,4 +40,6 @@ export type CreateValues<F extends FieldMap> = Simplify<
 >;
 
 /** What a field accepts from user code: its value, or for a foreign key also the related row's key. */
-export type FieldInput<F> = F extends { readonly keyType: infer Key } ? FieldValue<F> | Key : FieldValue<F>;
+export type FieldInput<F> = F extends { readonly keyType: infer Key; readonly relatedType: infer I }
+  ? I | Key | Extract<FieldValue<F>, null>
+  : FieldValue<F>;

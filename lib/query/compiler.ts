@@ -2,6 +2,7 @@ import sql, { empty, join, raw, type Sql } from "sql-template-tag";
 import type { Dialect } from "../dialects/dialect.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
+import type { BoundAggregate } from "./aggregates.js";
 import type { RelationStep } from "./paths.js";
 import type { Condition } from "./where.js";
 
@@ -9,6 +10,27 @@ export interface Ordering {
   readonly steps: readonly RelationStep[];
   readonly field: Field;
   readonly descending: boolean;
+  /** Set when ordering by an annotate() name: the aggregate is the sort key (`field` is then unused). */
+  readonly annotation?: Annotation;
+}
+
+/** An aggregate that annotate() adds to each row, under its name. */
+export interface Annotation {
+  readonly name: string;
+  readonly aggregate: BoundAggregate;
+}
+
+/** One column of values()/valuesList(): a field (across forward or reverse relations), or an annotation. */
+export type ValueColumn =
+  | { readonly name: string; readonly steps: readonly RelationStep[]; readonly field: Field }
+  | { readonly name: string; readonly annotation: Annotation };
+
+/** What values()/valuesList() return instead of instances. */
+export interface ValuesSpec {
+  readonly columns: readonly ValueColumn[];
+  readonly shape: "object" | "array" | "flat";
+  /** values() came before annotate(): one row per distinct combination of these columns, not per model row. */
+  readonly grouped: boolean;
 }
 
 /** What a QuerySet asks for. Frozen: every QuerySet method returns a new state. */
@@ -22,6 +44,12 @@ export interface QueryState {
   readonly limit: number | undefined;
   readonly offset: number | undefined;
   readonly distinct: boolean;
+  /** annotate(): aggregates computed per row, with GROUP BY. */
+  readonly annotations: readonly Annotation[];
+  /** only()/defer(): the fields read (the primary key always among them); undefined for all. */
+  readonly fields: readonly Field[] | undefined;
+  /** values()/valuesList(): plain rows of these columns instead of instances. */
+  readonly values: ValuesSpec | undefined;
 }
 
 export const emptyState: QueryState = Object.freeze({
@@ -32,6 +60,9 @@ export const emptyState: QueryState = Object.freeze({
   limit: undefined,
   offset: undefined,
   distinct: false,
+  annotations: [],
+  fields: undefined,
+  values: undefined,
 });
 
 /** The columns of one selectRelated model in a row: where they start, and which instance they hang from. */
@@ -43,6 +74,13 @@ export interface RelatedColumns {
   readonly parent: number;
   readonly offset: number;
   readonly columns: readonly SelectedColumn[];
+}
+
+/** An annotate() value in a row: its name, its position in the select list, how it decodes. */
+export interface AnnotatedColumn {
+  readonly name: string;
+  readonly index: number;
+  readonly decode: (raw: unknown) => unknown;
 }
 
 /** One column of a SELECT list and how its raw value becomes a JS value. */
@@ -60,14 +98,22 @@ export class QueryCompiler {
   readonly base: string;
   /** Shared with subqueries, so no alias is used twice in one statement. */
   readonly #aliases: { count: number };
+  /** The query this one is a subquery of (the EXISTS of a reverse-relation lookup), if any. */
+  readonly outer: QueryCompiler | undefined;
 
   constructor(
     readonly meta: ModelMeta,
     readonly dialect: Dialect,
-    options: { alias?: string; aliases?: { count: number } } = {},
+    options: { alias?: string; aliases?: { count: number }; outer?: QueryCompiler } = {},
   ) {
     this.base = options.alias ?? dialect.quote(meta.tablename);
     this.#aliases = options.aliases ?? { count: 0 };
+    this.outer = options.outer;
+  }
+
+  /** The outermost query: what F() expressions refer to, wherever in the statement they appear. */
+  get root(): QueryCompiler {
+    return this.outer ? this.outer.root : this;
   }
 
   #nextAlias(): string {
@@ -122,7 +168,9 @@ export class QueryCompiler {
         if (condition.children.length === 0) return raw(condition.kind === "and" ? "1 = 1" : "1 = 0");
         return sql`(${join(condition.children.map((child) => this.condition(child)), condition.kind === "and" ? " AND " : " OR ")})`;
       case "not":
-        return sql`NOT (${this.condition(condition.child)})`;
+        // Not "NOT (...)": a comparison with NULL (a nullable column, a missing LEFT JOIN row) is unknown, and
+        // NOT unknown drops the row; "not edited by Bob" must keep the posts with no editor, as Django does.
+        return sql`(${this.condition(condition.child)}) IS NOT TRUE`;
     }
   }
 
@@ -133,7 +181,7 @@ export class QueryCompiler {
   #exists(condition: Extract<Condition, { kind: "lookup" }>, many: number): Sql {
     const step = condition.steps[many]!;
     const outer = this.column(step.fromField, this.aliasFor(condition.steps.slice(0, many)));
-    const inner = new QueryCompiler(step.to, this.dialect, { alias: this.#nextAlias(), aliases: this.#aliases });
+    const inner = new QueryCompiler(step.to, this.dialect, { alias: this.#nextAlias(), aliases: this.#aliases, outer: this });
     const where = inner.condition({ ...condition, steps: condition.steps.slice(many + 1) });
     const link = inner.column(step.toField);
     return sql`EXISTS (SELECT 1 FROM ${inner.from()} WHERE ${link} = ${outer} AND ${where})`;
@@ -147,7 +195,8 @@ export class QueryCompiler {
   orderBy(state: QueryState): Sql {
     if (state.ordering.length === 0) return empty;
     const terms = state.ordering.map(
-      (term) => sql`${this.column(term.field, this.aliasFor(term.steps))}${raw(term.descending ? " DESC" : " ASC")}`,
+      (term) =>
+        sql`${term.annotation ? term.annotation.aggregate.toSql(this) : this.column(term.field, this.aliasFor(term.steps))}${raw(term.descending ? " DESC" : " ASC")}`,
     );
     return sql` ORDER BY ${join(terms)}`;
   }
@@ -175,10 +224,10 @@ export class QueryCompiler {
    * SELECT of every column of the model, and of each selectRelated model after it, in one list:
    * rows are read by position, so no column alias can collide whatever the tables and fields are called.
    */
-  select(state: QueryState): { statement: Sql; columns: SelectedColumn[]; related: RelatedColumns[] } {
+  select(state: QueryState): { statement: Sql; columns: SelectedColumn[]; related: RelatedColumns[]; annotations: AnnotatedColumn[] } {
     const where = this.where(state);
     const order = this.orderBy(state);
-    const selected = this.selectColumns(this.meta.columns);
+    const selected = this.selectColumns(state.fields ?? this.meta.columns);
     const list = [...selected.list];
     const related: RelatedColumns[] = [];
     for (const steps of state.related) {
@@ -188,14 +237,72 @@ export class QueryCompiler {
       related.push({ steps, field: step.fromField, parent, offset: list.length, columns });
       list.push(...joinedList);
     }
+    // With annotations, one row per model row: grouped by every plain column, which every database accepts.
+    const groupBy = state.annotations.length > 0 ? sql` GROUP BY ${join(list)}` : empty;
+    const annotations = state.annotations.map((annotation): AnnotatedColumn => {
+      list.push(annotation.aggregate.toSql(this));
+      return { name: annotation.name, index: list.length - 1, decode: (value) => annotation.aggregate.decode(value, this) };
+    });
     const distinct = state.distinct ? raw("DISTINCT ") : empty;
-    const statement = sql`SELECT ${distinct}${join(list)} FROM ${this.from()}${where}${order}${this.limitOffset(state)}`;
-    return { statement, columns: selected.columns, related };
+    const statement = sql`SELECT ${distinct}${join(list)} FROM ${this.from()}${where}${groupBy}${order}${this.limitOffset(state)}`;
+    return { statement, columns: selected.columns, related, annotations };
+  }
+
+  /** SELECT of values()/valuesList() columns, read by position; relation paths join. */
+  values(state: QueryState): { statement: Sql; decoders: ((value: unknown) => unknown)[] } {
+    const spec = state.values!;
+    const where = this.where(state);
+    const order = this.orderBy(state);
+    const list: Sql[] = [];
+    const plain: Sql[] = [];
+    const decoders: ((value: unknown) => unknown)[] = [];
+    for (const column of spec.columns) {
+      if ("annotation" in column) {
+        const { aggregate } = column.annotation;
+        list.push(aggregate.toSql(this));
+        decoders.push((value) => aggregate.decode(value, this));
+        continue;
+      }
+      const selected = this.column(column.field, this.aliasFor(column.steps));
+      list.push(selected);
+      plain.push(selected);
+      // A foreign key reads as its key here, not as a stub: values are plain data.
+      const codec = this.dialect.codec(column.field.kind);
+      decoders.push((value) => (value === null ? null : codec.decode(value, column.field)));
+    }
+    let groupBy = empty;
+    if (state.annotations.length > 0) {
+      const keys = spec.grouped ? plain : this.selectColumns(this.meta.columns).list;
+      if (keys.length > 0) groupBy = sql` GROUP BY ${join(keys)}`;
+    }
+    const distinct = state.distinct ? raw("DISTINCT ") : empty;
+    const statement = sql`SELECT ${distinct}${join(list)} FROM ${this.from()}${where}${groupBy}${order}${this.limitOffset(state)}`;
+    return { statement, decoders };
+  }
+
+  /**
+   * One row of aggregates over the rows the state selects. A sliced, distinct or grouped state is
+   * aggregated through `pk IN (subquery)`, so LIMIT counts rows before the aggregates' joins multiply them.
+   */
+  aggregate(state: QueryState, aggregates: readonly BoundAggregate[]): Sql {
+    const plain = state.limit === undefined && state.offset === undefined && !state.distinct && state.annotations.length === 0;
+    if (plain) {
+      const where = this.where(state);
+      const list = aggregates.map((aggregate) => aggregate.toSql(this));
+      return sql`SELECT ${join(list)} FROM ${this.from()}${where}`;
+    }
+    const inner = new QueryCompiler(this.meta, this.dialect, { alias: this.#nextAlias(), aliases: this.#aliases });
+    const innerState = { ...state, ordering: state.ordering.filter((term) => !term.annotation) };
+    const innerWhere = inner.where(innerState);
+    const innerOrder = inner.orderBy(innerState);
+    const select = sql`SELECT ${inner.column(this.meta.pk)} FROM ${inner.from()}${innerWhere}${innerOrder}${inner.limitOffset(state)}`;
+    const list = aggregates.map((aggregate) => aggregate.toSql(this));
+    return sql`SELECT ${join(list)} FROM ${this.from()} WHERE ${this.column(this.meta.pk)} IN (${this.dialect.selfSubquery(select)})`;
   }
 
   count(state: QueryState): Sql {
-    if (state.limit !== undefined || state.offset !== undefined || state.distinct) {
-      const { statement } = this.select(state);
+    if (state.limit !== undefined || state.offset !== undefined || state.distinct || state.values?.grouped) {
+      const { statement } = state.values ? this.values(state) : this.select(state);
       return sql`SELECT COUNT(*) FROM (${statement}) AS ${raw(this.dialect.quote("_counted"))}`;
     }
     const where = this.where(state);

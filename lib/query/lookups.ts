@@ -3,6 +3,7 @@ import type { Dialect } from "../dialects/dialect.js";
 import type { QueryCompiler } from "./compiler.js";
 import { UnknownFieldError } from "../errors.js";
 import { describe, type Field } from "../model/fields.js";
+import type { ModelMeta } from "../model/meta.js";
 
 export interface LookupContext {
   readonly column: Sql;
@@ -49,6 +50,11 @@ export function parameter(context: LookupContext, value: unknown): Sql {
 /** Something that renders itself to SQL in a query, on the right-hand side of a lookup or an update (an F expression). */
 export interface Expression {
   toSql(compiler: QueryCompiler): Sql;
+  /**
+   * The expression with its names checked against the queried model (UnknownFieldError before any SQL),
+   * called when a QuerySet receives it in filter(), exclude(), get() or update().
+   */
+  bind?(meta: ModelMeta): Expression;
 }
 
 export function isExpression(value: unknown): value is Expression {

@@ -1,5 +1,5 @@
 import { MultipleMatches, NoMatch, UnknownFieldError, ValidationError } from "../errors.js";
-import { FROM_DATABASE, META, type RowSource } from "../model/instance.js";
+import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, type RowSource } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import { markSaved, ownValues, unwrap, type Model, type ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
@@ -8,23 +8,40 @@ import {
   QueryCompiler,
   decodeRow,
   emptyState,
+  type AnnotatedColumn,
+  type Annotation,
   type Ordering,
   type QueryState,
   type RelatedColumns,
   type SelectedColumn,
+  type ValuesSpec,
 } from "./compiler.js";
+import { Aggregate, type AggregateValues } from "./aggregates.js";
+import { bindUpdateValue } from "./expressions.js";
+import { rowShaper, valueColumns, type ValueOf, type ValuesListOptions, type ValuesRow } from "./values.js";
+import type { Sql } from "sql-template-tag";
 import { isExpression, type Expression } from "./lookups.js";
+import type { CreateValues, FieldInput } from "../model/types.js";
+import type { FieldsOf, FilterObject, OrderKey, PrefetchPath, SelectPath, WithAllRelated } from "./typing.js";
+
+type PrimaryKeyOf<T> = T extends { pk: infer K } ? K : unknown;
 import { resolvePath, type RelationStep } from "./paths.js";
 import { hasBigIntegers, insertRows, withModel } from "./persist.js";
 import { Q, resolveCondition, type LookupObject } from "./where.js";
 
 export type Filter = LookupObject | Q;
 
+/** Each argument of filter()/exclude()/get(): a lookup object checked key by key against T, or a Q. */
+export type FilterArgument<T> = FilterObject<T> | Q;
+
+/** What update() takes: field values, or expressions such as F("views").add(1). */
+export type UpdateValues<T> = { [K in keyof FieldsOf<T>]?: FieldInput<FieldsOf<T>[K]> | Expression };
+
 /**
  * An immutable query over one model. Every method that narrows it returns a new QuerySet; nothing
  * is sent until it is awaited, iterated, or asked for a result (`all`, `get`, `count`, ...).
  */
-export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
+export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   constructor(
     readonly model: ModelClass,
     protected readonly state: QueryState = emptyState,
@@ -38,24 +55,31 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
     return new QuerySet<T>(this.model, Object.freeze({ ...this.state, ...patch }));
   }
 
-  filter(...conditions: Filter[]): QuerySet<T> {
-    const resolved = conditions.map((condition) => resolveCondition(this.meta, condition));
-    return this.derive({ conditions: [...this.state.conditions, ...resolved] });
+  filter(...conditions: FilterArgument<T>[]): QuerySet<T> {
+    return this.#narrow(conditions as unknown as Filter[], false);
   }
 
-  exclude(...conditions: Filter[]): QuerySet<T> {
-    if (conditions.length === 0) return this;
+  exclude(...conditions: FilterArgument<T>[]): QuerySet<T> {
+    return this.#narrow(conditions as unknown as Filter[], true);
+  }
+
+  // The typed methods above check keys against T; inside, conditions are plain lookup objects.
+  #narrow(conditions: readonly Filter[], negate: boolean): QuerySet<T> {
     const resolved = conditions.map((condition) => resolveCondition(this.meta, condition));
+    if (!negate) return this.derive({ conditions: [...this.state.conditions, ...resolved] });
+    if (resolved.length === 0) return this;
     const child = resolved.length === 1 ? resolved[0]! : { kind: "and" as const, children: resolved };
     return this.derive({ conditions: [...this.state.conditions, { kind: "not", child }] });
   }
 
   /** Field names, `-name` for descending, relation paths such as `album__name`. Replaces earlier ordering. */
-  orderBy(...names: string[]): QuerySet<T> {
+  orderBy(...names: OrderKey<T>[]): QuerySet<T> {
     const ordering = names.map((name): Ordering => {
       if (typeof name !== "string" || name === "" || name === "-") throw this.meta.unknown(String(name), "field to order by");
       const descending = name.startsWith("-");
       const key = descending ? name.slice(1) : name;
+      const annotation = this.state.annotations.find((known) => known.name === key);
+      if (annotation) return { steps: [], field: this.meta.pk, descending, annotation };
       const { steps, field, rest } = resolvePath(this.meta, key.split("__"), key);
       if (rest.length > 0) throw field.owner === this.meta ? this.meta.unknown(key, "field to order by") : this.meta.unknown(rest.join("__"), "field to order by", key);
       return { steps, field, descending };
@@ -75,6 +99,7 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
    * Fetches these forward relations in the same SELECT, with JOINs (LEFT where the key may be null):
    * `selectRelated("album__artist")` fills `track.album` and `track.album.artist`.
    */
+  selectRelated<const P extends readonly string[]>(...paths: P & readonly SelectPath<T>[]): QuerySet<WithAllRelated<T, P>>;
   selectRelated(...paths: string[]): QuerySet<T> {
     const related = [...this.state.related];
     for (const path of paths) {
@@ -94,17 +119,105 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
         if (!related.some((known) => sameSteps(known, steps))) related.push([...steps]);
       }
     }
-    return this.derive({ related });
+    return this.derive({ related }) as never;
   }
 
   /** Loads these relations (forward or reverse, nested with `__`) for all rows at once: one query per relation. */
-  prefetchRelated(...paths: string[]): QuerySet<T> {
+  prefetchRelated(...paths: PrefetchPath<T>[]): QuerySet<T> {
     for (const path of paths) checkPrefetchPath(this.meta, String(path));
     return this.derive({ prefetch: [...new Set([...this.state.prefetch, ...paths])] });
   }
 
   distinct(): QuerySet<T> {
     return this.derive({ distinct: true });
+  }
+
+  /** Reads only these fields (and the primary key); reading another raises UnloadedFieldError. Replaces an earlier only(). */
+  only(...names: string[]): QuerySet<T> {
+    const chosen = new Set(names.map((name) => this.meta.field(String(name), "field to load").name));
+    chosen.add(this.meta.pk.name);
+    return this.#loading(this.meta.columns.filter((field) => chosen.has(field.name)));
+  }
+
+  /** Reads every field but these (the primary key is always read); reading one raises UnloadedFieldError. */
+  defer(...names: string[]): QuerySet<T> {
+    const deferred = new Set(names.map((name) => this.meta.field(String(name), "field to defer").name));
+    deferred.delete(this.meta.pk.name);
+    return this.#loading((this.state.fields ?? this.meta.columns).filter((field) => !deferred.has(field.name)));
+  }
+
+  #loading(fields: QueryState["fields"] & object): QuerySet<T> {
+    return this.derive({ fields: fields.length === this.meta.columns.length ? undefined : fields });
+  }
+
+  /**
+   * Adds an aggregate per row, under its name: `Album.objects.annotate({ n: orm.Count("tracks") })` gives
+   * albums with `album.n`, by GROUP BY over a LEFT JOIN (0 for an album without tracks). After values(),
+   * rows are grouped by those values instead. Several aggregates across different reverse relations
+   * multiply each other's rows: use `{ distinct: true }` for counts there.
+   */
+  annotate<const A extends Record<string, Aggregate<unknown>>>(annotations: A): QuerySet<T & AggregateValues<A>> {
+    const meta = this.meta;
+    const added: Annotation[] = [];
+    for (const [name, aggregate] of Object.entries(annotations)) {
+      if (!(aggregate instanceof Aggregate)) {
+        throw new ValidationError(`${meta.name}.objects.annotate(): "${name}" needs an aggregate such as orm.Count("id")`, meta.name);
+      }
+      const taken = name === "" || name.includes("__") || name === "then" || name === "pk" || meta.fieldMap.has(name) || meta.relations.has(name) || name in meta.model.prototype;
+      if (taken || [...this.state.annotations, ...added].some((known) => known.name === name)) {
+        throw new ValidationError(`${meta.name}.objects.annotate(): the name "${name}" is taken (a field, relation, method or earlier annotation) or has "__"; pick another`, meta.name);
+      }
+      added.push({ name, aggregate: aggregate.bind(meta) });
+    }
+    const values = this.state.values && {
+      ...this.state.values,
+      columns: [...this.state.values.columns, ...added.map((annotation) => ({ name: annotation.name, annotation }))],
+      grouped: true,
+    };
+    return new QuerySet<T & AggregateValues<A>>(this.model, Object.freeze({ ...this.state, annotations: [...this.state.annotations, ...added], values }));
+  }
+
+  /**
+   * One row of aggregates over the matching rows: `{ n: orm.Count("id"), top: orm.Max("id") }` gives
+   * `{ n: 3, top: 3 }`. Over no rows Count is 0 and the others null.
+   */
+  async aggregate<const A extends Record<string, Aggregate<unknown>>>(aggregates: A): Promise<AggregateValues<A>> {
+    const meta = this.meta;
+    const entries = Object.entries(aggregates);
+    if (entries.length === 0) throw new ValidationError(`${meta.name}.objects.aggregate() needs at least one aggregate, such as { n: orm.Count("id") }`, meta.name);
+    const bound = entries.map(([name, aggregate]) => {
+      if (!(aggregate instanceof Aggregate)) throw new ValidationError(`${meta.name}.objects.aggregate(): "${name}" needs an aggregate such as orm.Sum("price")`, meta.name);
+      return aggregate.bind(meta);
+    });
+    const compiler = this.#compiler();
+    const statement = compiler.aggregate(this.state, bound);
+    const result = await meta.database.run(statement, { arrayRows: true, exactIntegers: bound.some((aggregate) => aggregate.exactIntegers) });
+    const row = result.rows[0] as unknown[];
+    return Object.fromEntries(entries.map(([name], index) => [name, bound[index]!.decode(row[index], compiler)])) as AggregateValues<A>;
+  }
+
+  /** A QuerySet of plain objects of these fields, relation paths (joined) and annotations: `values("id", "album__title")`. */
+  values<const K extends string>(...names: K[]): QuerySet<ValuesRow<T, K>> {
+    return this.#values<ValuesRow<T, K>>(names, "object");
+  }
+
+  /** A QuerySet of arrays of these values; with `{ flat: true }` and one name, of the values themselves. */
+  valuesList<const K extends string>(name: K, options: ValuesListOptions & { flat: true }): QuerySet<ValueOf<T, K>>;
+  valuesList(...names: [...string[], ValuesListOptions] | string[]): QuerySet<unknown[]>;
+  valuesList<K extends string>(...args: (K | ValuesListOptions)[]): QuerySet<ValueOf<T, K>> | QuerySet<unknown[]> {
+    const last = args[args.length - 1];
+    const options = typeof last === "object" && last !== null ? (args.pop() as ValuesListOptions) : {};
+    const names = args as string[];
+    if (options.flat && names.length !== 1) {
+      throw new ValidationError(`${this.meta.name}.objects.valuesList(..., { flat: true }) takes exactly one field, got ${names.length}`, this.meta.name);
+    }
+    // `as never`: comparing the two generic QuerySet types structurally is needlessly deep for the checker.
+    return options.flat ? (this.#values<ValueOf<T, K>>(names, "flat") as never) : (this.#values<unknown[]>(names, "array") as never);
+  }
+
+  #values<R>(names: readonly string[], shape: ValuesSpec["shape"]): QuerySet<R> {
+    const values: ValuesSpec = { columns: valueColumns(this.meta, this.state.annotations, names), shape, grouped: false };
+    return new QuerySet<R>(this.model, Object.freeze({ ...this.state, values }));
   }
 
   #count(method: string, count: number): number {
@@ -119,20 +232,42 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
   }
 
   async all(): Promise<T[]> {
-    const { statement, columns, related } = this.#compiler().select(this.state);
+    const { statement, read } = this.#reader();
     const result = await this.meta.database.run(statement, { arrayRows: true, exactIntegers: this.#exactIntegers() });
-    const rows = result.rows.map((row) => hydrate(this.model, columns, related, row as unknown[]) as T);
-    if (this.state.prefetch.length > 0) await prefetch(this.meta, rows, prefetchTree(this.state.prefetch));
+    const rows = result.rows.map((row) => read(row as unknown[]));
+    if (this.state.prefetch.length > 0 && !this.state.values) await prefetch(this.meta, rows as object[], prefetchTree(this.state.prefetch));
     return rows;
   }
 
+  /** The SELECT, and what turns each of its rows into an element: an instance, or a values() row. */
+  #reader(): { statement: Sql; read: (row: readonly unknown[]) => T } {
+    const compiler = this.#compiler();
+    if (this.state.values) {
+      const { statement, decoders } = compiler.values(this.state);
+      return { statement, read: rowShaper(this.state.values, decoders) as (row: readonly unknown[]) => T };
+    }
+    const { statement, columns, related, annotations } = compiler.select(this.state);
+    const source = this.state.fields ? PARTIAL_FROM_DATABASE : FROM_DATABASE;
+    return { statement, read: (row) => hydrate(this.model, columns, related, row, annotations, source) as T };
+  }
+
   #exactIntegers(): boolean {
-    return hasBigIntegers(this.meta) || this.state.related.some((steps) => hasBigIntegers(steps[steps.length - 1]!.to));
+    const { related, annotations, values } = this.state;
+    return (
+      hasBigIntegers(this.meta) ||
+      related.some((steps) => hasBigIntegers(steps[steps.length - 1]!.to)) ||
+      annotations.some((annotation) => annotation.aggregate.exactIntegers) ||
+      (values?.columns.some((column) => "field" in column && column.field.kind === "bigint") ?? false)
+    );
   }
 
   /** The one row matching; NoMatch if none, MultipleMatches if more. */
-  async get(...conditions: Filter[]): Promise<T> {
-    const rows = await this.filter(...conditions).limit(2).all();
+  get(...conditions: FilterArgument<T>[]): Promise<T> {
+    return this.#get(conditions as unknown as Filter[]);
+  }
+
+  async #get(conditions: readonly Filter[]): Promise<T> {
+    const rows = await this.#narrow(conditions, false).limit(2).all();
     if (rows.length === 0) throw new NoMatch(`${this.meta.name} matching ${describeFilters(conditions)} does not exist`);
     if (rows.length > 1) throw new MultipleMatches(`More than one ${this.meta.name} matches ${describeFilters(conditions)}`);
     return rows[0]!;
@@ -164,10 +299,11 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
   }
 
   /** Sets fields on every matching row in one UPDATE; returns how many rows matched. */
-  async update(values: Record<string, unknown>): Promise<number> {
+  async update(values: UpdateValues<T>): Promise<number> {
     const meta = this.meta;
     const expressions = Object.entries(values).filter(([, value]) => isExpression(value));
     const plain = Object.fromEntries(Object.entries(values).filter(([, value]) => !isExpression(value)));
+    const bound = expressions.map(([name, value]) => [meta.field(name), bindUpdateValue(meta, name, value as Expression)] as const);
     const checked = validateValues(meta, plain, { partial: true });
     for (const field of meta.fields) {
       if ((field.options as { autoNow?: boolean }).autoNow && !(field.name in values)) checked[field.name] = new Date();
@@ -175,7 +311,7 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
     const compiler = this.#compiler();
     const assignments = [
       ...Object.entries(checked).map(([name, value]) => [meta.field(name), compiler.value(meta.field(name), value)] as const),
-      ...expressions.map(([name, value]) => [meta.field(name), (value as Expression).toSql(compiler)] as const),
+      ...bound.map(([field, value]) => [field, value.toSql(compiler)] as const),
     ];
     if (assignments.length === 0) return this.count();
     const result = await withModel(meta, meta.database.run(compiler.update(this.state, assignments)));
@@ -188,14 +324,14 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
     return result.rowsAffected;
   }
 
-  async create(values: Record<string, unknown> = {}): Promise<T> {
+  async create(values: CreateValues<FieldsOf<T>>): Promise<T> {
     const instance = new this.model(values as never) as unknown as Model;
     await instance.save();
     return instance as unknown as T;
   }
 
   /** Inserts many rows with as few statements as the database allows, all or none; returns the saved instances. */
-  async bulkCreate(rows: readonly Record<string, unknown>[]): Promise<T[]> {
+  async bulkCreate(rows: readonly CreateValues<FieldsOf<T>>[]): Promise<T[]> {
     if (!Array.isArray(rows)) throw new ValidationError(`${this.meta.name}.objects.bulkCreate() needs an array of objects`, this.meta.name);
     const instances = rows.map((row) => new this.model(row as never) as unknown as Model);
     const values = instances.map((instance) => validateValues(this.meta, ownValues(instance), { partial: false, applyDefaults: true }));
@@ -205,21 +341,24 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
   }
 
   /** The row matching `lookup`, or a new one made of its plain field values and `defaults`; `[instance, created]`. */
-  async getOrCreate(lookup: LookupObject, defaults: Record<string, unknown> = {}): Promise<[T, boolean]> {
-    const existing = await this.#find(lookup);
+  async getOrCreate(lookup: FilterObject<T>, defaults: Partial<CreateValues<FieldsOf<T>>> = {}): Promise<[T, boolean]> {
+    const existing = await this.#find(lookup as LookupObject);
     if (existing) return [existing, false];
     try {
-      return [await this.create({ ...plainValues(this.meta, lookup), ...defaults }), true];
+      const create = () => this.create({ ...plainValues(this.meta, lookup as LookupObject), ...defaults } as CreateValues<FieldsOf<T>>);
+      // Inside a transaction the INSERT gets a savepoint of its own, so losing the race fails it alone.
+      const database = this.meta.database;
+      return [await (database.currentTransaction ? database.transaction(create) : create()), true];
     } catch (error) {
       // Another caller may have created it between our read and our write: theirs wins.
-      const raced = await this.#find(lookup);
+      const raced = await this.#find(lookup as LookupObject);
       if (raced) return [raced, false];
       throw error;
     }
   }
 
   /** Updates the row matching `lookup` with `defaults`, or creates it; `[instance, created]`. */
-  async updateOrCreate(lookup: LookupObject, defaults: Record<string, unknown> = {}): Promise<[T, boolean]> {
+  async updateOrCreate(lookup: FilterObject<T>, defaults: Partial<CreateValues<FieldsOf<T>>> = {}): Promise<[T, boolean]> {
     return this.meta.database.transaction(async () => {
       const [instance, created] = await this.getOrCreate(lookup, defaults);
       if (!created && Object.keys(defaults).length > 0) await (instance as unknown as Model).update(defaults);
@@ -229,7 +368,7 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
 
   async #find(lookup: LookupObject): Promise<T | undefined> {
     try {
-      return await this.get(lookup);
+      return await this.#get([lookup]);
     } catch (error) {
       if (error instanceof NoMatch) return undefined;
       throw error;
@@ -240,21 +379,24 @@ export class QuerySet<T extends object = Model> implements PromiseLike<T[]>, Asy
   search(term: string): QuerySet<T> {
     const fields = this.meta.fields.filter((field) => field.kind === "string" || field.kind === "text");
     if (term === "" || fields.length === 0) return this;
-    return this.filter(Q.or(...fields.map((field) => ({ [`${field.name}__icontains`]: term }))));
+    return this.#narrow([Q.or(...fields.map((field) => ({ [`${field.name}__icontains`]: term })))], false);
   }
 
   /** A Map from primary key to instance for these keys (missing keys are absent). */
-  async inBulk(keys: readonly unknown[]): Promise<Map<unknown, T>> {
-    const rows = keys.length === 0 ? [] : await this.filter({ pk__in: keys }).all();
-    return new Map(rows.map((row) => [(row as unknown as Model).pk, row]));
+  async inBulk(keys: readonly PrimaryKeyOf<T>[]): Promise<Map<PrimaryKeyOf<T>, T>> {
+    const rows = keys.length === 0 ? [] : await this.#narrow([{ pk__in: keys }], false).all();
+    return new Map(rows.map((row) => [(row as unknown as Model).pk as PrimaryKeyOf<T>, row]));
   }
 
   /** Rows one at a time from a cursor (PostgreSQL), a streaming read (MySQL) or a statement iterator (SQLite). */
   async *iterate(options: { batchSize?: number } = {}): AsyncGenerator<T, void, undefined> {
     const batchSize = options.batchSize ?? 500;
-    const { statement, columns, related } = this.#compiler().select(this.state);
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+      throw new ValidationError(`${this.meta.name}.objects.iterate() needs a whole batchSize >= 1, got ${String(batchSize)}`, this.meta.name);
+    }
+    const { statement, read } = this.#reader();
     for await (const row of this.meta.database.stream(statement, batchSize, { arrayRows: true, exactIntegers: this.#exactIntegers() })) {
-      yield hydrate(this.model, columns, related, row as unknown[]) as T;
+      yield read(row as unknown[]);
     }
   }
 
@@ -277,8 +419,17 @@ function sameSteps(a: readonly RelationStep[], b: readonly RelationStep[]): bool
 type Hydrating = new (values: Record<string, unknown>, source: RowSource) => object;
 
 /** One row into an instance, and each selectRelated slice of it into the instance its parent points at. */
-function hydrate(model: ModelClass, columns: readonly SelectedColumn[], related: readonly RelatedColumns[], row: readonly unknown[]): object {
-  const instance = new (model as unknown as Hydrating)(decodeRow(columns, row), FROM_DATABASE);
+function hydrate(
+  model: ModelClass,
+  columns: readonly SelectedColumn[],
+  related: readonly RelatedColumns[],
+  row: readonly unknown[],
+  annotations: readonly AnnotatedColumn[] = [],
+  source: RowSource = FROM_DATABASE,
+): object {
+  const instance = new (model as unknown as Hydrating)(decodeRow(columns, row), source);
+  // Annotations are plain properties beside the fields: set on the target, they mark nothing dirty.
+  for (const annotation of annotations) unwrap(instance)[annotation.name] = annotation.decode(row[annotation.index]);
   if (related.length === 0) return instance;
   const built: (object | null)[] = [];
   for (const node of related) {

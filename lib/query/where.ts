@@ -1,6 +1,7 @@
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import { ValidationError } from "../errors.js";
+import { bindValue } from "./expressions.js";
 import { findLookup, unknownLookup, type Lookup } from "./lookups.js";
 import { resolvePath, type RelationStep } from "./paths.js";
 
@@ -57,5 +58,5 @@ function resolveLookup(meta: ModelMeta, key: string, value: unknown): Condition 
   else lookup = findLookup("exact")!;
   const { steps, field, rest } = resolvePath(meta, parts, key);
   if (rest.length > 0) throw unknownLookup(field.owner.name, key, rest.join("__"));
-  return { kind: "lookup", steps, field, lookup, value: lookup.prepare(field, value) };
+  return { kind: "lookup", steps, field, lookup, value: bindValue(meta, lookup.prepare(field, value)) };
 }

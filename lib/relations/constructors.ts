@@ -1,12 +1,16 @@
 import type { Typed } from "../model/columns.js";
 import type { InstanceMethods } from "../model/model.js";
+import type { SelfReference, Stub } from "../query/typing.js";
 import { ForeignKeyField, type ForeignKeyOptions, type RelatedModel } from "./foreign-key.js";
 
 /** The instance type behind a related model: its class's instances, or any instance for "self" and names. */
-type RelatedInstance<M> = M extends abstract new (...args: never[]) => infer I ? I : InstanceMethods;
+type RelatedInstance<M> = M extends abstract new (...args: never[]) => infer I ? I : M extends "self" ? SelfReference : InstanceMethods;
 type RelatedKey<M> = RelatedInstance<M> extends { pk: infer Key } ? Key : unknown;
 /** A foreign key's type: holds the related instance, accepts it or its key. */
-type ForeignKeyOf<M, O> = Typed<ForeignKeyField, RelatedInstance<M>, O> & { readonly keyType: RelatedKey<M> };
+type ForeignKeyOf<M, O> = Typed<ForeignKeyField, Stub<RelatedInstance<M>>, O> & {
+  readonly relatedType: RelatedInstance<M>;
+  readonly keyType: RelatedKey<M>;
+};
 
 /** A column holding the primary key of a row of `model` (a class, its name, or "self"), named `<field>_id`. */
 export function ForeignKey<const M extends RelatedModel, const O extends ForeignKeyOptions = {}>(

@@ -6,12 +6,16 @@ import { resolveCondition } from "../query/where.js";
 import { emptyState } from "../query/compiler.js";
 import type { ForeignKeyField } from "./foreign-key.js";
 import { prefetchedRows } from "./prefetch.js";
+import type { CreateValues } from "../model/types.js";
+import type { FieldsOf } from "../query/typing.js";
+import type { reverseBrand } from "../query/typing.js";
 
 /**
  * `album.tracks`: the rows of the source model whose foreign key points at `owner`. A QuerySet like any
  * other, plus create() that fills the key in; after prefetchRelated it answers all() from memory.
  */
 export class RelatedManager<T extends object = Model> extends QuerySet<T> {
+  declare readonly [reverseBrand]?: T;
   constructor(
     source: ModelClass,
     readonly field: ForeignKeyField,
@@ -32,12 +36,13 @@ export class RelatedManager<T extends object = Model> extends QuerySet<T> {
   }
 
   override create(values: Record<string, unknown> = {}): Promise<T> {
-    return super.create({ ...values, [this.field.name]: this.owner });
+    return super.create({ ...values, [this.field.name]: this.owner } as CreateValues<FieldsOf<T>>);
   }
 }
 
 /** `profile.person` for a OneToOne: awaiting it gives the one related row, or NoMatch. */
 export class RelatedOne<T extends object = Model> implements PromiseLike<T> {
+  declare readonly [reverseBrand]?: T;
   constructor(
     private readonly source: ModelClass,
     private readonly field: ForeignKeyField,

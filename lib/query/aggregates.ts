@@ -1,0 +1,118 @@
+import sql, { raw, type Sql } from "sql-template-tag";
+import { ValidationError } from "../errors.js";
+import type { Field } from "../model/fields.js";
+import type { ModelMeta } from "../model/meta.js";
+import type { QueryCompiler } from "./compiler.js";
+import { resolvePath, type RelationStep } from "./paths.js";
+
+export type AggregateFunction = "COUNT" | "SUM" | "AVG" | "MIN" | "MAX";
+
+export interface AggregateOptions {
+  /** Over distinct values only: `Count("tracks__genre", { distinct: true })`. */
+  readonly distinct?: boolean;
+}
+
+const NUMERIC = new Set(["integer", "bigint", "float", "decimal"]);
+
+/**
+ * `orm.Count("tracks")`, `orm.Sum("milliseconds")`, ...: what `aggregate()` and `annotate()` compute.
+ * `V` is the JS value it gives (types only). The path is checked when a QuerySet receives it.
+ */
+export class Aggregate<V = unknown> {
+  declare readonly valueType: V;
+
+  constructor(
+    readonly fn: AggregateFunction,
+    /** A field or relation path; undefined for `Count()`, which counts rows. */
+    readonly path: string | undefined,
+    readonly options: AggregateOptions = {},
+  ) {
+    if (path !== undefined && (typeof path !== "string" || path === "")) {
+      throw new TypeError(`${fn === "COUNT" ? "Count" : fn.charAt(0) + fn.slice(1).toLowerCase()}() needs a field name, got ${String(path)}`);
+    }
+  }
+
+  /** Resolves the path against the queried model: UnknownFieldError (or ValidationError for a non-number Sum) before any SQL. */
+  bind(meta: ModelMeta): BoundAggregate {
+    if (this.path === undefined) return new BoundAggregate(this, [], undefined);
+    const { steps, field, rest } = resolvePath(meta, this.path.split("__"), this.path);
+    if (rest.length > 0) throw field.owner === meta ? meta.unknown(this.path, "field to aggregate", this.path) : meta.unknown(rest.join("__"), "field to aggregate", this.path);
+    if (this.fn === "SUM" || this.fn === "AVG") {
+      if (!NUMERIC.has(field.kind)) throw new ValidationError(`${meta.name}: ${this} needs a number field; ${field.owner.name}.${field.name} is ${field.kind}`, meta.name, field.name);
+      const refusal = meta.database.dialect.arithmeticRefusal(field);
+      if (refusal) throw new ValidationError(`${meta.name}: ${this} cannot run in SQL: ${refusal}`, meta.name, field.name);
+    }
+    return new BoundAggregate(this, steps, field);
+  }
+
+  toString(): string {
+    const name = this.fn === "COUNT" ? "Count" : this.fn.charAt(0) + this.fn.slice(1).toLowerCase();
+    return `${name}(${this.path === undefined ? "" : JSON.stringify(this.path)}${this.options.distinct ? ", { distinct: true }" : ""})`;
+  }
+}
+
+/** An aggregate resolved against a model: the SQL it becomes in a query, and how its result becomes a JS value. */
+export class BoundAggregate {
+  constructor(
+    readonly aggregate: Aggregate,
+    readonly steps: readonly RelationStep[],
+    /** The field aggregated; undefined for `Count()`. */
+    readonly field: Field | undefined,
+  ) {}
+
+  /** Joins the path's tables into `compiler` (LEFT across reverse relations, so a row with none counts 0). */
+  toSql(compiler: QueryCompiler): Sql {
+    const { fn, options } = this.aggregate;
+    if (!this.field) return raw(`${fn}(*)`);
+    const column = compiler.column(this.field, compiler.aliasFor(this.steps));
+    const distinct = raw(options.distinct ? "DISTINCT " : "");
+    if (fn === "AVG") return compiler.dialect.average(column, options.distinct === true);
+    return sql`${raw(fn)}(${distinct}${column})`;
+  }
+
+  /** SQLite must read integers as bigint for a BigInteger sum or bound to stay exact. */
+  get exactIntegers(): boolean {
+    return this.field?.kind === "bigint";
+  }
+
+  /** Count: a number. Sum: as the field (a Decimal's sum a string, a BigInteger's a bigint). Avg: a number. Min/Max: the field's value. */
+  decode(value: unknown, compiler: QueryCompiler): unknown {
+    const { fn } = this.aggregate;
+    if (fn === "COUNT") return Number(value ?? 0);
+    if (value === null || value === undefined) return null;
+    const field = this.field!;
+    if (fn === "AVG") return Number(value);
+    if (fn === "SUM" && field.kind !== "decimal") {
+      if (field.kind === "bigint") return typeof value === "bigint" ? value : BigInt(typeof value === "number" ? Math.round(value) : String(value).replace(/\.0*$/, ""));
+      return Number(value);
+    }
+    // Min, Max and a Decimal's Sum read as the field itself stores values (a foreign key as its key, not a stub).
+    return compiler.dialect.codec(field.kind).decode(value, field);
+  }
+}
+
+export function Count(path?: string, options?: AggregateOptions): Aggregate<number> {
+  return new Aggregate<number>("COUNT", path, options);
+}
+
+/** A number for Integer and Float fields, a string for Decimal (`Sum<string>("price")`), a bigint for BigInteger; null over no rows. */
+export function Sum<V extends number | string | bigint = number>(path: string, options?: AggregateOptions): Aggregate<V | null> {
+  return new Aggregate<V | null>("SUM", path, options);
+}
+
+/** A number (a double) whatever the field; null over no rows. */
+export function Avg(path: string, options?: AggregateOptions): Aggregate<number | null> {
+  return new Aggregate<number | null>("AVG", path, options);
+}
+
+/** The field's own JS value; null over no rows. */
+export function Min<V = unknown>(path: string, options?: AggregateOptions): Aggregate<V | null> {
+  return new Aggregate<V | null>("MIN", path, options);
+}
+
+export function Max<V = unknown>(path: string, options?: AggregateOptions): Aggregate<V | null> {
+  return new Aggregate<V | null>("MAX", path, options);
+}
+
+/** The result of `aggregate({ ... })` / the fields `annotate({ ... })` adds: each key typed by its aggregate. */
+export type AggregateValues<A extends Record<string, Aggregate<unknown>>> = { -readonly [K in keyof A]: A[K]["valueType"] };

@@ -1,0 +1,178 @@
+import sql, { raw, type Sql } from "sql-template-tag";
+import { ValidationError } from "../errors.js";
+import type { Field } from "../model/fields.js";
+import type { ModelMeta } from "../model/meta.js";
+import type { QueryCompiler } from "./compiler.js";
+import { isExpression, type Expression } from "./lookups.js";
+import { resolvePath, type RelationStep } from "./paths.js";
+
+/** What arithmetic takes on either side: another expression, or a plain number (bound as a parameter). */
+export type Operand = Expression | number | bigint | string;
+
+type Operator = "+" | "-" | "*" | "/";
+
+/**
+ * Column arithmetic shared by F and what is built from it: `F("views").add(1).mul(2)`. Each step
+ * returns a new expression; nothing names a model until a QuerySet binds it.
+ */
+export abstract class Arithmetic implements Expression {
+  add(other: Operand): Combined {
+    return new Combined(this, "+", other);
+  }
+
+  sub(other: Operand): Combined {
+    return new Combined(this, "-", other);
+  }
+
+  mul(other: Operand): Combined {
+    return new Combined(this, "*", other);
+  }
+
+  /** Division of two integer columns follows the database: it truncates on SQLite and PostgreSQL, not on MariaDB. */
+  div(other: Operand): Combined {
+    return new Combined(this, "/", other);
+  }
+
+  /** The same expression with its names resolved against the queried model: UnknownFieldError before any SQL. */
+  abstract bind(meta: ModelMeta): Arithmetic;
+
+  abstract toSql(compiler: QueryCompiler): Sql;
+}
+
+/**
+ * `F("views")`, `F("album__title")`: a column of the row being queried, as the right-hand side of a
+ * lookup or the new value in `update()`. Forward relations join; reverse ones would repeat rows, so they are refused.
+ */
+export class FieldReference extends Arithmetic {
+  constructor(readonly name: string) {
+    super();
+    if (typeof name !== "string" || name === "") throw new TypeError(`F() needs a field name such as "views", got ${String(name)}`);
+  }
+
+  override bind(meta: ModelMeta): ColumnReference {
+    const { steps, field, rest } = resolvePath(meta, this.name.split("__"), this.name);
+    if (rest.length > 0) throw field.owner === meta ? meta.unknown(this.name, "field", this.name) : meta.unknown(rest.join("__"), "field", this.name);
+    const many = steps.find((step) => step.many);
+    if (many) {
+      throw new ValidationError(
+        `${meta.name}: F(${JSON.stringify(this.name)}) crosses the reverse relation "${many.name}", which has many rows per ${meta.name}; use an aggregate (annotate) instead`,
+        meta.name,
+      );
+    }
+    return new ColumnReference(this.name, steps, field);
+  }
+
+  /** Unbound (built outside a QuerySet): resolves against the query's model now. */
+  override toSql(compiler: QueryCompiler): Sql {
+    return this.bind(compiler.root.meta).toSql(compiler);
+  }
+
+  override toString(): string {
+    return `F(${JSON.stringify(this.name)})`;
+  }
+}
+
+/** An F bound to a model: the relation hops and the field it reads. */
+export class ColumnReference extends Arithmetic {
+  constructor(
+    readonly name: string,
+    readonly steps: readonly RelationStep[],
+    readonly field: Field,
+  ) {
+    super();
+  }
+
+  override bind(): ColumnReference {
+    return this;
+  }
+
+  /** Always a column of the outermost query, even inside the EXISTS of a reverse-relation lookup. */
+  override toSql(compiler: QueryCompiler): Sql {
+    const query = compiler.root;
+    return query.column(this.field, query.aliasFor(this.steps));
+  }
+
+  override toString(): string {
+    return `F(${JSON.stringify(this.name)})`;
+  }
+}
+
+/** `left op right`, parenthesised so nesting keeps its order. */
+export class Combined extends Arithmetic {
+  constructor(
+    readonly left: Operand,
+    readonly operator: Operator,
+    readonly right: Operand,
+  ) {
+    super();
+    for (const side of [left, right]) {
+      if (!isExpression(side) && typeof side !== "number" && typeof side !== "bigint" && typeof side !== "string") {
+        throw new TypeError(`F() arithmetic takes numbers, numeric strings or other expressions, got ${side === null ? "null" : typeof side}`);
+      }
+      if (typeof side === "number" && !Number.isFinite(side)) throw new TypeError(`F() arithmetic needs finite numbers, got ${side}`);
+    }
+  }
+
+  override bind(meta: ModelMeta): Combined {
+    const left = bindOperand(meta, this.left);
+    const right = bindOperand(meta, this.right);
+    for (const side of [left, right]) {
+      if (!(side instanceof ColumnReference)) continue;
+      const refusal = meta.database.dialect.arithmeticRefusal(side.field);
+      if (refusal) throw new ValidationError(`${meta.name}: ${side} ${this.operator} ...: ${refusal}`, meta.name, side.field.name);
+    }
+    return new Combined(left, this.operator, right);
+  }
+
+  override toSql(compiler: QueryCompiler): Sql {
+    return sql`(${operandSql(compiler, this.left)} ${raw(this.operator)} ${operandSql(compiler, this.right)})`;
+  }
+
+  override toString(): string {
+    return `(${String(this.left)} ${this.operator} ${String(this.right)})`;
+  }
+}
+
+function bindOperand(meta: ModelMeta, operand: Operand): Operand {
+  return isExpression(operand) ? bindExpression(meta, operand) : operand;
+}
+
+function operandSql(compiler: QueryCompiler, operand: Operand): Sql {
+  return isExpression(operand) ? operand.toSql(compiler) : sql`${operand}`;
+}
+
+/** An expression with its names checked against `meta` (those that name nothing pass through). */
+export function bindExpression(meta: ModelMeta, expression: Expression): Expression {
+  return expression.bind ? expression.bind(meta) : expression;
+}
+
+/** A lookup's prepared value with every expression in it bound: a single value, or the items of `in`/`range`. */
+export function bindValue(meta: ModelMeta, value: unknown): unknown {
+  if (isExpression(value)) return bindExpression(meta, value);
+  if (Array.isArray(value) && value.some(isExpression)) return value.map((item: unknown) => bindValue(meta, item));
+  return value;
+}
+
+/**
+ * An update()'s new value for `name`, bound: UPDATE cannot join, so an F() may name only the model's own
+ * fields there (the WHERE may still cross relations).
+ */
+export function bindUpdateValue(meta: ModelMeta, name: string, expression: Expression): Expression {
+  const bound = bindExpression(meta, expression);
+  const crossing = columnsOf(bound).find((column) => column.steps.length > 0);
+  if (crossing) {
+    throw new ValidationError(`${meta.name}.objects.update({ ${name}: ... }): ${crossing} reaches across a relation, which an UPDATE cannot join; use the model's own fields`, meta.name, name);
+  }
+  return bound;
+}
+
+function columnsOf(expression: Operand): ColumnReference[] {
+  if (expression instanceof ColumnReference) return [expression];
+  if (expression instanceof Combined) return [...columnsOf(expression.left), ...columnsOf(expression.right)];
+  return [];
+}
+
+/** `orm.F("views")`: a reference to a column of the queried row. */
+export function F(name: string): FieldReference {
+  return new FieldReference(name);
+}

@@ -1,0 +1,46 @@
+import type { ModelMeta } from "../model/meta.js";
+import type { Annotation, ValueColumn, ValuesSpec } from "./compiler.js";
+import { resolvePath } from "./paths.js";
+import type { PathValue } from "./typing.js";
+
+/**
+ * The value of one name in a values() row of T: a field path's value (a foreign key as its key), else an
+ * annotation's (a property of T), else unknown.
+ */
+export type ValueOf<T, K extends string> = [PathValue<T, K>] extends [never] ? (K extends keyof T ? T[K] : unknown) : PathValue<T, K>;
+
+/** A row of `values(...names)` on a QuerySet of T: the names as keys. */
+export type ValuesRow<T, K extends string> = { [P in K]: ValueOf<T, P> };
+
+export interface ValuesListOptions {
+  /** One column, each row its plain value: `[1, 2, 3]` rather than `[[1], [2], [3]]`. */
+  readonly flat?: boolean;
+}
+
+/**
+ * The columns values()/valuesList() read: each name a field, a relation path (`album__title`, joined),
+ * or an annotate() name; no names means every field of the model. UnknownFieldError before any SQL.
+ */
+export function valueColumns(meta: ModelMeta, annotations: readonly Annotation[], names: readonly string[]): ValueColumn[] {
+  if (names.length === 0) return meta.columns.map((field) => ({ name: field.name, steps: [], field }));
+  return names.map((name): ValueColumn => {
+    if (typeof name !== "string" || name === "") throw meta.unknown(String(name), "field to read");
+    const annotation = annotations.find((known) => known.name === name);
+    if (annotation) return { name, annotation };
+    const { steps, field, rest } = resolvePath(meta, name.split("__"), name);
+    if (rest.length > 0) throw field.owner === meta ? meta.unknown(name, "field to read") : meta.unknown(rest.join("__"), "field to read", name);
+    return { name, steps, field };
+  });
+}
+
+/** Turns a row read by position into what values() (an object), valuesList() (an array) or flat (the value) gives. */
+export function rowShaper(spec: ValuesSpec, decoders: readonly ((value: unknown) => unknown)[]): (row: readonly unknown[]) => unknown {
+  if (spec.shape === "flat") return (row) => decoders[0]!(row[0]);
+  if (spec.shape === "array") return (row) => decoders.map((decode, index) => decode(row[index]));
+  const names = spec.columns.map((column) => column.name);
+  return (row) => {
+    const object: Record<string, unknown> = {};
+    for (let index = 0; index < names.length; index++) object[names[index]!] = decoders[index]!(row[index]);
+    return object;
+  };
+}
