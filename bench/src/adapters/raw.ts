@@ -1,0 +1,165 @@
+/**
+ * The floor: the drivers themselves with prepared statements — better-sqlite3 (synchronous,
+ * statements prepared once), pg (named prepared statements), mysql2 (execute(): server-side
+ * prepared statements, cached per connection). Each workload is the fewest round trips the
+ * database allows: one JOIN, two queries for albums + tracks, one IN (...) for the 100 FK loads.
+ */
+import Database from "better-sqlite3";
+import pg from "pg";
+import mysql from "mysql2/promise";
+import type { DbConfig } from "../config.js";
+import type { NewTrack } from "../data.js";
+import type { Adapter, AlbumWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
+import { groupTracks, pkgVersion } from "./common.js";
+
+type Row = Record<string, any>;
+
+/** "?" placeholders everywhere; `in(ids)` builds the dialect's "one of these ids" condition. */
+interface Exec {
+  all(sql: string, params: unknown[]): Promise<Row[]>;
+  run(sql: string, params: unknown[]): Promise<number>;
+  in(column: string, ids: number[]): [string, unknown[]];
+  bulkInsert(rows: NewTrack[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+function sqliteExec(cfg: DbConfig): Exec {
+  const db = new Database(cfg.file!);
+  const cache = new Map<string, Database.Statement>();
+  const stmt = (sql: string) => {
+    let s = cache.get(sql);
+    if (!s) cache.set(sql, (s = db.prepare(sql)));
+    return s;
+  };
+  const insert = db.prepare("INSERT INTO track (name, album_id, milliseconds, unit_price) VALUES (?, ?, ?, ?)");
+  const insertAll = db.transaction((rows: NewTrack[]) => {
+    for (const r of rows) insert.run(r.name, r.albumId, r.milliseconds, r.unitPrice);
+    return rows.length;
+  });
+  return {
+    async all(sql, params) { return stmt(sql).all(...params) as Row[]; },
+    async run(sql, params) { return stmt(sql).run(...params).changes; },
+    in: (column, ids) => [`${column} IN (${ids.map(() => "?").join(", ")})`, ids],
+    async bulkInsert(rows) { return insertAll(rows); },
+    async close() { db.close(); },
+  };
+}
+
+function pgExec(cfg: DbConfig): Exec {
+  const pool = new pg.Pool({ host: cfg.host, port: cfg.port, user: cfg.user, password: cfg.password, database: cfg.database, max: cfg.poolMax });
+  const names = new Map<string, { name: string; text: string }>();
+  const named = (sql: string) => {
+    let q = names.get(sql);
+    if (!q) {
+      let n = 0;
+      names.set(sql, (q = { name: `raw_${names.size}`, text: sql.replace(/\?/g, () => `$${++n}`) }));
+    }
+    return q;
+  };
+  return {
+    async all(sql, params) { return (await pool.query({ ...named(sql), values: params })).rows; },
+    async run(sql, params) { return (await pool.query({ ...named(sql), values: params })).rowCount ?? 0; },
+    in: (column, ids) => [`${column} = ANY(?::int[])`, [ids]],
+    async bulkInsert(rows) {
+      const res = await pool.query({
+        ...named("INSERT INTO track (name, album_id, milliseconds, unit_price) SELECT * FROM unnest(?::varchar[], ?::int[], ?::int[], ?::numeric[])"),
+        values: [rows.map((r) => r.name), rows.map((r) => r.albumId), rows.map((r) => r.milliseconds), rows.map((r) => r.unitPrice)],
+      });
+      return res.rowCount ?? 0;
+    },
+    async close() { await pool.end(); },
+  };
+}
+
+function mysqlExec(cfg: DbConfig): Exec {
+  const pool = mysql.createPool({ host: cfg.host, port: cfg.port, user: cfg.user, password: cfg.password, database: cfg.database, connectionLimit: cfg.poolMax });
+  return {
+    async all(sql, params) { return (await pool.execute(sql, params as any[]))[0] as Row[]; },
+    async run(sql, params) { return ((await pool.execute(sql, params as any[]))[0] as mysql.ResultSetHeader).affectedRows; },
+    in: (column, ids) => [`${column} IN (${ids.map(() => "?").join(", ")})`, ids],
+    async bulkInsert(rows) {
+      // mysql2's client-side expansion of a nested array: one multi-row INSERT (execute() can't take one).
+      const [res] = await pool.query("INSERT INTO track (name, album_id, milliseconds, unit_price) VALUES ?",
+        [rows.map((r) => [r.name, r.albumId, r.milliseconds, r.unitPrice])]);
+      return (res as mysql.ResultSetHeader).affectedRows;
+    },
+    async close() { await pool.end(); },
+  };
+}
+
+const TRACK_COLS = "id, name, album_id, milliseconds, unit_price";
+const toTrack = (r: Row): TrackOut => ({ id: r.id, name: r.name, albumId: r.album_id });
+
+export class RawAdapter implements Adapter<Row[]> {
+  readonly name = "raw";
+  private x!: Exec;
+  private dialect!: DbConfig["dialect"];
+
+  version(): string {
+    return pkgVersion({ sqlite: "better-sqlite3", postgresql: "pg", mysql: "mysql2" }[this.dialect]);
+  }
+
+  async setup(cfg: DbConfig): Promise<void> {
+    this.dialect = cfg.dialect;
+    this.x = { sqlite: sqliteExec, postgresql: pgExec, mysql: mysqlExec }[cfg.dialect](cfg);
+  }
+
+  async teardown(): Promise<void> { await this.x.close(); }
+
+  async getByPk(id: number): Promise<TrackOut> {
+    const [row] = await this.x.all(`SELECT ${TRACK_COLS} FROM track WHERE id = ?`, [id]);
+    if (!row) throw new Error(`no track ${id}`);
+    return toTrack(row);
+  }
+
+  async filterOrderLimit(min: number): Promise<TrackOut[]> {
+    const rows = await this.x.all(`SELECT ${TRACK_COLS} FROM track WHERE milliseconds > ? ORDER BY milliseconds DESC, id DESC LIMIT 20`, [min]);
+    return rows.map(toTrack);
+  }
+
+  async tracksWithAlbum(from: number, to: number): Promise<TrackWithAlbum[]> {
+    const rows = await this.x.all(
+      "SELECT t.id, t.name, t.album_id, t.milliseconds, t.unit_price, a.id AS a_id, a.title AS a_title, a.artist_id AS a_artist_id " +
+      "FROM track t JOIN album a ON a.id = t.album_id WHERE t.id >= ? AND t.id < ? ORDER BY t.id", [from, to]);
+    return rows.map((r) => ({ id: r.id, name: r.name, albumTitle: r.a_title }));
+  }
+
+  async albumsWithTracks(from: number, to: number): Promise<AlbumWithTracks[]> {
+    const albums = await this.x.all("SELECT id, title, artist_id FROM album WHERE id >= ? AND id < ? ORDER BY id", [from, to]);
+    const [cond, params] = this.x.in("album_id", albums.map((a) => a.id));
+    const tracks = await this.x.all(`SELECT ${TRACK_COLS} FROM track WHERE ${cond} ORDER BY id`, params);
+    return groupTracks(albums as { id: number; title: string }[], tracks as { id: number; album_id: number }[], (t) => t.album_id);
+  }
+
+  async insertOne(row: NewTrack): Promise<TrackOut> {
+    // RETURNING: SQLite >= 3.35, PostgreSQL, MariaDB >= 10.5 — one round trip everywhere.
+    const [r] = await this.x.all(`INSERT INTO track (name, album_id, milliseconds, unit_price) VALUES (?, ?, ?, ?) RETURNING ${TRACK_COLS}`,
+      [row.name, row.albumId, row.milliseconds, row.unitPrice]);
+    return toTrack(r!);
+  }
+
+  bulkCreate(rows: NewTrack[]): Promise<number> { return this.x.bulkInsert(rows); }
+
+  updateByFilter(albumId: number, unitPrice: string): Promise<number> {
+    return this.x.run("UPDATE track SET unit_price = ? WHERE album_id = ?", [unitPrice, albumId]);
+  }
+
+  async countAcrossFk(artistName: string): Promise<number> {
+    const [r] = await this.x.all("SELECT COUNT(*) AS n FROM track t JOIN album a ON a.id = t.album_id " +
+      "JOIN artist ar ON ar.id = a.artist_id WHERE ar.name = ?", [artistName]);
+    return Number(r!.n);
+  }
+
+  async prepareFkLoads(ids: number[]): Promise<Row[]> {
+    const [cond, params] = this.x.in("id", ids);
+    return this.x.all(`SELECT ${TRACK_COLS} FROM track WHERE ${cond} ORDER BY id`, params);
+  }
+
+  async fkLoads(tracks: Row[]): Promise<TrackWithAlbum[]> {
+    const [cond, params] = this.x.in("id", [...new Set(tracks.map((t) => t.album_id as number))]);
+    const albums = new Map((await this.x.all(`SELECT id, title, artist_id FROM album WHERE ${cond}`, params)).map((a) => [a.id, a]));
+    return tracks.map((t) => ({ id: t.id, name: t.name, albumTitle: albums.get(t.album_id)!.title }));
+  }
+}
+
+export default RawAdapter;

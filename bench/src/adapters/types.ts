@@ -1,0 +1,56 @@
+/**
+ * The contract every tool's adapter implements. Each operation does the real work through the
+ * tool's idiomatic API and returns plain objects (reading every field the workload needs, which is
+ * part of the cost and what lets the harness check the rows).
+ */
+import type { DbConfig } from "../config.js";
+import type { NewTrack } from "../data.js";
+
+export interface TrackOut { id: number; name: string; albumId: number }
+export interface TrackWithAlbum { id: number; name: string; albumTitle: string }
+export interface AlbumWithTracks { id: number; title: string; trackIds: number[] }
+
+export interface Adapter<Prepared = unknown> {
+  /** Tool name as reported, e.g. "drizzle". */
+  readonly name: string;
+  /** Installed version (or build) of the tool, for the report. */
+  version(): string;
+  /** Connects and defines the models on the already created and seeded database. */
+  setup(cfg: DbConfig): Promise<void>;
+  /** Closes every connection. */
+  teardown(): Promise<void>;
+
+  /** 1. One track by primary key. */
+  getByPk(id: number): Promise<TrackOut>;
+  /** 2. Tracks with milliseconds > min, ordered by milliseconds desc then id desc, first 20. */
+  filterOrderLimit(minMilliseconds: number): Promise<TrackOut[]>;
+  /** 3. Tracks with fromId <= id < toId, ordered by id, each with its album (JOIN / include). */
+  tracksWithAlbum(fromId: number, toId: number): Promise<TrackWithAlbum[]>;
+  /** 4. Albums with fromId <= id < toId, ordered by id, each with all its tracks (prefetch / include). */
+  albumsWithTracks(fromId: number, toId: number): Promise<AlbumWithTracks[]>;
+  /** 5. Inserts one track and returns it with its new id. */
+  insertOne(row: NewTrack): Promise<TrackOut>;
+  /** 6. Inserts all rows through the tool's bulk API; returns how many it reports written. */
+  bulkCreate(rows: NewTrack[]): Promise<number>;
+  /** 7. Sets unit_price on every track of one album; returns the affected row count. */
+  updateByFilter(albumId: number, unitPrice: string): Promise<number>;
+  /** 8. Counts the tracks whose album's artist has this name (two FK hops). */
+  countAcrossFk(artistName: string): Promise<number>;
+  /** 9 (untimed). Loads these tracks as the tool's objects, their album not loaded. */
+  prepareFkLoads(trackIds: number[]): Promise<Prepared>;
+  /** 9. Loads every prepared track's album, one load per track, all issued together. */
+  fkLoads(prepared: Prepared): Promise<TrackWithAlbum[]>;
+}
+
+/** Splits a list into consecutive slices of at most `size` items. */
+export function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * SQLite caps a statement at 32,766 bound parameters; a tool that writes one multi-row INSERT
+ * (4 parameters a row) must be handed at most this many rows at a time there.
+ */
+export const SQLITE_ROWS_PER_INSERT = 5000;

@@ -1,0 +1,160 @@
+/**
+ * The one schema every tool maps onto, created and seeded through the raw drivers, plus the
+ * untimed helpers the harness uses between batches (cleanup, verification) and at the end (drop).
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import Database from "better-sqlite3";
+import pg from "pg";
+import mysql from "mysql2/promise";
+import { ADMIN_DATABASE, DATA_DIR, type DbConfig } from "./config.js";
+import { TRACK_COUNT, type Dataset } from "./data.js";
+
+/** Same columns, types and indexes on every database. */
+function ddl(dialect: DbConfig["dialect"]): string[] {
+  const pk = { sqlite: "INTEGER PRIMARY KEY", postgresql: "SERIAL PRIMARY KEY", mysql: "INT AUTO_INCREMENT PRIMARY KEY" }[dialect];
+  const int = dialect === "mysql" ? "INT" : "INTEGER";
+  const tail = dialect === "mysql" ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
+  // MySQL takes foreign keys as table constraints (added below); the others inline.
+  const ref = (table: string) => (dialect === "mysql" ? "" : ` REFERENCES ${table} (id)`);
+  return [
+    `CREATE TABLE artist (id ${pk}, name VARCHAR(120) NOT NULL)${tail}`,
+    `CREATE TABLE album (id ${pk}, title VARCHAR(160) NOT NULL, artist_id ${int} NOT NULL${ref("artist")})${tail}`,
+    `CREATE TABLE track (id ${pk}, name VARCHAR(200) NOT NULL, album_id ${int} NOT NULL${ref("album")}, ` +
+      `milliseconds ${int} NOT NULL, unit_price DECIMAL(10, 2) NOT NULL)${tail}`,
+    `CREATE INDEX album_artist_id ON album (artist_id)`,
+    `CREATE INDEX track_album_id ON track (album_id)`,
+    `CREATE INDEX track_milliseconds ON track (milliseconds, id)`,
+    `CREATE INDEX artist_name ON artist (name)`,
+  ];
+}
+function mysqlForeignKeys(): string[] {
+  return [
+    "ALTER TABLE album ADD CONSTRAINT album_artist_fk FOREIGN KEY (artist_id) REFERENCES artist (id)",
+    "ALTER TABLE track ADD CONSTRAINT track_album_fk FOREIGN KEY (album_id) REFERENCES album (id)",
+  ];
+}
+
+/** A minimal async connection for the harness's own untimed statements ("?" placeholders). */
+export interface AdminConn {
+  all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  exec(sql: string, params?: unknown[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+function toPg(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+export async function openAdmin(cfg: DbConfig, database = cfg.database): Promise<AdminConn> {
+  switch (cfg.dialect) {
+    case "sqlite": {
+      const db = new Database(cfg.file!);
+      return {
+        async all(sql, params = []) { return db.prepare(sql).all(...params) as never; },
+        async exec(sql, params = []) { if (params.length) db.prepare(sql).run(...params); else db.exec(sql); },
+        async close() { db.close(); },
+      };
+    }
+    case "postgresql": {
+      const client = new pg.Client({ host: cfg.host, port: cfg.port, user: cfg.user, password: cfg.password, database });
+      await client.connect();
+      return {
+        async all(sql, params = []) { return (await client.query(toPg(sql), params)).rows; },
+        async exec(sql, params = []) { await client.query(toPg(sql), params); },
+        async close() { await client.end(); },
+      };
+    }
+    case "mysql": {
+      const conn = await mysql.createConnection({ host: cfg.host, port: cfg.port, user: cfg.user, password: cfg.password, database });
+      return {
+        async all(sql, params = []) { return (await conn.query(sql, params))[0] as never; },
+        async exec(sql, params = []) { await conn.query(sql, params); },
+        async close() { await conn.end(); },
+      };
+    }
+  }
+}
+
+/** Drops and recreates the bench database (file) and returns an admin connection to it. */
+export async function createDatabase(cfg: DbConfig): Promise<AdminConn> {
+  await dropDatabase(cfg);
+  if (cfg.dialect === "sqlite") {
+    mkdirSync(DATA_DIR, { recursive: true });
+    const admin = await openAdmin(cfg);
+    await admin.exec("PRAGMA journal_mode = WAL"); // persistent: every tool's connection shares it
+    return admin;
+  }
+  const server = await openAdmin(cfg, ADMIN_DATABASE[cfg.dialect]);
+  try {
+    await server.exec(cfg.dialect === "mysql"
+      ? `CREATE DATABASE ${cfg.database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`
+      : `CREATE DATABASE ${cfg.database}`);
+  } finally {
+    await server.close();
+  }
+  return openAdmin(cfg);
+}
+
+export async function dropDatabase(cfg: DbConfig): Promise<void> {
+  if (cfg.dialect === "sqlite") {
+    for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(cfg.file! + suffix, { force: true });
+    return;
+  }
+  const server = await openAdmin(cfg, ADMIN_DATABASE[cfg.dialect]);
+  try {
+    if (cfg.dialect === "postgresql") await server.exec(`DROP DATABASE IF EXISTS ${cfg.database} WITH (FORCE)`);
+    else await server.exec(`DROP DATABASE IF EXISTS ${cfg.database}`);
+  } finally {
+    await server.close();
+  }
+}
+
+async function insertMany(admin: AdminConn, cfg: DbConfig, table: string, cols: string[], rows: unknown[][]): Promise<void> {
+  const chunk = 1000;
+  for (let i = 0; i < rows.length; i += chunk) {
+    const part = rows.slice(i, i + chunk);
+    const values = part.map(() => `(${cols.map(() => "?").join(", ")})`).join(", ");
+    await admin.exec(`INSERT INTO ${table} (${cols.join(", ")}) VALUES ${values}`, part.flat());
+  }
+  if (cfg.dialect === "postgresql") {
+    await admin.exec(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT MAX(id) FROM ${table}))`);
+  }
+}
+
+export async function createSchemaAndSeed(cfg: DbConfig, data: Dataset): Promise<AdminConn> {
+  const admin = await createDatabase(cfg);
+  for (const stmt of ddl(cfg.dialect)) await admin.exec(stmt);
+  if (cfg.dialect === "mysql") for (const stmt of mysqlForeignKeys()) await admin.exec(stmt);
+  await admin.exec(cfg.dialect === "sqlite" ? "BEGIN" : "START TRANSACTION");
+  await insertMany(admin, cfg, "artist", ["id", "name"], data.artists.map((a) => [a.id, a.name]));
+  await insertMany(admin, cfg, "album", ["id", "title", "artist_id"], data.albums.map((a) => [a.id, a.title, a.artistId]));
+  await insertMany(admin, cfg, "track", ["id", "name", "album_id", "milliseconds", "unit_price"],
+    data.tracks.map((t) => [t.id, t.name, t.albumId, t.milliseconds, t.unitPrice]));
+  await admin.exec("COMMIT");
+  await admin.exec(cfg.dialect === "postgresql" ? "ANALYZE" : cfg.dialect === "mysql" ? "ANALYZE TABLE artist, album, track" : "ANALYZE");
+  const [{ n }] = await admin.all<{ n: number | string }>("SELECT COUNT(*) AS n FROM track");
+  if (Number(n) !== TRACK_COUNT) throw new Error(`seeding: expected ${TRACK_COUNT} tracks, found ${n}`);
+  return admin;
+}
+
+/** Rows the write workloads added (every seeded id is <= TRACK_COUNT). */
+export async function countInserted(admin: AdminConn): Promise<number> {
+  const [row] = await admin.all<{ n: number | string }>(`SELECT COUNT(*) AS n FROM track WHERE id > ${TRACK_COUNT}`);
+  return Number(row!.n);
+}
+
+export async function deleteInserted(admin: AdminConn): Promise<void> {
+  await admin.exec(`DELETE FROM track WHERE id > ${TRACK_COUNT}`);
+}
+
+/** The seeded prices, put back after the update workload. */
+export async function restorePrices(admin: AdminConn, data: Dataset): Promise<void> {
+  for (const price of new Set(data.tracks.map((t) => t.unitPrice))) {
+    const ids = data.tracks.filter((t) => t.unitPrice === price).map((t) => t.id);
+    for (let i = 0; i < ids.length; i += 1000) {
+      const part = ids.slice(i, i + 1000);
+      await admin.exec(`UPDATE track SET unit_price = ? WHERE id IN (${part.map(() => "?").join(", ")})`, [price, ...part]);
+    }
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The nine workloads: what arguments op number i gets, what the adapter is asked to do, and how
+ * its answer is checked against the data set (every op of every tool is checked; a wrong answer
+ * fails that tool for that workload). Write workloads also verify the database afterwards, untimed.
+ */
+import assert from "node:assert/strict";
+import { TRACK_COUNT, type Dataset, type NewTrack } from "./data.js";
+import type { Adapter, AlbumWithTracks, TrackOut, TrackWithAlbum } from "./adapters/types.js";
+import { countInserted, deleteInserted, restorePrices, type AdminConn } from "./schema.js";
+
+export type Cost = "fast" | "bulk";
+
+export interface Workload<A = unknown, R = unknown> {
+  key: string;
+  title: string;
+  cost: Cost;
+  /** Arguments for op number i (a global counter, so tools don't all hit the same rows). */
+  args(i: number, data: Dataset): A;
+  /** Untimed per-op preparation (workload 9 loads the tracks whose FKs get loaded). */
+  prepare?(adapter: Adapter, args: A): Promise<unknown>;
+  run(adapter: Adapter, args: A, prepared: unknown): Promise<R>;
+  check(result: R, args: A, data: Dataset): void;
+  /** Untimed, after each op / after each batch of one tool (verification and cleanup). */
+  afterOp?(admin: AdminConn, args: A): Promise<void>;
+  afterBatch?(admin: AdminConn, ops: number, lastArgs: A | undefined): Promise<void>;
+  /** Untimed, once all tools ran it: puts the database back as seeded. */
+  afterAll?(admin: AdminConn, data: Dataset): Promise<void>;
+}
+
+const checkTrack = (t: TrackOut, data: Dataset, id: number): void => {
+  const want = data.trackById.get(id)!;
+  assert.deepEqual({ id: Number(t.id), name: t.name, albumId: Number(t.albumId) }, { id, name: want.name, albumId: want.albumId });
+};
+
+const checkTrackWithAlbum = (t: TrackWithAlbum, data: Dataset, id: number): void => {
+  const want = data.trackById.get(id)!;
+  assert.deepEqual({ id: Number(t.id), name: t.name, albumTitle: t.albumTitle },
+    { id, name: want.name, albumTitle: data.albumById.get(want.albumId)!.title });
+};
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, k) => from + k);
+
+// 2: thresholds spread over the milliseconds distribution; expected pages precomputed once.
+const THRESHOLDS = [150_000, 200_000, 250_000, 300_000, 400_000, 600_000, 1_000_000, 2_000_000];
+const pageCache = new WeakMap<Dataset, Map<number, number[]>>();
+function expectedPage(data: Dataset, min: number): number[] {
+  let pages = pageCache.get(data);
+  if (!pages) pageCache.set(data, (pages = new Map()));
+  let ids = pages.get(min);
+  if (!ids) {
+    ids = data.tracks.filter((t) => t.milliseconds > min)
+      .sort((a, b) => b.milliseconds - a.milliseconds || b.id - a.id).slice(0, 20).map((t) => t.id);
+    pages.set(min, ids);
+  }
+  return ids;
+}
+
+// 8: the artists with the most tracks, then every 7th one (counts from ~1 to several hundred).
+const artistNames = (data: Dataset): string[] => {
+  const sorted = [...data.trackCountByArtistName.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  return sorted.filter((_, k) => k < 10 || k % 7 === 0).map(([name]) => name);
+};
+
+export const newTrack = (i: number, data: Dataset): NewTrack => {
+  const src = data.tracks[i % data.tracks.length]!;
+  return { name: `${src.name} [new ${i}]`, albumId: src.albumId, milliseconds: src.milliseconds, unitPrice: src.unitPrice };
+};
+
+export const WORKLOADS: Workload<any, any>[] = [
+  {
+    key: "get-by-pk", title: "1. get by primary key", cost: "fast",
+    args: (i) => 1 + ((i * 7919) % TRACK_COUNT),
+    run: (a, id: number) => a.getByPk(id),
+    check: (t: TrackOut, id: number, data) => checkTrack(t, data, id),
+  },
+  {
+    key: "filter-order-limit", title: "2. filter + orderBy + limit 20 (of 10,000)", cost: "fast",
+    args: (i) => THRESHOLDS[i % THRESHOLDS.length]!,
+    run: (a, min: number) => a.filterOrderLimit(min),
+    check: (rows: TrackOut[], min: number, data) => {
+      const ids = expectedPage(data, min);
+      assert.deepEqual(rows.map((r) => Number(r.id)), ids);
+      rows.forEach((r, k) => checkTrack(r, data, ids[k]!));
+    },
+  },
+  {
+    key: "select-related", title: "3. 200 tracks with their album (JOIN)", cost: "fast",
+    args: (i) => { const from = 1 + ((i * 200) % (TRACK_COUNT - 200)); return [from, from + 200] as const; },
+    run: (a, [from, to]: [number, number]) => a.tracksWithAlbum(from, to),
+    check: (rows: TrackWithAlbum[], [from, to]: [number, number], data) => {
+      const ids = range(from, to);
+      assert.deepEqual(rows.map((r) => Number(r.id)), ids);
+      rows.forEach((r, k) => checkTrackWithAlbum(r, data, ids[k]!));
+    },
+  },
+  {
+    key: "prefetch-related", title: "4. 50 albums with their tracks (prefetch)", cost: "fast",
+    args: (i, data) => { const from = 1 + ((i * 50) % (data.albums.length - 50)); return [from, from + 50] as const; },
+    run: (a, [from, to]: [number, number]) => a.albumsWithTracks(from, to),
+    check: (rows: AlbumWithTracks[], [from, to]: [number, number], data) => {
+      const ids = range(from, to);
+      assert.deepEqual(rows.map((r) => Number(r.id)), ids);
+      rows.forEach((r, k) => {
+        assert.equal(r.title, data.albumById.get(ids[k]!)!.title);
+        assert.deepEqual(r.trackIds.map(Number).sort((x, y) => x - y), data.trackIdsByAlbum.get(ids[k]!));
+      });
+    },
+  },
+  {
+    key: "insert-one", title: "5. insert 1 row, returning it", cost: "fast",
+    args: (i, data) => newTrack(i, data),
+    run: (a, row: NewTrack) => a.insertOne(row),
+    check: (t: TrackOut, row: NewTrack) => {
+      assert.ok(Number(t.id) > TRACK_COUNT, `new id ${t.id} should be > ${TRACK_COUNT}`);
+      assert.deepEqual({ name: t.name, albumId: Number(t.albumId) }, { name: row.name, albumId: row.albumId });
+    },
+    afterBatch: async (admin, ops) => {
+      assert.equal(await countInserted(admin), ops, "rows in the table after the batch");
+      await deleteInserted(admin);
+    },
+  },
+  {
+    key: "bulk-create", title: "6. bulkCreate 10,000 rows", cost: "bulk",
+    args: (_i, data) => data.bulkRows,
+    run: (a, rows: NewTrack[]) => a.bulkCreate(rows),
+    check: (n: number, rows: NewTrack[]) => assert.equal(Number(n), rows.length),
+    afterOp: async (admin, rows: NewTrack[]) => {
+      assert.equal(await countInserted(admin), rows.length, "rows in the table after bulkCreate");
+      await deleteInserted(admin);
+    },
+  },
+  {
+    key: "update-filter", title: "7. update by filter", cost: "fast",
+    // A price no row has yet, so "changed" and "matched" row counts agree on every database.
+    args: (i, data) => [data.albums[i % data.albums.length]!.id, (2 + (i % 9973) / 100).toFixed(2)] as const,
+    run: (a, [albumId, price]: [number, string]) => a.updateByFilter(albumId, price),
+    check: (n: number, [albumId]: [number, string], data) => assert.equal(Number(n), data.trackIdsByAlbum.get(albumId)!.length),
+    afterBatch: async (admin, _ops, last?: [number, string]) => {
+      if (!last) return;
+      const [row] = await admin.all<{ n: number | string }>("SELECT COUNT(*) AS n FROM track WHERE album_id = ? AND unit_price = ?", [last[0], last[1]]);
+      assert.ok(Number(row!.n) > 0, `album ${last[0]} should have price ${last[1]} after the batch`);
+    },
+    afterAll: (admin, data) => restorePrices(admin, data),
+  },
+  {
+    key: "count-across-fk", title: "8. count with a filter across a FK", cost: "fast",
+    args: (i, data) => { const names = artistNames(data); return names[i % names.length]!; },
+    run: (a, name: string) => a.countAcrossFk(name),
+    check: (n: number, name: string, data) => assert.equal(Number(n), data.trackCountByArtistName.get(name)),
+  },
+  {
+    key: "fk-loads", title: "9. 100 FK loads issued together", cost: "fast",
+    args: (i) => { const from = 1 + ((i * 100) % (TRACK_COUNT - 100)); return range(from, from + 100); },
+    prepare: (a, ids: number[]) => a.prepareFkLoads(ids),
+    run: (a, _ids: number[], prepared) => a.fkLoads(prepared),
+    check: (rows: TrackWithAlbum[], ids: number[], data) => {
+      assert.deepEqual(rows.map((r) => Number(r.id)).sort((x, y) => x - y), ids);
+      rows.forEach((r) => checkTrackWithAlbum(r, data, Number(r.id)));
+    },
+  },
+];
