@@ -1,6 +1,6 @@
 import sql, { empty, raw, type Sql } from "sql-template-tag";
 import type { DriverFactory } from "../drivers/driver.js";
-import type { ColumnKind, DecimalField, Field } from "../model/fields.js";
+import type { ColumnKind, DecimalField, Field, StringField } from "../model/fields.js";
 import type { DialectName } from "../url.js";
 import { parseTimestamp } from "./timestamps.js";
 
@@ -112,6 +112,16 @@ export const numericBoolean: Codec = {
   encode: (value) => (value ? 1 : 0),
   decode: (value) => value === 1 || value === 1n || value === "1" || value === true,
 };
+
+/** `NUMERIC(p, s)`-style type of a Decimal field, under this database's name for it. */
+export function decimalType(name: string): (field: Field) => string {
+  return (field) => `${name}(${(field as DecimalField).options.maxDigits}, ${(field as DecimalField).options.decimalPlaces})`;
+}
+
+/** VARCHAR(n) of a String field (and Email, URL, IPAddress, Enum). */
+export function varcharType(field: Field): string {
+  return `VARCHAR(${(field as StringField).maxLength})`;
+}
 
 /** SQL string literal with single quotes doubled; `backslashes` for MySQL, where `\` escapes too. */
 export function quoteString(value: string, backslashes = false): string {

@@ -1,9 +1,10 @@
 import sql, { empty, raw, type Sql } from "sql-template-tag";
 import { createMysqlDriver } from "../drivers/mysql.js";
-import type { ColumnKind, DecimalField, Field, StringField } from "../model/fields.js";
+import type { ColumnKind, Field } from "../model/fields.js";
 import { formatUtcTimestamp } from "./timestamps.js";
 import {
   commonCodecs,
+  decimalType,
   isolationClause,
   likeMatch,
   limitOffsetClause,
@@ -11,6 +12,7 @@ import {
   quoteIdentifier,
   quoteString,
   standardLiteral,
+  varcharType,
   type Codec,
   type Dialect,
 } from "./dialect.js";
@@ -19,9 +21,9 @@ const COLUMN_TYPES: Record<ColumnKind, (field: Field) => string> = {
   integer: () => "INT",
   bigint: () => "BIGINT",
   float: () => "DOUBLE",
-  decimal: (field) => `DECIMAL(${(field as DecimalField).options.maxDigits}, ${(field as DecimalField).options.decimalPlaces})`,
+  decimal: decimalType("DECIMAL"),
   boolean: () => "BOOLEAN",
-  string: (field) => `VARCHAR(${(field as StringField).maxLength})`,
+  string: varcharType,
   text: () => "LONGTEXT",
   date: () => "DATE",
   time: () => "TIME",

@@ -1,14 +1,16 @@
 import sql, { raw, type Sql } from "sql-template-tag";
 import { createPostgresqlDriver } from "../drivers/postgresql.js";
-import type { ColumnKind, DecimalField, Field, StringField } from "../model/fields.js";
+import type { ColumnKind, Field } from "../model/fields.js";
 import {
   commonCodecs,
+  decimalType,
   isolationClause,
   likeMatch,
   limitOffsetClause,
   quoteIdentifier,
   quoteString,
   standardLiteral,
+  varcharType,
   type Codec,
   type Dialect,
 } from "./dialect.js";
@@ -17,9 +19,9 @@ const COLUMN_TYPES: Record<ColumnKind, (field: Field) => string> = {
   integer: () => "INTEGER",
   bigint: () => "BIGINT",
   float: () => "DOUBLE PRECISION",
-  decimal: (field) => `NUMERIC(${(field as DecimalField).options.maxDigits}, ${(field as DecimalField).options.decimalPlaces})`,
+  decimal: decimalType("NUMERIC"),
   boolean: () => "BOOLEAN",
-  string: (field) => `VARCHAR(${(field as StringField).maxLength})`,
+  string: varcharType,
   text: () => "TEXT",
   date: () => "DATE",
   time: () => "TIME(0)",

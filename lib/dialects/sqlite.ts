@@ -1,14 +1,16 @@
 import sql, { raw } from "sql-template-tag";
 import { createSqliteDriver, SQLITE_LOWER_FUNCTION } from "../drivers/sqlite.js";
-import type { ColumnKind, DecimalField, Field, StringField } from "../model/fields.js";
+import type { ColumnKind, DecimalField, Field } from "../model/fields.js";
 import {
   commonCodecs,
+  decimalType,
   likeMatch,
   limitOffsetClause,
   numericBoolean,
   quoteIdentifier,
   quoteString,
   standardLiteral,
+  varcharType,
   type Codec,
   type Dialect,
 } from "./dialect.js";
@@ -19,9 +21,9 @@ const COLUMN_TYPES: Record<ColumnKind, (field: Field) => string> = {
   float: () => "REAL",
   // NUMERIC affinity stores a double, exact up to 15 digits; wider decimals are order-preserving TEXT (wideDecimal).
   decimal: (field) =>
-    isWideDecimal(field) ? "TEXT" : `NUMERIC(${(field as DecimalField).options.maxDigits}, ${(field as DecimalField).options.decimalPlaces})`,
+    isWideDecimal(field) ? "TEXT" : decimalType("NUMERIC")(field),
   boolean: () => "INTEGER",
-  string: (field) => `VARCHAR(${(field as StringField).maxLength})`,
+  string: varcharType,
   text: () => "TEXT",
   date: () => "TEXT",
   time: () => "TEXT",
