@@ -186,8 +186,17 @@ export class Database extends EventEmitter<DatabaseEvents> {
   }
 
   /** Sends one statement: on the transaction's connection inside `transaction()` or `tx.run()`, else on a pooled one. */
-  async run(statement: Sql, options?: QueryOptions): Promise<QueryResult> {
-    const query: CompiledQuery = { text: this.dialect.text(statement), values: statement.values };
+  run(statement: Sql, options?: QueryOptions): Promise<QueryResult> {
+    return this.runCompiled(this.compile(statement), options);
+  }
+
+  /** The statement's text with this database's placeholders, and its values. */
+  compile(statement: Sql): CompiledQuery {
+    return { text: this.dialect.text(statement), values: statement.values };
+  }
+
+  /** `run` for a statement already compiled (the statement cache keeps the text of repeated query shapes). */
+  async runCompiled(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
     const transaction = this.#transactions.getStore();
     if (transaction) return transaction[SEND](query, options);
     const lease = await this.#lease();
@@ -221,8 +230,12 @@ export class Database extends EventEmitter<DatabaseEvents> {
   }
 
   /** Rows one at a time; the connection is held until the loop ends, breaks or throws. */
-  async *stream(statement: Sql, batchSize: number, options?: QueryOptions): AsyncGenerator<Row | unknown[]> {
-    const query: CompiledQuery = { text: this.dialect.text(statement), values: statement.values };
+  stream(statement: Sql, batchSize: number, options?: QueryOptions): AsyncGenerator<Row | unknown[]> {
+    return this.streamCompiled(this.compile(statement), batchSize, options);
+  }
+
+  /** `stream` for a statement already compiled. */
+  async *streamCompiled(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncGenerator<Row | unknown[]> {
     const transaction = this.#transactions.getStore();
     if (transaction) {
       yield* transaction[STREAM](query, batchSize, options);

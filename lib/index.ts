@@ -44,7 +44,7 @@ export type { FieldMap, FieldValue, CreateValues, Values } from "./model/types.j
 export { QuerySet, Manager, type Filter } from "./query/queryset.js";
 export { Q } from "./query/where.js";
 export { F, FieldReference, Combined, type Operand } from "./query/expressions.js";
-export { Count, Sum, Avg, Min, Max, Aggregate, type AggregateOptions, type AggregateValues } from "./query/aggregates.js";
+export { Count, Sum, Avg, Min, Max, Aggregate, type AggregateOptions, type AggregateValues, type Annotated } from "./query/aggregates.js";
 export type { ValuesRow, ValuesListOptions } from "./query/values.js";
 export { registerLookup, type Lookup, type LookupContext, type Expression } from "./query/lookups.js";
 export type { Dialect, IsolationLevel } from "./dialects/index.js";

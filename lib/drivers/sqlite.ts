@@ -115,29 +115,42 @@ class SqliteDriver implements Driver {
   }
 }
 
+/** A prepared statement and the read modes last set on it: each toggle is a call into the native module. */
+interface Prepared {
+  readonly statement: Statement;
+  readonly reader: boolean;
+  arrayRows: boolean;
+  exactIntegers: boolean;
+}
+
 class SqliteConnection implements Connection {
   /** Prepared statements by SQL text: preparing is most of the cost of a point lookup. */
-  readonly #statements = new Map<string, Statement>();
+  readonly #statements = new Map<string, Prepared>();
 
   constructor(private readonly db: Database) {}
 
-  #prepare(text: string): Statement {
-    let statement = this.#statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
+  #prepare(text: string): Prepared {
+    let prepared = this.#statements.get(text);
+    if (!prepared) {
+      const statement = this.db.prepare(text);
+      prepared = { statement, reader: statement.reader, arrayRows: false, exactIntegers: false };
       if (this.#statements.size >= 1000) this.#statements.delete(this.#statements.keys().next().value!);
-      this.#statements.set(text, statement);
+      this.#statements.set(text, prepared);
     }
-    return statement;
+    return prepared;
   }
 
   async query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
     if (!this.db.open) throw new ConnectionError("The SQLite database was closed (disconnect() was called)");
     try {
-      const statement = this.#prepare(query.text);
-      const values = query.values.map(toSqliteValue);
-      if (statement.reader) {
-        statement.raw(options?.arrayRows ?? false).safeIntegers(options?.exactIntegers ?? false);
+      const prepared = this.#prepare(query.text);
+      const { statement } = prepared;
+      const values = sqliteValues(query.values);
+      if (prepared.reader) {
+        const arrayRows = options?.arrayRows ?? false;
+        const exactIntegers = options?.exactIntegers ?? false;
+        if (prepared.arrayRows !== arrayRows) statement.raw((prepared.arrayRows = arrayRows));
+        if (prepared.exactIntegers !== exactIntegers) statement.safeIntegers((prepared.exactIntegers = exactIntegers));
         const rows = statement.all(...values) as Row[];
         return { rows, rowsAffected: 0 };
       }
@@ -165,6 +178,12 @@ class SqliteConnection implements Connection {
       iterator.return?.();
     }
   }
+}
+
+/** The values as better-sqlite3 binds them; the same array when none needs converting. */
+function sqliteValues(values: readonly unknown[]): readonly unknown[] {
+  for (const value of values) if (typeof value === "boolean" || value instanceof Date) return values.map(toSqliteValue);
+  return values;
 }
 
 /** better-sqlite3 binds neither booleans nor Dates. */

@@ -116,3 +116,14 @@ export function Max<V = unknown>(path: string, options?: AggregateOptions): Aggr
 
 /** The result of `aggregate({ ... })` / the fields `annotate({ ... })` adds: each key typed by its aggregate. */
 export type AggregateValues<A extends Record<string, Aggregate<unknown>>> = { -readonly [K in keyof A]: A[K]["valueType"] };
+
+/** Marks the names annotate() added (types only), so orderBy() can accept them. */
+export declare const annotationBrand: unique symbol;
+
+/** What annotate() adds to its rows' type: the values, and their names for orderBy(). */
+export type Annotated<A extends Record<string, Aggregate<unknown>>> = AggregateValues<A> & {
+  readonly [annotationBrand]?: { readonly [K in keyof A]: true };
+};
+
+/** The names annotate() added to T. */
+export type AnnotationKey<T> = T extends { readonly [annotationBrand]?: infer N } ? keyof N & string : never;

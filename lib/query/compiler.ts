@@ -334,9 +334,14 @@ export class QueryCompiler {
 
   /** A bound parameter holding `value` as `field` stores it. */
   value(field: Field, value: unknown): Sql {
-    if (value === null) return sql`${null}`;
-    return sql`${this.dialect.codec(field.kind).encode(field.toColumn(value), field)}`;
+    return sql`${boundValue(this.dialect, field, value)}`;
   }
+}
+
+/** What the driver binds for `value` of `field`: the field's column value, encoded as this database stores it. */
+export function boundValue(dialect: Dialect, field: Field, value: unknown): unknown {
+  if (value === null) return null;
+  return dialect.codec(field.kind).encode(field.toColumn(value), field);
 }
 
 /** A row read in select-list order, as field values by name. */

@@ -21,6 +21,12 @@ export interface Lookup {
   readonly name: string;
   prepare(field: Field, value: unknown): unknown;
   build(context: LookupContext, value: unknown): Sql;
+  /**
+   * For the statement cache (statement-cache.ts): pushes the field values `build` binds, in order, onto
+   * `parameters`, and returns what else of `value` its SQL text depends on ("" for nothing), or undefined
+   * where the text cannot be reused (an expression). Without it, a query using this lookup is compiled every time.
+   */
+  reuse?(value: unknown, parameters: unknown[]): string | undefined;
 }
 
 const registry = new Map<string, Lookup>();
@@ -72,7 +78,24 @@ function comparison(name: string, operator: string): Lookup {
     name,
     prepare: scalar,
     build: (context, value) => sql`${context.column} ${raw(operator)} ${parameter(context, value)}`,
+    reuse: reuseScalar,
   };
+}
+
+/** `reuse` for lookups that bind their value as it is. */
+function reuseScalar(value: unknown, parameters: unknown[]): string | undefined {
+  if (isExpression(value)) return undefined;
+  parameters.push(value);
+  return "";
+}
+
+/** `reuse` for lookups that bind each item of a list as it is: the text depends on how many. */
+function reuseItems(value: unknown, parameters: unknown[]): string | undefined {
+  for (const item of value as unknown[]) {
+    if (isExpression(item)) return undefined;
+    parameters.push(item);
+  }
+  return String((value as unknown[]).length);
 }
 
 function text(field: Field, value: unknown): string {
@@ -93,6 +116,7 @@ registerLookup({
   name: "exact",
   prepare: (field, value) => (value === null ? null : scalar(field, value)),
   build: (context, value) => (value === null ? sql`${context.column} IS NULL` : sql`${context.column} = ${parameter(context, value)}`),
+  reuse: (value, parameters) => (value === null ? "null" : reuseScalar(value, parameters)),
 });
 registerLookup(textMatch("iexact", "whole", true));
 registerLookup(textMatch("contains", "anywhere", false));
@@ -117,6 +141,7 @@ registerLookup({
     if (items.length === 0) return sql`1 = 0`;
     return sql`${context.column} IN (${join(items.map((item) => parameter(context, item)))})`;
   },
+  reuse: reuseItems,
 });
 registerLookup({
   name: "range",
@@ -128,6 +153,7 @@ registerLookup({
     const [low, high] = value as [unknown, unknown];
     return sql`${context.column} BETWEEN ${parameter(context, low)} AND ${parameter(context, high)}`;
   },
+  reuse: reuseItems,
 });
 registerLookup({
   name: "isnull",
@@ -136,6 +162,7 @@ registerLookup({
     return value;
   },
   build: (context, value) => (value ? sql`${context.column} IS NULL` : sql`${context.column} IS NOT NULL`),
+  reuse: (value) => String(value),
 });
 
 

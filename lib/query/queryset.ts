@@ -1,25 +1,20 @@
 import { MultipleMatches, NoMatch, UnknownFieldError, ValidationError } from "../errors.js";
-import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, type RowSource } from "../model/instance.js";
+import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
-import { markSaved, ownValues, unwrap, type Model, type ModelClass } from "../model/model.js";
+import { markSaved, ownValues, type Model, type ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
 import { validateValues } from "../model/validation.js";
 import {
   QueryCompiler,
-  decodeRow,
   emptyState,
-  type AnnotatedColumn,
   type Annotation,
   type Ordering,
   type QueryState,
-  type RelatedColumns,
-  type SelectedColumn,
   type ValuesSpec,
 } from "./compiler.js";
-import { Aggregate, type AggregateValues } from "./aggregates.js";
+import { Aggregate, type AggregateValues, type Annotated } from "./aggregates.js";
 import { bindUpdateValue } from "./expressions.js";
 import { rowShaper, valueColumns, type ValueOf, type ValuesListOptions, type ValuesRow } from "./values.js";
-import type { Sql } from "sql-template-tag";
 import { isExpression, type Expression } from "./lookups.js";
 import type { CreateValues, FieldInput } from "../model/types.js";
 import type { FieldsOf, FilterObject, OrderKey, PrefetchPath, SelectPath, WithAllRelated } from "./typing.js";
@@ -27,6 +22,9 @@ import type { FieldsOf, FilterObject, OrderKey, PrefetchPath, SelectPath, WithAl
 type PrimaryKeyOf<T> = T extends { pk: infer K } ? K : unknown;
 import { resolvePath, type RelationStep } from "./paths.js";
 import { hasBigIntegers, insertRows, withModel } from "./persist.js";
+import { compileSelect } from "./statement-cache.js";
+import { rowHydrator } from "./hydrate.js";
+import type { CompiledQuery } from "../drivers/driver.js";
 import { Q, resolveCondition, type LookupObject } from "./where.js";
 
 export type Filter = LookupObject | Q;
@@ -156,7 +154,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
    * rows are grouped by those values instead. Several aggregates across different reverse relations
    * multiply each other's rows: use `{ distinct: true }` for counts there.
    */
-  annotate<const A extends Record<string, Aggregate<unknown>>>(annotations: A): QuerySet<T & AggregateValues<A>> {
+  annotate<const A extends Record<string, Aggregate<unknown>>>(annotations: A): QuerySet<T & Annotated<A>> {
     const meta = this.meta;
     const added: Annotation[] = [];
     for (const [name, aggregate] of Object.entries(annotations)) {
@@ -232,23 +230,22 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   async all(): Promise<T[]> {
-    const { statement, read } = this.#reader();
-    const result = await this.meta.database.run(statement, { arrayRows: true, exactIntegers: this.#exactIntegers() });
+    const { query, read } = this.#reader();
+    const result = await this.meta.database.runCompiled(query, { arrayRows: true, exactIntegers: this.#exactIntegers() });
     const rows = result.rows.map((row) => read(row as unknown[]));
     if (this.state.prefetch.length > 0 && !this.state.values) await prefetch(this.meta, rows as object[], prefetchTree(this.state.prefetch));
     return rows;
   }
 
   /** The SELECT, and what turns each of its rows into an element: an instance, or a values() row. */
-  #reader(): { statement: Sql; read: (row: readonly unknown[]) => T } {
-    const compiler = this.#compiler();
+  #reader(): { query: CompiledQuery; read: (row: readonly unknown[]) => T } {
     if (this.state.values) {
-      const { statement, decoders } = compiler.values(this.state);
-      return { statement, read: rowShaper(this.state.values, decoders) as (row: readonly unknown[]) => T };
+      const { statement, decoders } = this.#compiler().values(this.state);
+      return { query: this.meta.database.compile(statement), read: rowShaper(this.state.values, decoders) as (row: readonly unknown[]) => T };
     }
-    const { statement, columns, related, annotations } = compiler.select(this.state);
+    const { query, columns, related, annotations } = compileSelect(this.meta, this.state);
     const source = this.state.fields ? PARTIAL_FROM_DATABASE : FROM_DATABASE;
-    return { statement, read: (row) => hydrate(this.model, columns, related, row, annotations, source) as T };
+    return { query, read: rowHydrator(this.model, columns, related, annotations, source) as (row: readonly unknown[]) => T };
   }
 
   #exactIntegers(): boolean {
@@ -394,8 +391,8 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
       throw new ValidationError(`${this.meta.name}.objects.iterate() needs a whole batchSize >= 1, got ${String(batchSize)}`, this.meta.name);
     }
-    const { statement, read } = this.#reader();
-    for await (const row of this.meta.database.stream(statement, batchSize, { arrayRows: true, exactIntegers: this.#exactIntegers() })) {
+    const { query, read } = this.#reader();
+    for await (const row of this.meta.database.streamCompiled(query, batchSize, { arrayRows: true, exactIntegers: this.#exactIntegers() })) {
       yield read(row as unknown[]);
     }
   }
@@ -414,37 +411,6 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
 
 function sameSteps(a: readonly RelationStep[], b: readonly RelationStep[]): boolean {
   return a.length === b.length && a.every((step, index) => step === b[index]);
-}
-
-type Hydrating = new (values: Record<string, unknown>, source: RowSource) => object;
-
-/** One row into an instance, and each selectRelated slice of it into the instance its parent points at. */
-function hydrate(
-  model: ModelClass,
-  columns: readonly SelectedColumn[],
-  related: readonly RelatedColumns[],
-  row: readonly unknown[],
-  annotations: readonly AnnotatedColumn[] = [],
-  source: RowSource = FROM_DATABASE,
-): object {
-  const instance = new (model as unknown as Hydrating)(decodeRow(columns, row), source);
-  // Annotations are plain properties beside the fields: set on the target, they mark nothing dirty.
-  for (const annotation of annotations) unwrap(instance)[annotation.name] = annotation.decode(row[annotation.index]);
-  if (related.length === 0) return instance;
-  const built: (object | null)[] = [];
-  for (const node of related) {
-    const parent = node.parent === -1 ? instance : built[node.parent];
-    const pkIndex = node.columns.findIndex((column) => column.field.primaryKey);
-    if (!parent || row[node.offset + pkIndex] === null) {
-      built.push(null);
-      continue;
-    }
-    const target = node.steps[node.steps.length - 1]!.to;
-    const child = new (target.model as unknown as Hydrating)(decodeRow(node.columns, row, node.offset), FROM_DATABASE);
-    unwrap(parent)[node.field.name] = child;
-    built.push(child);
-  }
-  return instance;
 }
 
 /** `Model.objects`: the QuerySet of every row, where queries start. */

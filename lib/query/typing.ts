@@ -1,6 +1,7 @@
 // Types that check what user code passes to a QuerySet against the model, with no code generation.
 // Keys such as "album__artist__name__startswith" are validated by parsing the key that was written
 // (template literal types), never by enumerating every possible key: that keeps deep paths cheap to check.
+import type { AnnotationKey } from "./aggregates.js";
 import type { Expression } from "./lookups.js";
 import type { Field } from "../model/fields.js";
 import type { FieldMap, FieldValue, fieldsBrand } from "../model/types.js";
@@ -159,7 +160,7 @@ export type FieldPath<T, Depth extends number = 2> =
           | { [K in ForwardKeys<FieldsOf<T>>]: `${K}__${FieldPath<RelatedIn<T, FieldsOf<T>[K]>, Prev[Depth]>}` }[ForwardKeys<FieldsOf<T>>]
           | { [K in ReverseKeys<T>]: `${K}__${FieldPath<ReverseTarget<T[K]>, Prev[Depth]>}` }[ReverseKeys<T>]);
 
-export type OrderKey<T> = FieldPath<T> | `-${FieldPath<T>}`;
+export type OrderKey<T> = FieldPath<T> | `-${FieldPath<T>}` | AnnotationKey<T> | `-${AnnotationKey<T>}`;
 
 /** The value at a field path: a foreign key itself gives its key; across a nullable key, null too. */
 export type PathValue<T, P extends string> = P extends "pk"

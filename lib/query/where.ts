@@ -52,11 +52,26 @@ export function resolveCondition(meta: ModelMeta, condition: LookupObject | Q): 
 
 /** `album__name__iexact`: relation hops, then a field, then (optionally) an operator. */
 function resolveLookup(meta: ModelMeta, key: string, value: unknown): Condition {
+  const { steps, field, lookup } = resolveKey(meta, key);
+  return { kind: "lookup", steps, field, lookup, value: bindValue(meta, lookup.prepare(field, value)) };
+}
+
+type ResolvedKey = { readonly steps: readonly RelationStep[]; readonly field: Field; readonly lookup: Lookup };
+
+/** Keys already resolved, by model: a filter key names the same path every time (only successes are kept). */
+const resolvedKeys = new WeakMap<ModelMeta, Map<string, ResolvedKey>>();
+
+function resolveKey(meta: ModelMeta, key: string): ResolvedKey {
+  let byKey = resolvedKeys.get(meta);
+  const known = byKey?.get(key);
+  if (known) return known;
   const parts = key.split("__");
   let lookup = findLookup(parts[parts.length - 1]!);
   if (lookup && parts.length > 1) parts.pop();
   else lookup = findLookup("exact")!;
   const { steps, field, rest } = resolvePath(meta, parts, key);
   if (rest.length > 0) throw unknownLookup(field.owner.name, key, rest.join("__"));
-  return { kind: "lookup", steps, field, lookup, value: bindValue(meta, lookup.prepare(field, value)) };
+  if (!byKey) resolvedKeys.set(meta, (byKey = new Map()));
+  if (byKey.size < 1000) byKey.set(key, { steps, field, lookup });
+  return { steps, field, lookup };
 }

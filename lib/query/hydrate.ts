@@ -1,0 +1,90 @@
+import { FROM_DATABASE, type RowSource } from "../model/instance.js";
+import { unwrap, type ModelClass } from "../model/model.js";
+import type { AnnotatedColumn, RelatedColumns, SelectedColumn } from "./compiler.js";
+
+type Hydrating = new (values: Record<string, unknown>, source: RowSource) => object;
+
+/** One selectRelated slice of a row, planned once per query. */
+interface RelatedPlan {
+  readonly node: RelatedColumns;
+  /** Row index of its primary key: null there means no related row. */
+  readonly pkIndex: number;
+  /** Row index of the foreign key in its parent's slice (-1 if the parent did not read it). */
+  readonly keyIndex: number;
+  readonly keyColumn: SelectedColumn | undefined;
+  /** Which of its own columns a deeper slice fills instead. */
+  readonly filled: readonly boolean[];
+}
+
+/**
+ * What turns each row of a SELECT (read by position) into an instance, and each selectRelated slice of it
+ * into the instance its parent points at. Planned once per query; a foreign key that a joined row fills is
+ * not decoded into a stub first (it reads as the stub, or null, only when the joined row is missing).
+ */
+export function rowHydrator(
+  model: ModelClass,
+  columns: readonly SelectedColumn[],
+  related: readonly RelatedColumns[],
+  annotations: readonly AnnotatedColumn[],
+  source: RowSource,
+): (row: readonly unknown[]) => object {
+  const Model = model as unknown as Hydrating;
+  if (related.length === 0 && annotations.length === 0) return (row) => new Model(decodeSlice(columns, row, 0, undefined), source);
+  const slices = [{ columns, offset: 0 }, ...related];
+  const filledBy = (slice: number) => {
+    const filled = slices[slice]!.columns.map(() => false);
+    for (const node of related) {
+      if (node.parent + 1 !== slice) continue;
+      const index = slices[slice]!.columns.findIndex((column) => column.field === node.field);
+      if (index >= 0) filled[index] = true;
+    }
+    return filled;
+  };
+  const rootFilled = filledBy(0);
+  const plans: RelatedPlan[] = related.map((node, index) => {
+    const parent = slices[node.parent + 1]!;
+    const keyAt = parent.columns.findIndex((column) => column.field === node.field);
+    return {
+      node,
+      pkIndex: node.offset + node.columns.findIndex((column) => column.field.primaryKey),
+      keyIndex: keyAt < 0 ? -1 : parent.offset + keyAt,
+      keyColumn: parent.columns[keyAt],
+      filled: filledBy(index + 1),
+    };
+  });
+  return (row) => {
+    const instance = new Model(decodeSlice(columns, row, 0, rootFilled), source);
+    // Annotations are plain properties beside the fields: set on the target, they mark nothing dirty.
+    for (const annotation of annotations) unwrap(instance)[annotation.name] = annotation.decode(row[annotation.index]);
+    if (plans.length === 0) return instance;
+    const built: (object | null)[] = [];
+    for (const plan of plans) {
+      const parent = plan.node.parent === -1 ? instance : built[plan.node.parent];
+      if (!parent) {
+        built.push(null);
+        continue;
+      }
+      if (row[plan.pkIndex] === null) {
+        // No joined row: the key reads as it would without selectRelated (null, or a stub).
+        if (plan.keyColumn) unwrap(parent)[plan.node.field.name] = plan.keyColumn.decode(row[plan.keyIndex]);
+        built.push(null);
+        continue;
+      }
+      const target = plan.node.steps[plan.node.steps.length - 1]!.to;
+      const child = new (target.model as unknown as Hydrating)(decodeSlice(plan.node.columns, row, plan.node.offset, plan.filled), FROM_DATABASE);
+      unwrap(parent)[plan.node.field.name] = child;
+      built.push(child);
+    }
+    return instance;
+  };
+}
+
+/** One slice of a row as field values by name; a column a joined row fills is held in place, undecoded. */
+function decodeSlice(columns: readonly SelectedColumn[], row: readonly unknown[], offset: number, filled: readonly boolean[] | undefined): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (let index = 0; index < columns.length; index++) {
+    const column = columns[index]!;
+    values[column.field.name] = filled?.[index] ? undefined : column.decode(row[offset + index]);
+  }
+  return values;
+}

@@ -1,0 +1,109 @@
+import type { CompiledQuery } from "../drivers/driver.js";
+import type { ModelMeta } from "../model/meta.js";
+import { QueryCompiler, boundValue, type AnnotatedColumn, type QueryState, type RelatedColumns, type SelectedColumn } from "./compiler.js";
+import type { RelationStep } from "./paths.js";
+import type { Condition } from "./where.js";
+
+/** A SELECT ready to send, and how its rows read back. */
+export interface CompiledSelect {
+  readonly query: CompiledQuery;
+  readonly columns: readonly SelectedColumn[];
+  readonly related: readonly RelatedColumns[];
+  readonly annotations: readonly AnnotatedColumn[];
+}
+
+/** What one query shape compiles to, whatever the values: the text, and the reading plan. */
+interface Template {
+  readonly text: string;
+  readonly columns: readonly SelectedColumn[];
+  readonly related: readonly RelatedColumns[];
+  readonly annotations: readonly AnnotatedColumn[];
+}
+
+/** Shapes kept per model; past it the oldest goes (a program has few shapes, but `in` lists vary in length). */
+const MAX_SHAPES = 500;
+/** By model, by shape: the template, or null for a shape whose values did not come out as predicted. */
+const templates = new WeakMap<ModelMeta, Map<string, Template | null>>();
+const SEPARATOR = "\u0000";
+
+/**
+ * The SELECT of a QuerySet's state, compiled once per shape (which fields, lookups, relations, ordering,
+ * limit; not the values): later queries of that shape only bind their values to the stored text, so
+ * `get({ pk })` in a loop builds no SQL. States the cache cannot describe (values(), annotations,
+ * expressions, lookups without `reuse`) compile every time, as before.
+ */
+export function compileSelect(meta: ModelMeta, state: QueryState): CompiledSelect {
+  const database = meta.database;
+  const values: unknown[] = [];
+  const key = state.values || state.annotations.length > 0 ? undefined : shapeKey(meta, state, values);
+  let byShape = templates.get(meta);
+  const template = key === undefined ? undefined : byShape?.get(key);
+  if (template) return { query: { text: template.text, values }, columns: template.columns, related: template.related, annotations: template.annotations };
+  const { statement, columns, related, annotations } = new QueryCompiler(meta, database.dialect).select(state);
+  const query = database.compile(statement);
+  if (key !== undefined && template === undefined) {
+    if (!byShape) templates.set(meta, (byShape = new Map()));
+    if (byShape.size >= MAX_SHAPES) byShape.delete(byShape.keys().next().value!);
+    // The values predicted from the state must be exactly those the compiler bound, or the shape is never reused.
+    const predicted = values.length === query.values.length && values.every((value, index) => Object.is(value, query.values[index]));
+    byShape.set(key, predicted ? { text: query.text, columns, related, annotations } : null);
+  }
+  return { query, columns, related, annotations };
+}
+
+/** The state's shape as a string, its bound values pushed onto `values` in statement order; undefined if not describable. */
+function shapeKey(meta: ModelMeta, state: QueryState, values: unknown[]): string | undefined {
+  let key = "";
+  for (const condition of state.conditions) {
+    const part = conditionKey(meta, condition, values);
+    if (part === undefined) return undefined;
+    key += part;
+  }
+  key += "|";
+  for (const steps of state.related) key += pathKey(steps) + SEPARATOR;
+  key += "|";
+  for (const term of state.ordering) {
+    if (term.annotation) return undefined;
+    key += `${pathKey(term.steps)}.${term.field.name}${term.descending ? "-" : "+"}${SEPARATOR}`;
+  }
+  key += `|${state.limit ?? ""}|${state.offset ?? ""}|${state.distinct ? "d" : ""}|`;
+  if (state.fields) for (const field of state.fields) key += field.name + SEPARATOR;
+  return key;
+}
+
+function conditionKey(meta: ModelMeta, condition: Condition, values: unknown[]): string | undefined {
+  switch (condition.kind) {
+    case "lookup": {
+      const { lookup, field } = condition;
+      if (!lookup.reuse) return undefined;
+      const start = values.length;
+      const shape = lookup.reuse(condition.value, values);
+      if (shape === undefined) return undefined;
+      const dialect = meta.database.dialect;
+      for (let index = start; index < values.length; index++) values[index] = boundValue(dialect, field, values[index]);
+      return `${pathKey(condition.steps)}.${field.name}${SEPARATOR}${lookup.name}${SEPARATOR}${shape}${SEPARATOR}`;
+    }
+    case "and":
+    case "or": {
+      let key = `(${condition.kind}`;
+      for (const child of condition.children) {
+        const part = conditionKey(meta, child, values);
+        if (part === undefined) return undefined;
+        key += part;
+      }
+      return `${key})`;
+    }
+    case "not": {
+      const part = conditionKey(meta, condition.child, values);
+      return part === undefined ? undefined : `(not${part})`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function pathKey(steps: readonly RelationStep[]): string {
+  let key = "";
+  for (const step of steps) key += `${step.name}/`;
+  return key;
+}
