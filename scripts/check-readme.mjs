@@ -27,7 +27,7 @@ writeFileSync(
   join(out, "tsconfig.json"),
     // Examples name results to show them (`const notes = ...`) without using them all.
   JSON.stringify(
-    { extends: "../../../../tsconfig.json", include: ["*.ts"], compilerOptions: { noEmit: true, declaration: false, noUnusedLocals: false, noUnusedParameters: false } },
+    { extends: "../../../../tsconfig.json", include: ["*.ts"], exclude: [], compilerOptions: { noEmit: true, declaration: false, noUnusedLocals: false, noUnusedParameters: false } },
     null,
     2,
   ),

@@ -49,7 +49,7 @@ mkdirSync(out, { recursive: true });
 writeFileSync(join(out, "fixture.ts"), source);
 writeFileSync(
   join(out, "tsconfig.json"),
-  JSON.stringify({ extends: "../../../tsconfig.json", include: ["fixture.ts"], compilerOptions: { noEmit: true, declaration: false } }, null, 2),
+  JSON.stringify({ extends: "../../../tsconfig.json", include: ["fixture.ts"], exclude: [], compilerOptions: { noEmit: true, declaration: false } }, null, 2),
 );
 
 let output = "";

@@ -4,6 +4,7 @@ import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { QueryCompiler } from "./compiler.js";
 import { resolvePath, type RelationStep } from "./paths.js";
+import type { PathValue } from "./typing.js";
 
 export type AggregateFunction = "COUNT" | "SUM" | "AVG" | "MIN" | "MAX";
 
@@ -95,9 +96,21 @@ export function Count(path?: string, options?: AggregateOptions): Aggregate<numb
   return new Aggregate<number>("COUNT", path, options);
 }
 
-/** A number for Integer and Float fields, a string for Decimal (`Sum<string>("price")`), a bigint for BigInteger; null over no rows. */
-export function Sum<V extends number | string | bigint = number>(path: string, options?: AggregateOptions): Aggregate<V | null> {
-  return new Aggregate<V | null>("SUM", path, options);
+/**
+ * A placeholder result type: the aggregate of the field at path P, worked out from the model when
+ * aggregate() or annotate() receives it (types only).
+ */
+export interface FromField<Fn extends AggregateFunction, P extends string> {
+  readonly [fromFieldBrand]: [Fn, P];
+}
+export declare const fromFieldBrand: unique symbol;
+
+/** The result type V, or, when none is given, the one the field at P gives. */
+type Result<V, Fn extends AggregateFunction, P extends string> = [V] extends [never] ? FromField<Fn, P> : V | null;
+
+/** A number for Integer and Float fields, a string for Decimal, a bigint for BigInteger; null over no rows. */
+export function Sum<V = never, const P extends string = string>(path: P, options?: AggregateOptions): Aggregate<Result<NoInfer<V>, "SUM", P>> {
+  return new Aggregate<Result<V, "SUM", P>>("SUM", path, options);
 }
 
 /** A number (a double) whatever the field; null over no rows. */
@@ -105,23 +118,34 @@ export function Avg(path: string, options?: AggregateOptions): Aggregate<number 
   return new Aggregate<number | null>("AVG", path, options);
 }
 
-/** The field's own JS value; null over no rows. */
-export function Min<V = unknown>(path: string, options?: AggregateOptions): Aggregate<V | null> {
-  return new Aggregate<V | null>("MIN", path, options);
+/** The field's own JS value (a foreign key's key); null over no rows. */
+export function Min<V = never, const P extends string = string>(path: P, options?: AggregateOptions): Aggregate<Result<NoInfer<V>, "MIN", P>> {
+  return new Aggregate<Result<V, "MIN", P>>("MIN", path, options);
 }
 
-export function Max<V = unknown>(path: string, options?: AggregateOptions): Aggregate<V | null> {
-  return new Aggregate<V | null>("MAX", path, options);
+export function Max<V = never, const P extends string = string>(path: P, options?: AggregateOptions): Aggregate<Result<NoInfer<V>, "MAX", P>> {
+  return new Aggregate<Result<V, "MAX", P>>("MAX", path, options);
 }
 
-/** The result of `aggregate({ ... })` / the fields `annotate({ ... })` adds: each key typed by its aggregate. */
-export type AggregateValues<A extends Record<string, Aggregate<unknown>>> = { -readonly [K in keyof A]: A[K]["valueType"] };
+type SumOf<X> = X extends bigint ? bigint : X extends string ? string : number;
+
+/** An aggregate's JS value over rows of T. */
+type ResultOver<T, V> = V extends FromField<infer Fn, infer P extends string>
+  ? Fn extends "SUM"
+    ? SumOf<Exclude<PathValue<T, P>, null>> | null
+    : Exclude<PathValue<T, P>, null> | null
+  : V;
+
+/** The result of `aggregate({ ... })` / the fields `annotate({ ... })` adds over rows of T: each key typed by its aggregate. */
+export type AggregateValues<A extends Record<string, Aggregate<unknown>>, T = unknown> = {
+  -readonly [K in keyof A]: ResultOver<T, A[K]["valueType"]>;
+};
 
 /** Marks the names annotate() added (types only), so orderBy() can accept them. */
 export declare const annotationBrand: unique symbol;
 
 /** What annotate() adds to its rows' type: the values, and their names for orderBy(). */
-export type Annotated<A extends Record<string, Aggregate<unknown>>> = AggregateValues<A> & {
+export type Annotated<A extends Record<string, Aggregate<unknown>>, T = unknown> = AggregateValues<A, T> & {
   readonly [annotationBrand]?: { readonly [K in keyof A]: true };
 };
 

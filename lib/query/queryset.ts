@@ -1,7 +1,7 @@
 import { MultipleMatches, NoMatch, UnknownFieldError, ValidationError } from "../errors.js";
-import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE } from "../model/instance.js";
+import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, STATE } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
-import { markSaved, ownValues, type Model, type ModelClass } from "../model/model.js";
+import { isUntouched, markSaved, ownValues, type Model, type ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
 import { validateValues } from "../model/validation.js";
 import {
@@ -154,7 +154,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
    * rows are grouped by those values instead. Several aggregates across different reverse relations
    * multiply each other's rows: use `{ distinct: true }` for counts there.
    */
-  annotate<const A extends Record<string, Aggregate<unknown>>>(annotations: A): QuerySet<T & Annotated<A>> {
+  annotate<const A extends Record<string, Aggregate<unknown>>>(annotations: A): QuerySet<T & Annotated<A, T>> {
     const meta = this.meta;
     const added: Annotation[] = [];
     for (const [name, aggregate] of Object.entries(annotations)) {
@@ -172,14 +172,14 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       columns: [...this.state.values.columns, ...added.map((annotation) => ({ name: annotation.name, annotation }))],
       grouped: true,
     };
-    return new QuerySet<T & AggregateValues<A>>(this.model, Object.freeze({ ...this.state, annotations: [...this.state.annotations, ...added], values }));
+    return new QuerySet<T & Annotated<A, T>>(this.model, Object.freeze({ ...this.state, annotations: [...this.state.annotations, ...added], values }));
   }
 
   /**
    * One row of aggregates over the matching rows: `{ n: orm.Count("id"), top: orm.Max("id") }` gives
    * `{ n: 3, top: 3 }`. Over no rows Count is 0 and the others null.
    */
-  async aggregate<const A extends Record<string, Aggregate<unknown>>>(aggregates: A): Promise<AggregateValues<A>> {
+  async aggregate<const A extends Record<string, Aggregate<unknown>>>(aggregates: A): Promise<AggregateValues<A, T>> {
     const meta = this.meta;
     const entries = Object.entries(aggregates);
     if (entries.length === 0) throw new ValidationError(`${meta.name}.objects.aggregate() needs at least one aggregate, such as { n: orm.Count("id") }`, meta.name);
@@ -191,7 +191,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const statement = compiler.aggregate(this.state, bound);
     const result = await meta.database.run(statement, { arrayRows: true, exactIntegers: bound.some((aggregate) => aggregate.exactIntegers) });
     const row = result.rows[0] as unknown[];
-    return Object.fromEntries(entries.map(([name], index) => [name, bound[index]!.decode(row[index], compiler)])) as AggregateValues<A>;
+    return Object.fromEntries(entries.map(([name], index) => [name, bound[index]!.decode(row[index], compiler)])) as AggregateValues<A, T>;
   }
 
   /** A QuerySet of plain objects of these fields, relation paths (joined) and annotations: `values("id", "album__title")`. */
@@ -331,7 +331,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   async bulkCreate(rows: readonly CreateValues<FieldsOf<T>>[]): Promise<T[]> {
     if (!Array.isArray(rows)) throw new ValidationError(`${this.meta.name}.objects.bulkCreate() needs an array of objects`, this.meta.name);
     const instances = rows.map((row) => new this.model(row as never) as unknown as Model);
-    const values = instances.map((instance) => validateValues(this.meta, ownValues(instance), { partial: false, applyDefaults: true }));
+    const values = instances.map((instance) => validateValues(this.meta, ownValues(instance), { partial: false, applyDefaults: true, trusted: isUntouched(this.meta, instance[STATE]) }));
     const keys = await insertRows(this.meta, values);
     instances.forEach((instance, index) => markSaved(instance, keys[index]));
     return instances as unknown as T[];

@@ -174,6 +174,34 @@ describe("lookups", () => {
   });
 });
 
+describe("aggregates", () => {
+  test("aggregate() and annotate() results are typed by their aggregate and field", async () => {
+    const totals = await Track.objects.aggregate({
+      n: orm.Count(),
+      plays: orm.Sum("plays"),
+      positions: orm.Sum("position"),
+      mean: orm.Avg("rating"),
+      first: orm.Min("added"),
+      last: orm.Max("title"),
+      albums: orm.Count("album", { distinct: true }),
+    });
+    expectTypeOf(totals).toEqualTypeOf<{
+      n: number;
+      plays: bigint | null;
+      positions: number | null;
+      mean: number | null;
+      first: Date | null;
+      last: string | null;
+      albums: number;
+    }>();
+    const prices = await Album.objects.aggregate({ total: orm.Sum("price"), dearest: orm.Max("price") });
+    expectTypeOf(prices).toEqualTypeOf<{ total: string | null; dearest: string | null }>();
+    const ranked = await Album.objects.annotate({ tracks: orm.Count("id") }).orderBy("-tracks").first();
+    expectTypeOf(ranked!.tracks).toEqualTypeOf<number>();
+    expectTypeOf(ranked!.title).toEqualTypeOf<string>();
+  });
+});
+
 describe("paths, creates and updates", () => {
   test("orderBy, selectRelated, prefetchRelated and values keys are checked", async () => {
     Track.objects.orderBy("-position", "album__title", "album__artist__name", "pk");
