@@ -155,6 +155,18 @@ export class Database extends EventEmitter<DatabaseEvents> {
     return this.#driver?.stats() ?? { total: 0, idle: 0, waiting: 0 };
   }
 
+  /** #lease without waiting, where the driver has a connection free this instant (SQLite's, when no one holds it). */
+  #leaseNow(): Lease | undefined {
+    const driver = this.#driver;
+    if (this.#closed || !driver?.acquireNow) return undefined;
+    const connection = driver.acquireNow();
+    if (!connection) return undefined;
+    this.#inFlight++;
+    const lease: Lease = { driver, connection };
+    this.#leases.add(lease);
+    return lease;
+  }
+
   /** A connection of its own for one statement or stream (or an outermost transaction); counted until released. */
   async #lease(): Promise<Lease> {
     this.#refuseIfClosed();
@@ -199,7 +211,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
   async runCompiled(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
     const transaction = this.#transactions.getStore();
     if (transaction) return transaction[SEND](query, options);
-    const lease = await this.#lease();
+    const lease = this.#leaseNow() ?? (await this.#lease());
     let failure: unknown;
     try {
       return await this.#send(lease.connection, query, options);
@@ -211,8 +223,12 @@ export class Database extends EventEmitter<DatabaseEvents> {
     }
   }
 
-  async #send(connection: Connection, query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+  #send(connection: Connection, query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
     if (this.listenerCount("query") === 0) return connection.query(query, options);
+    return this.#sendAndReport(connection, query, options);
+  }
+
+  async #sendAndReport(connection: Connection, query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
     const started = performance.now();
     try {
       const result = await connection.query(query, options);

@@ -49,6 +49,8 @@ export interface Driver {
   /** Opens at least one connection, so a bad URL or a dead server fails here. */
   connect(): Promise<void>;
   acquire(): Promise<Connection>;
+  /** A connection at once if one is free this instant, else undefined (then `acquire()` waits for one). */
+  acquireNow?(): Connection | undefined;
   /** Gives a connection back; a connection that failed with a connection-level error is destroyed instead. */
   release(connection: Connection, failure?: unknown): void;
   close(): Promise<void>;

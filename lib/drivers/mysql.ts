@@ -12,6 +12,7 @@ import {
   type QueryResult,
   type Row,
 } from "./driver.js";
+import { RepeatedStatements } from "./repeated-statements.js";
 
 type MySqlModule = typeof MySql;
 
@@ -34,8 +35,8 @@ export async function createMysqlDriver(url: DatabaseURL, options: DriverOptions
     bigNumberStrings: true,
     decimalNumbers: false,
     // mysql2 parses MySQL's JSON columns, and MariaDB's (LONGTEXT flagged json), itself: read both as text, decode once.
+    // (Plain queries also pass jsonAsText; not the pool, whose typeCast function prepared statements would run per field.)
     jsonStrings: true,
-    typeCast: (field, next) => (field.type === "JSON" ? field.string("utf8") : next()),
     ssl: options.ssl as MySql.PoolOptions["ssl"],
     connectTimeout: 10_000,
   });
@@ -46,8 +47,15 @@ export async function createMysqlDriver(url: DatabaseURL, options: DriverOptions
   return new MysqlDriver(pool, url, acquireTimeoutMs(options, url), options.pool?.max ?? Number(url.params.pool_max ?? 10));
 }
 
+/** JSON columns as their text, decoded once by the JSON codec. */
+const jsonAsText: MySql.TypeCast = (field, next) => (field.type === "JSON" ? field.string("utf8") : next());
+
+/** The server refuses to prepare this kind of statement (ER_UNSUPPORTED_PS). */
+const UNSUPPORTED_PREPARE = "ER_UNSUPPORTED_PS";
+
 class MysqlDriver implements Driver {
   #waiting = 0;
+  readonly #statements = new RepeatedStatements();
 
   constructor(
     private readonly pool: MySql.Pool,
@@ -94,7 +102,7 @@ class MysqlDriver implements Driver {
         clearTimeout(timer);
         this.#waiting--;
         if (error) reject(connectionFailure(error, this.url));
-        else resolve(new MysqlConnection(connection));
+        else resolve(new MysqlConnection(connection, this.#statements));
       });
     });
   }
@@ -125,25 +133,39 @@ class MysqlConnection implements Connection {
   /** A stream's result is still arriving after its reader left (a break): closing the connection ends it at once. */
   unfinished = false;
 
-  constructor(readonly raw: MySql.PoolConnection) {}
+  constructor(
+    readonly raw: MySql.PoolConnection,
+    private readonly statements: RepeatedStatements,
+  ) {}
 
   query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    const prepare = this.statements.nameFor(query) !== undefined;
     return new Promise((resolve, reject) => {
-      this.raw.query(
-        { sql: query.text, values: query.values as unknown[], rowsAsArray: options?.arrayRows ?? false },
-        (error, result) => {
-          if (error) return reject(translateMysqlError(error));
-          if (Array.isArray(result)) return resolve({ rows: result as Row[], rowsAffected: 0 });
-          const header = result as MySql.ResultSetHeader;
-          resolve({ rows: [], rowsAffected: header.affectedRows, insertId: header.insertId });
-        },
-      );
+      const command = { sql: query.text, values: query.values as unknown[], rowsAsArray: options?.arrayRows ?? false, typeCast: jsonAsText };
+      const done = (error: MySql.QueryError | null, result: unknown) => {
+        if (error) {
+          // A statement the server cannot prepare ran nowhere: it goes as a plain query, now and from now on.
+          if (prepare && error.code === UNSUPPORTED_PREPARE) {
+            this.statements.forget(query.text);
+            return void this.raw.query(command, done);
+          }
+          return reject(translateMysqlError(error));
+        }
+        if (Array.isArray(result)) return resolve({ rows: result as Row[], rowsAffected: 0 });
+        const header = result as MySql.ResultSetHeader;
+        resolve({ rows: [], rowsAffected: header.affectedRows, insertId: header.insertId });
+      };
+      // Repeated statements run prepared (execute): the server parses them once per connection. Without the
+      // typeCast function, which mysql2's binary protocol would call with a new object per field of every row:
+      // jsonStrings keeps JSON as text there.
+      if (prepare) this.raw.execute({ ...command, typeCast: undefined }, done);
+      else this.raw.query(command, done);
     });
   }
 
   async *stream(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]> {
     // mysql2's row stream pauses the socket when its buffer is full, so memory stays bounded.
-    const command = this.raw.query({ sql: query.text, values: query.values as unknown[], rowsAsArray: options?.arrayRows ?? false });
+    const command = this.raw.query({ sql: query.text, values: query.values as unknown[], rowsAsArray: options?.arrayRows ?? false, typeCast: jsonAsText });
     let ended = false;
     command.once("end", () => {
       ended = true;

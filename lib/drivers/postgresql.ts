@@ -13,6 +13,7 @@ import {
   type QueryResult,
   type Row,
 } from "./driver.js";
+import { RepeatedStatements } from "./repeated-statements.js";
 
 type PgModule = typeof Pg;
 
@@ -46,49 +47,12 @@ export async function createPostgresqlDriver(url: DatabaseURL, options: DriverOp
   return new PostgresqlDriver(pool, url, acquireTimeoutMs(options, url));
 }
 
-/** Named statements per pool; past it, statements go unnamed (each name holds a plan on every connection). */
-const MAX_NAMED_STATEMENTS = 1000;
-/** Texts sent once, remembered to name them at their second use (one-off statements are never prepared). */
-const MAX_TRACKED_TEXTS = 5000;
-/** Longer texts (a bulk INSERT of thousands of rows) are not worth keeping on the server. */
-const MAX_NAMED_LENGTH = 8192;
 /** PostgreSQL's "cached plan must not change result type": the table changed under a named statement. */
 const PLAN_CHANGED = "0A000";
 
-/**
- * Names for the parameterised statements a program sends repeatedly. A named statement is parsed and
- * planned once per connection, then only bound and executed: a point lookup costs half as much. Statements
- * without parameters keep the simple protocol, which allows several statements in one text.
- */
-class StatementNames {
-  /** Text -> its name, or "" while it was sent only once. */
-  readonly #names = new Map<string, string>();
-  /** Texts never to name again (their table changed shape under the named plan). */
-  readonly #unnamed = new Set<string>();
-  #count = 0;
-
-  nameFor(query: CompiledQuery): string | undefined {
-    if (query.values.length === 0 || query.text.length > MAX_NAMED_LENGTH) return undefined;
-    const known = this.#names.get(query.text);
-    if (known) return known;
-    if (known === "") {
-      if (this.#count >= MAX_NAMED_STATEMENTS) return undefined;
-      const name = `quarry_${++this.#count}`;
-      this.#names.set(query.text, name);
-      return name;
-    }
-    if (this.#names.size < MAX_TRACKED_TEXTS && !this.#unnamed.has(query.text)) this.#names.set(query.text, "");
-    return undefined;
-  }
-
-  forget(text: string): void {
-    this.#names.delete(text);
-    this.#unnamed.add(text);
-  }
-}
-
 class PostgresqlDriver implements Driver {
-  readonly #names = new StatementNames();
+  /** A named statement is parsed and planned once per connection, then only bound and executed. */
+  readonly #names = new RepeatedStatements();
 
   constructor(
     private readonly pool: Pg.Pool,
@@ -149,7 +113,7 @@ class PostgresqlConnection implements Connection {
 
   constructor(
     readonly client: Pg.PoolClient,
-    private readonly names: StatementNames,
+    private readonly names: RepeatedStatements,
   ) {
     client.on("error", this.#onError);
   }

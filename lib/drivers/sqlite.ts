@@ -65,6 +65,12 @@ class SqliteDriver implements Driver {
     return this.#connection;
   }
 
+  acquireNow(): Connection | undefined {
+    if (this.#held || !this.#connection) return undefined;
+    this.#held = true;
+    return this.#connection;
+  }
+
   async acquire(): Promise<Connection> {
     const connection = this.#open();
     if (!this.#held) {

@@ -228,7 +228,12 @@ export class DecimalField extends Field<string> {
 
   /** Canonical text of what a database returned: SQLite may hand back a number or a bigint. */
   normalize(raw: unknown): string {
-    if (typeof raw === "string" && /^-?\d+\.\d+$/.test(raw) && raw.split(".")[1]!.length === this.options.decimalPlaces) return raw;
+    if (typeof raw === "string" && /^-?\d+\.\d+$/.test(raw) && raw.length - raw.indexOf(".") - 1 === this.options.decimalPlaces) return raw;
+    if (typeof raw === "number") {
+      // toFixed is already canonical, but for a negative zero ("-0.00").
+      const fixed = raw.toFixed(this.options.decimalPlaces);
+      return fixed.startsWith("-0") && !/[1-9]/.test(fixed) ? fixed.slice(1) : fixed;
+    }
     const text = typeof raw === "number" ? raw.toFixed(this.options.decimalPlaces) : String(raw);
     const match = /^(-)?(\d+)(?:\.(\d*))?$/.exec(text);
     if (!match) return text;

@@ -23,6 +23,8 @@ export interface InstanceState {
   origin: { model: string; field: string } | undefined;
   /** Some declared fields were never loaded (a stub, or only()/defer()). */
   partial: boolean;
+  /** Built from user values, which validateValues checked: until one is assigned, save() need not check them again. */
+  validated?: boolean;
   /** Rows prefetchRelated loaded for reverse relations, by relation name. */
   prefetched?: Map<string, readonly object[]>;
 }

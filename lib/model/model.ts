@@ -45,7 +45,7 @@ export class Model {
     const meta = (new.target as unknown as typeof Model)[META];
     if (!meta) throw new TypeError("Models are made with Model.define(name, fields, { database })");
     const fromDatabase = source === FROM_DATABASE || source === PARTIAL_FROM_DATABASE;
-    this[STATE] = { persisted: fromDatabase, dirty: undefined, origin: undefined, partial: source === PARTIAL_FROM_DATABASE };
+    this[STATE] = { persisted: fromDatabase, dirty: undefined, origin: undefined, partial: source === PARTIAL_FROM_DATABASE, validated: !fromDatabase };
     Object.assign(this, fromDatabase ? data : validateValues(meta, data ?? {}, { partial: true, applyDefaults: true }));
     return new Proxy(this as unknown as InstanceTarget, instanceHandler) as unknown as this;
   }
@@ -118,7 +118,7 @@ export class Model {
     const self = this as unknown as Record<string, unknown>;
     touchAutoNow(meta, self, !state.persisted);
     if (!state.persisted) {
-      const values = validateValues(meta, ownValues(this), { partial: false, applyDefaults: true });
+      const values = validateValues(meta, ownValues(this), { partial: false, applyDefaults: true, trusted: isUntouched(meta, state) });
       markSaved(this, await insertRow(meta, values));
     } else {
       const names = changedFields(meta, state);
@@ -159,6 +159,7 @@ export class Model {
     state.origin = undefined;
     state.dirty = undefined;
     state.persisted = true;
+    state.validated = false;
     return this;
   }
 
@@ -250,6 +251,14 @@ export function markSaved(instance: object, pk: unknown): void {
   target[target.constructor[META].pk.name] = pk;
   target[STATE].persisted = true;
   target[STATE].dirty = undefined;
+}
+
+/**
+ * The instance holds the values validateValues gave its constructor, none assigned since. Not with JSON
+ * fields, whose values can change in place where no assignment shows.
+ */
+export function isUntouched(meta: ModelMeta, state: InstanceState): boolean {
+  return state.validated === true && state.dirty === undefined && !meta.fields.some((field) => field.kind === "json");
 }
 
 function changedFields(meta: ModelMeta, state: InstanceState): string[] {

@@ -6,6 +6,8 @@ export interface ValidateOptions {
   partial: boolean;
   /** Fill in defaults for fields that were not given. */
   applyDefaults?: boolean;
+  /** The values already passed validateValues (an instance's, untouched since): only what is missing is filled in or reported. */
+  trusted?: boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ export function validateValues(meta: ModelMeta, data: object, options: ValidateO
       );
     }
     if (given[name] === undefined) continue;
-    values[field.name] = field.validate(given[name]);
+    values[field.name] = options.trusted ? given[name] : field.validate(given[name]);
   }
   for (const field of meta.fields) {
     if (field.name in values) continue;

@@ -1,8 +1,9 @@
-import sql, { join, raw, type Sql } from "sql-template-tag";
+import sql, { raw, Sql, type RawValue } from "sql-template-tag";
+import type { Dialect } from "../dialects/dialect.js";
 import { IntegrityError, NoMatch } from "../errors.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
-import { QueryCompiler, emptyState, type QueryState } from "./compiler.js";
+import { QueryCompiler, boundValue, emptyState, type QueryState } from "./compiler.js";
 import { findLookup } from "./lookups.js";
 
 /** Largest number of bound values one statement may carry on every database (SQLite allows 32766). */
@@ -12,7 +13,7 @@ const MAX_PARAMETERS = 30_000;
 export async function insertRows(meta: ModelMeta, rows: readonly Record<string, unknown>[]): Promise<unknown[]> {
   if (rows.length === 0) return [];
   const database = meta.database;
-  const compiler = new QueryCompiler(meta, database.dialect);
+  const dialect = database.dialect;
   const pk = meta.pk;
   // Rows that set the key themselves and rows that leave it to the database go in separate statements.
   const groups = new Map<string, { fields: Field[]; indexes: number[] }>();
@@ -31,7 +32,7 @@ export async function insertRows(meta: ModelMeta, rows: readonly Record<string, 
       const chunkSize = fields.length === 0 ? 1 : Math.floor(MAX_PARAMETERS / fields.length);
       for (let start = 0; start < indexes.length; start += chunkSize) {
         const chunk = indexes.slice(start, start + chunkSize);
-        const statement = insertStatement(meta, compiler, fields, chunk.map((index) => rows[index]!), generatesKey);
+        const statement = insertStatement(meta, dialect, fields, chunk.map((index) => rows[index]!), generatesKey);
         const result = await withModel(meta, database.run(statement, { arrayRows: true }));
         chunk.forEach((rowIndex, position) => {
           if (!generatesKey) keys[rowIndex] = rows[rowIndex]![pk.name];
@@ -54,22 +55,25 @@ export async function insertRow(meta: ModelMeta, values: Record<string, unknown>
   return key;
 }
 
-function insertStatement(
-  meta: ModelMeta,
-  compiler: QueryCompiler,
-  fields: readonly Field[],
-  rows: readonly Record<string, unknown>[],
-  generatesKey: boolean,
-): Sql {
-  const dialect = compiler.dialect;
-  const table = raw(dialect.quote(meta.tablename));
+function insertStatement(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[], generatesKey: boolean): Sql {
+  const table = dialect.quote(meta.tablename);
   const returning = generatesKey ? dialect.returning(raw(dialect.quote(meta.pk.column))) : sql``;
-  if (fields.length === 0) return sql`INSERT INTO ${table} ${raw(dialect.insertDefaultValues)}${returning}`;
-  const columns = join(fields.map((field) => raw(dialect.quote(field.column))));
-  const values = join(
-    rows.map((row) => sql`(${join(fields.map((field) => compiler.value(field, row[field.name])))})`),
-  );
-  return sql`INSERT INTO ${table} (${columns}) VALUES ${values}${returning}`;
+  if (fields.length === 0) return sql`INSERT INTO ${raw(table)} ${raw(dialect.insertDefaultValues)}${returning}`;
+  // Built flat, string by string: nesting one Sql per value and per row costs more than the INSERT itself.
+  const strings = [`INSERT INTO ${table} (${fields.map((field) => dialect.quote(field.column)).join(",")}) VALUES (`];
+  for (let index = 1; index < rows.length * fields.length; index++) strings.push(index % fields.length === 0 ? "),(" : ",");
+  strings.push(")", "");
+  // RETURNING rides along as the last value: one pass of Sql's constructor over the thousands of values.
+  const values = insertValues(dialect, fields, rows) as RawValue[];
+  values.push(returning);
+  return new Sql(strings, values);
+}
+
+/** The bound values of an INSERT's rows, row after row, in `fields` order. */
+function insertValues(dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[]): unknown[] {
+  const values: unknown[] = [];
+  for (const row of rows) for (const field of fields) values.push(boundValue(dialect, field, row[field.name]));
+  return values;
 }
 
 function decodePk(meta: ModelMeta, value: unknown): unknown {

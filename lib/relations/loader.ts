@@ -1,8 +1,9 @@
 import DataLoader from "dataloader";
 import type { ModelMeta } from "../model/meta.js";
-import { QueryCompiler, decodeRow, emptyState } from "../query/compiler.js";
+import { decodeRow, emptyState } from "../query/compiler.js";
 import { findLookup } from "../query/lookups.js";
 import { hasBigIntegers } from "../query/persist.js";
+import { compileSelect } from "../query/statement-cache.js";
 
 type RowLoader = DataLoader<unknown, Record<string, unknown> | undefined, string>;
 
@@ -23,13 +24,12 @@ export function loadRow(meta: ModelMeta, key: unknown): Promise<Record<string, u
 }
 
 async function loadBatch(meta: ModelMeta, keys: readonly unknown[]): Promise<Array<Record<string, unknown> | undefined>> {
-  const compiler = new QueryCompiler(meta, meta.database.dialect);
   const unique = [...new Map(keys.map((key) => [String(key), key])).values()];
-  const { statement, columns } = compiler.select({
+  const { query, columns } = compileSelect(meta, {
     ...emptyState,
     conditions: [{ kind: "lookup", steps: [], field: meta.pk, lookup: findLookup("in")!, value: unique }],
   });
-  const result = await meta.database.run(statement, { arrayRows: true, exactIntegers: hasBigIntegers(meta) });
+  const result = await meta.database.runCompiled(query, { arrayRows: true, exactIntegers: hasBigIntegers(meta) });
   const rows = new Map<string, Record<string, unknown>>();
   for (const row of result.rows) {
     const values = decodeRow(columns, row as unknown[]);

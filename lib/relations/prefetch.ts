@@ -1,7 +1,13 @@
-import { STATE } from "../model/instance.js";
+import type { Field } from "../model/fields.js";
+import { FROM_DATABASE, STATE } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import { unwrap, type Model } from "../model/model.js";
 import type { RelationStep } from "../query/paths.js";
+import { emptyState, type SelectedColumn } from "../query/compiler.js";
+import { rowHydrator } from "../query/hydrate.js";
+import { hasBigIntegers } from "../query/persist.js";
+import { compileSelect } from "../query/statement-cache.js";
+import { resolveCondition } from "../query/where.js";
 
 /** Keys per `IN (...)` list: far below every database's limit on bound parameters. */
 const KEYS_PER_QUERY = 5000;
@@ -47,11 +53,24 @@ export async function prefetch(meta: ModelMeta, instances: readonly object[], tr
   }
 }
 
-async function fetchIn(meta: ModelMeta, key: string, values: readonly unknown[]): Promise<Model[]> {
+/**
+ * The rows of `meta` whose `key` is one of `values`, one query per chunk of keys. With `keyOnly`, that
+ * foreign key reads as the bare key instead of a stub: the caller points it at the owner it already has.
+ */
+async function fetchIn(meta: ModelMeta, key: string, values: readonly unknown[], keyOnly?: Field): Promise<Model[]> {
   const rows: Model[] = [];
   for (let start = 0; start < values.length; start += KEYS_PER_QUERY) {
     const chunk = values.slice(start, start + KEYS_PER_QUERY);
-    rows.push(...((await meta.model.objects.filter({ [`${key}__in`]: chunk }).all()) as unknown as Model[]));
+    if (!keyOnly) {
+      rows.push(...((await meta.model.objects.filter({ [`${key}__in`]: chunk }).all()) as unknown as Model[]));
+      continue;
+    }
+    const { query, columns } = compileSelect(meta, { ...emptyState, conditions: [resolveCondition(meta, { [`${key}__in`]: chunk })] });
+    const result = await meta.database.runCompiled(query, { arrayRows: true, exactIntegers: hasBigIntegers(meta) });
+    const codec = meta.database.dialect.codec(keyOnly.kind);
+    const bareKey = (value: unknown) => (value === null ? null : codec.decode(value, keyOnly));
+    const read = rowHydrator(meta.model, columns.map((column): SelectedColumn => (column.field === keyOnly ? { field: keyOnly, decode: bareKey } : column)), [], [], FROM_DATABASE);
+    for (const row of result.rows) rows.push(read(row as unknown[]) as Model);
   }
   return rows;
 }
@@ -78,11 +97,11 @@ async function prefetchForward(instances: readonly object[], relation: RelationS
 async function prefetchReverse(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
   const owners = new Map(instances.map((instance) => [String((instance as Model).pk), instance]));
   const keyName = relation.toField.name;
-  const rows = await fetchIn(relation.to, keyName, [...owners.values()].map((owner) => (owner as Model).pk));
+  const rows = await fetchIn(relation.to, keyName, [...owners.values()].map((owner) => (owner as Model).pk), relation.toField);
   const groups = new Map<string, Model[]>([...owners.keys()].map((key) => [key, []]));
   for (const row of rows) {
     const target = unwrap(row);
-    const key = String((target[keyName] as Model).pk);
+    const key = String(target[keyName]);
     groups.get(key)?.push(row);
     target[keyName] = owners.get(key);
   }
