@@ -4,8 +4,9 @@
  * is checked against, computed here in plain JS from the same rows.
  */
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-export const CHINOOK_PATH = process.env.BENCH_CHINOOK ?? "/work/shared/data/chinook.json";
+export const CHINOOK_PATH = process.env.BENCH_CHINOOK ?? fileURLToPath(new URL("../../data/chinook.json", import.meta.url));
 export const TRACK_COUNT = 10_000;
 
 export interface ArtistRow { id: number; name: string }

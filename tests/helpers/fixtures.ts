@@ -10,9 +10,9 @@ interface ChinookTable {
 
 let chinookData: Record<string, ChinookTable> | undefined;
 
-/** One table of the Chinook sample database (/work/shared/data/chinook.json) as objects keyed by column. */
+/** One table of the Chinook sample database (data/chinook.json) as objects keyed by column. */
 export function chinook(table: string): Record<string, unknown>[] {
-  chinookData ??= JSON.parse(readFileSync(new URL("../../../shared/data/chinook.json", import.meta.url), "utf8")) as Record<string, ChinookTable>;
+  chinookData ??= JSON.parse(readFileSync(new URL("../../data/chinook.json", import.meta.url), "utf8")) as Record<string, ChinookTable>;
   const { columns, rows } = chinookData[table]!;
   return rows.map((row) => Object.fromEntries(columns.map((column, index) => [column, row[index]])));
 }
