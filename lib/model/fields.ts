@@ -99,7 +99,10 @@ export abstract class Field<
     return value;
   }
 
-  /** The field value for what the column held, once decoded; undefined where it is the same. */
+  /**
+   * The field value for what the column held, once decoded; undefined where it is the same. A row keeps the
+   * decoded value and calls this on the field's first read (see instanceHandler): most rows never read it.
+   */
   readonly fromColumn: ((value: unknown) => unknown) | undefined = undefined;
 
   /** What an assignment `instance.field = value` stores; checked when the instance is saved. */

@@ -23,6 +23,8 @@ export interface InstanceState {
   origin: { model: string; field: string } | undefined;
   /** Some declared fields were never loaded (a stub, or only()/defer()). */
   partial: boolean;
+  /** Loaded from the database: fields in meta.builtOnRead may still hold their column's value (a foreign key's key). */
+  unbuilt: boolean;
   /** Built from user values, which validateValues checked: until one is assigned, save() need not check them again. */
   validated?: boolean;
   /** Rows prefetchRelated loaded for reverse relations, by relation name. */
@@ -38,15 +40,23 @@ export interface InstanceTarget {
 /**
  * One handler for every instance (no per-row closures). Loaded fields are plain own properties of the
  * target, so a read is one Reflect.get; only a read that finds nothing on a partial instance pays for
- * the check that turns it into UnloadedFieldError.
+ * the check that turns it into UnloadedFieldError. A foreign key loaded from the database holds its key
+ * until it is first read, which builds its stub in place: rows whose relations are never read build none.
  */
 export const instanceHandler: ProxyHandler<InstanceTarget> = {
   get(target, property, receiver) {
     if (property === TARGET) return target;
     const value = Reflect.get(target, property, receiver);
-    if (value === undefined && target[STATE].partial && typeof property === "string") {
-      const meta = target.constructor[META];
-      if (meta.fieldMap.has(property) && !Object.hasOwn(target, property)) throw unloadedField(target, meta, property);
+    if (value === undefined) {
+      if (target[STATE].partial && typeof property === "string") {
+        const meta = target.constructor[META];
+        if (meta.fieldMap.has(property) && !Object.hasOwn(target, property)) throw unloadedField(target, meta, property);
+      }
+      return value;
+    }
+    if (typeof value !== "object" && typeof property === "string" && target[STATE].unbuilt) {
+      const field = target.constructor[META].builtOnRead.get(property);
+      if (field) return (target[property] = field.fromColumn!(value));
     }
     return value;
   },

@@ -45,7 +45,14 @@ export class Model {
     const meta = (new.target as unknown as typeof Model)[META];
     if (!meta) throw new TypeError("Models are made with Model.define(name, fields, { database })");
     const fromDatabase = source === FROM_DATABASE || source === PARTIAL_FROM_DATABASE;
-    this[STATE] = { persisted: fromDatabase, dirty: undefined, origin: undefined, partial: source === PARTIAL_FROM_DATABASE, validated: !fromDatabase };
+    this[STATE] = {
+      persisted: fromDatabase,
+      dirty: undefined,
+      origin: undefined,
+      partial: source === PARTIAL_FROM_DATABASE,
+      unbuilt: fromDatabase && meta.builtOnRead.size > 0,
+      validated: !fromDatabase,
+    };
     Object.assign(this, fromDatabase ? data : validateValues(meta, data ?? {}, { partial: true, applyDefaults: true }));
     return new Proxy(this as unknown as InstanceTarget, instanceHandler) as unknown as this;
   }
@@ -156,6 +163,7 @@ export class Model {
     Object.assign(unwrap(this), values);
     const state = this[STATE];
     state.partial = false;
+    state.unbuilt = meta.builtOnRead.size > 0;
     state.origin = undefined;
     state.dirty = undefined;
     state.persisted = true;

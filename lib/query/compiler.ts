@@ -211,11 +211,7 @@ export class QueryCompiler {
     for (const field of fields) {
       list.push(this.column(field, alias));
       const codec = this.dialect.codec(field.kind);
-      const fromColumn = field.fromColumn;
-      const decode = fromColumn
-        ? (value: unknown) => (value === null ? null : fromColumn(codec.decode(value, field)))
-        : (value: unknown) => (value === null ? null : codec.decode(value, field));
-      columns.push({ field, decode });
+      columns.push({ field, decode: (value: unknown) => (value === null ? null : codec.decode(value, field)) });
     }
     return { list, columns };
   }

@@ -19,7 +19,7 @@ interface RelatedPlan {
 /**
  * What turns each row of a SELECT (read by position) into an instance, and each selectRelated slice of it
  * into the instance its parent points at. Planned once per query; a foreign key that a joined row fills is
- * not decoded into a stub first (it reads as the stub, or null, only when the joined row is missing).
+ * not decoded first (it holds its key, which reads as the stub, or null, only when the joined row is missing).
  */
 export function rowHydrator(
   model: ModelClass,

@@ -1,5 +1,6 @@
 import sql, { raw, Sql, type RawValue } from "sql-template-tag";
 import type { Dialect } from "../dialects/dialect.js";
+import type { CompiledQuery } from "../drivers/driver.js";
 import { IntegrityError, NoMatch } from "../errors.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
@@ -32,8 +33,9 @@ export async function insertRows(meta: ModelMeta, rows: readonly Record<string, 
       const chunkSize = fields.length === 0 ? 1 : Math.floor(MAX_PARAMETERS / fields.length);
       for (let start = 0; start < indexes.length; start += chunkSize) {
         const chunk = indexes.slice(start, start + chunkSize);
-        const statement = insertStatement(meta, dialect, fields, chunk.map((index) => rows[index]!), generatesKey);
-        const result = await withModel(meta, database.run(statement, { arrayRows: true }));
+        const chunkRows = chunk.map((index) => rows[index]!);
+        const query = chunkRows.length === 1 ? insertOneQuery(meta, dialect, fields, chunkRows[0]!, generatesKey) : database.compile(insertStatement(meta, dialect, fields, chunkRows, generatesKey));
+        const result = await withModel(meta, database.runCompiled(query, { arrayRows: true }));
         chunk.forEach((rowIndex, position) => {
           if (!generatesKey) keys[rowIndex] = rows[rowIndex]![pk.name];
           else if (result.rows.length > 0) keys[rowIndex] = decodePk(meta, (result.rows[position] as unknown[])[0]);
@@ -53,6 +55,25 @@ export async function insertRows(meta: ModelMeta, rows: readonly Record<string, 
 export async function insertRow(meta: ModelMeta, values: Record<string, unknown>): Promise<unknown> {
   const [key] = await insertRows(meta, [values]);
   return key;
+}
+
+/** Sets of given fields kept per model (a program inserts few; past it, texts are built every time). */
+const MAX_ONE_ROW_TEXTS = 500;
+/** By model, by which fields are given and whether the key comes back: the text of a one-row INSERT. */
+const oneRowTexts = new WeakMap<ModelMeta, Map<string, string>>();
+
+/** A one-row INSERT (create(), save()): its text depends only on the fields given, so it is built once per set of fields. */
+function insertOneQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], row: Record<string, unknown>, generatesKey: boolean): CompiledQuery {
+  let byFields = oneRowTexts.get(meta);
+  if (!byFields) oneRowTexts.set(meta, (byFields = new Map()));
+  let key = generatesKey ? "+" : "-";
+  for (const field of fields) key += `${field.name},`;
+  let text = byFields.get(key);
+  if (text === undefined) {
+    text = meta.database.compile(insertStatement(meta, dialect, fields, [row], generatesKey)).text;
+    if (byFields.size < MAX_ONE_ROW_TEXTS) byFields.set(key, text);
+  }
+  return { text, values: insertValues(dialect, fields, [row]) };
 }
 
 function insertStatement(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[], generatesKey: boolean): Sql {

@@ -264,7 +264,9 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   async #get(conditions: readonly Filter[]): Promise<T> {
-    const rows = await this.#narrow(conditions, false).limit(2).all();
+    // One derived QuerySet, not two (filter, then limit): get({ pk }) is the commonest read there is.
+    const resolved = conditions.map((condition) => resolveCondition(this.meta, condition));
+    const rows = await this.derive({ conditions: [...this.state.conditions, ...resolved], limit: 2 }).all();
     if (rows.length === 0) throw new NoMatch(`${this.meta.name} matching ${describeFilters(conditions)} does not exist`);
     if (rows.length > 1) throw new MultipleMatches(`More than one ${this.meta.name} matches ${describeFilters(conditions)}`);
     return rows[0]!;

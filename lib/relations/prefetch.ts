@@ -1,9 +1,8 @@
-import type { Field } from "../model/fields.js";
 import { FROM_DATABASE, STATE } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import { unwrap, type Model } from "../model/model.js";
 import type { RelationStep } from "../query/paths.js";
-import { emptyState, type SelectedColumn } from "../query/compiler.js";
+import { emptyState } from "../query/compiler.js";
 import { rowHydrator } from "../query/hydrate.js";
 import { hasBigIntegers } from "../query/persist.js";
 import { compileSelect } from "../query/statement-cache.js";
@@ -54,50 +53,51 @@ export async function prefetch(meta: ModelMeta, instances: readonly object[], tr
 }
 
 /**
- * The rows of `meta` whose `key` is one of `values`, one query per chunk of keys. With `keyOnly`, that
- * foreign key reads as the bare key instead of a stub: the caller points it at the owner it already has.
+ * The rows of `meta` whose `key` is one of `values`, one query per chunk of keys. Their foreign keys hold
+ * bare keys until read, so prefetchReverse can point them at the owners it already has.
  */
-async function fetchIn(meta: ModelMeta, key: string, values: readonly unknown[], keyOnly?: Field): Promise<Model[]> {
+async function fetchIn(meta: ModelMeta, key: string, values: readonly unknown[]): Promise<Model[]> {
   const rows: Model[] = [];
   for (let start = 0; start < values.length; start += KEYS_PER_QUERY) {
     const chunk = values.slice(start, start + KEYS_PER_QUERY);
-    if (!keyOnly) {
-      rows.push(...((await meta.model.objects.filter({ [`${key}__in`]: chunk }).all()) as unknown as Model[]));
-      continue;
-    }
     const { query, columns } = compileSelect(meta, { ...emptyState, conditions: [resolveCondition(meta, { [`${key}__in`]: chunk })] });
     const result = await meta.database.runCompiled(query, { arrayRows: true, exactIntegers: hasBigIntegers(meta) });
-    const codec = meta.database.dialect.codec(keyOnly.kind);
-    const bareKey = (value: unknown) => (value === null ? null : codec.decode(value, keyOnly));
-    const read = rowHydrator(meta.model, columns.map((column): SelectedColumn => (column.field === keyOnly ? { field: keyOnly, decode: bareKey } : column)), [], [], FROM_DATABASE);
+    const read = rowHydrator(meta.model, columns, [], [], FROM_DATABASE);
     for (const row of result.rows) rows.push(read(row as unknown[]) as Model);
   }
   return rows;
 }
 
-/** `track.album` for every track: the stubs replaced by full rows. */
+/** `track.album` for every track: the keys (or stubs) replaced by full rows. */
 async function prefetchForward(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
   const name = relation.fromField.name;
   const keys = new Map<string, unknown>();
   for (const instance of instances) {
-    const stub = unwrap(instance)[name] as Model | null | undefined;
-    if (stub) keys.set(String(stub.pk), stub.pk);
+    const key = relatedKey(unwrap(instance)[name]);
+    if (key !== undefined) keys.set(String(key), key);
   }
   const rows = keys.size === 0 ? [] : await fetchIn(relation.to, "pk", [...keys.values()]);
   const byKey = new Map(rows.map((row) => [String(row.pk), row]));
   for (const instance of instances) {
     const target = unwrap(instance);
-    const stub = target[name] as Model | null | undefined;
-    if (stub) target[name] = byKey.get(String(stub.pk)) ?? stub;
+    const key = relatedKey(target[name]);
+    const row = key === undefined ? undefined : byKey.get(String(key));
+    if (row) target[name] = row;
   }
   return rows;
+}
+
+/** The related row's key, from a foreign key's value as a row holds it (the key until first read, then a stub or a row); undefined for null. */
+function relatedKey(value: unknown): unknown {
+  if (value === null || value === undefined) return undefined;
+  return typeof value === "object" ? (value as Model).pk : value;
 }
 
 /** `album.tracks` for every album: one query, rows grouped by their key, each pointing back at its owner. */
 async function prefetchReverse(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
   const owners = new Map(instances.map((instance) => [String((instance as Model).pk), instance]));
   const keyName = relation.toField.name;
-  const rows = await fetchIn(relation.to, keyName, [...owners.values()].map((owner) => (owner as Model).pk), relation.toField);
+  const rows = await fetchIn(relation.to, keyName, [...owners.values()].map((owner) => (owner as Model).pk));
   const groups = new Map<string, Model[]>([...owners.keys()].map((key) => [key, []]));
   for (const row of rows) {
     const target = unwrap(row);
