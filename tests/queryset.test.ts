@@ -141,6 +141,26 @@ describeEachDialect("queryset", (target) => {
     expect(await Counter.objects.count()).toBe(0);
   });
 
+  test("bulkCreate() that the database refuses at row 5,001 writes none, alone or inside a transaction", async () => {
+    const Tag = orm.Model.define("BulkTag", { label: orm.String({ maxLength: 20, unique: true }) }, { database });
+    await database.createAll();
+    const rows = Array.from({ length: 10_000 }, (_, index) => ({ label: `tag ${index === 5_000 ? 10 : index}` }));
+    expect(await errorOf(() => Tag.objects.bulkCreate(rows))).toBeInstanceOf(orm.IntegrityError);
+    expect(await Tag.objects.count()).toBe(0);
+    const failed = await errorOf(() =>
+      database.transaction(async () => {
+        await Tag.objects.create({ label: "before" });
+        await Tag.objects.bulkCreate(rows);
+      }),
+    );
+    expect(failed).toBeInstanceOf(orm.IntegrityError);
+    expect(await Tag.objects.count()).toBe(0);
+    const made = await Tag.objects.bulkCreate(rows.slice(0, 5_000));
+    expect(made.map((tag) => tag.label)).toEqual(rows.slice(0, 5_000).map((row) => row.label));
+    expect(await Tag.objects.count()).toBe(5_000);
+    await Tag.objects.delete();
+  });
+
   test("getOrCreate(): finds, or creates from the lookup's plain values plus defaults", async () => {
     const [found, foundCreated] = await Note.objects.getOrCreate({ text: "Call Mum." }, { completed: false });
     expect(foundCreated).toBe(false);

@@ -177,6 +177,26 @@ describeEachDialect("relations", (target) => {
       expect((await Track.objects.get({ pk: track.pk })).album.pk).toBe(2);
       await track.delete();
     });
+
+    test("a key given to new, create() or bulkCreate() reads as one stub, the same object each time", async () => {
+      const fresh = new Track({ name: "Unsaved", album: 4, milliseconds: 1 });
+      expect(String(fresh.album)).toBe("Album(id=4) [sparse]");
+      expect(fresh.album).toBe(fresh.album);
+      expect(() => fresh.album.title).toThrow(orm.UnloadedFieldError);
+      const [first, second] = await Track.objects.bulkCreate([
+        { name: "Bulk one", album: 4, milliseconds: 1 },
+        { name: "Bulk two", album: await Album.objects.get({ pk: 5 }), milliseconds: 2 },
+      ]);
+      expect(first!.album.pk).toBe(4);
+      expect(first!.album).toBe(first!.album);
+      expect(String(first!.album)).toBe("Album(id=4) [sparse]");
+      expect(second!.album.title).toBe((await Album.objects.get({ pk: 5 })).title);
+      expect(first!.toJSON()).toMatchObject({ name: "Bulk one", album: 4 });
+      first!.name = "Bulk one, renamed";
+      await first!.save();
+      expect((await Track.objects.get({ pk: first!.pk })).name).toBe("Bulk one, renamed");
+      await Track.objects.filter({ pk__in: [first!.pk, second!.pk] }).delete();
+    });
   });
 
   describe("selectRelated", () => {

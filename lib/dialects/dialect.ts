@@ -40,6 +40,11 @@ export interface Dialect {
   returning(columns: Sql): Sql;
   readonly insertDefaultValues: string;
   /**
+   * Many rows go in as one prepared one-row INSERT run per row (CompiledQuery.rowWidth) rather than one
+   * multi-row statement: in-process there is no round trip to save, and a long text would be parsed every time.
+   */
+  readonly insertsRowByRow: boolean;
+  /**
    * After rows were inserted with their own values for a generated key: the statement that moves the
    * key generator past them, where the database does not do so itself (PostgreSQL's identity sequences).
    */

@@ -56,6 +56,7 @@ export const mysqlDialect: Dialect = {
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, "18446744073709551615"),
   afterExplicitKeys: () => undefined,
   insertDefaultValues: "() VALUES ()",
+  insertsRowByRow: false,
   // A binary, no-pad collation makes `=` and LIKE case- and space-sensitive, as on PostgreSQL and SQLite.
   indexesForeignKeys: true,
   tableOptions: " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin",

@@ -56,6 +56,7 @@ export const postgresqlDialect: Dialect = {
     return sql`SELECT setval(${sequence}, GREATEST(COALESCE(MAX(${key}), 0), nextval(${sequence}) - 1, 1)) FROM ${raw(quoteIdentifier(table, '"'))}`;
   },
   insertDefaultValues: "DEFAULT VALUES",
+  insertsRowByRow: false,
   indexesForeignKeys: false,
   tableOptions: "",
   selfSubquery: (select) => select,

@@ -7,6 +7,12 @@ export type Row = Record<string, unknown>;
 export interface CompiledQuery {
   readonly text: string;
   readonly values: readonly unknown[];
+  /**
+   * Set where the dialect inserts row by row (an embedded database): `text` is a one-row INSERT and `values`
+   * holds many rows of this many values, run one after another, all or none. The result has one row per
+   * inserted row, holding its generated key.
+   */
+  readonly rowWidth?: number;
 }
 
 export interface QueryOptions {

@@ -133,7 +133,16 @@ class SqliteConnection implements Connection {
   /** Prepared statements by SQL text: preparing is most of the cost of a point lookup. */
   readonly #statements = new Map<string, Prepared>();
 
-  constructor(private readonly db: Database) {}
+  /** One run per row, inside a transaction (a savepoint within the caller's): a failing row leaves none. */
+  readonly #insertEach: (statement: Statement, values: readonly unknown[], width: number) => QueryResult;
+
+  constructor(private readonly db: Database) {
+    this.#insertEach = db.transaction((statement: Statement, values: readonly unknown[], width: number): QueryResult => {
+      const rows: unknown[][] = [];
+      for (let at = 0; at < values.length; at += width) rows.push([statement.run(values.slice(at, at + width)).lastInsertRowid]);
+      return { rows, rowsAffected: rows.length };
+    });
+  }
 
   #prepare(text: string): Prepared {
     let prepared = this.#statements.get(text);
@@ -152,6 +161,10 @@ class SqliteConnection implements Connection {
       const prepared = this.#prepare(query.text);
       const { statement } = prepared;
       const values = sqliteValues(query.values);
+      if (query.rowWidth) {
+        if (prepared.exactIntegers !== (options?.exactIntegers ?? false)) statement.safeIntegers((prepared.exactIntegers = !prepared.exactIntegers));
+        return this.#insertEach(statement, values, query.rowWidth);
+      }
       if (prepared.reader) {
         const arrayRows = options?.arrayRows ?? false;
         const exactIntegers = options?.exactIntegers ?? false;

@@ -23,7 +23,7 @@ export interface InstanceState {
   origin: { model: string; field: string } | undefined;
   /** Some declared fields were never loaded (a stub, or only()/defer()). */
   partial: boolean;
-  /** Loaded from the database: fields in meta.builtOnRead may still hold their column's value (a foreign key's key). */
+  /** Fields in meta.builtOnRead may still hold their column's value (a foreign key's key), built into an object when read. */
   unbuilt: boolean;
   /** Built from user values, which validateValues checked: until one is assigned, save() need not check them again. */
   validated?: boolean;

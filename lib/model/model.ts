@@ -50,7 +50,7 @@ export class Model {
       dirty: undefined,
       origin: undefined,
       partial: source === PARTIAL_FROM_DATABASE,
-      unbuilt: fromDatabase && meta.builtOnRead.size > 0,
+      unbuilt: meta.builtOnRead.size > 0,
       validated: !fromDatabase,
     };
     Object.assign(this, fromDatabase ? data : validateValues(meta, data ?? {}, { partial: true, applyDefaults: true }));

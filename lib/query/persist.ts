@@ -17,24 +17,27 @@ export async function insertRows(meta: ModelMeta, rows: readonly Record<string, 
   const dialect = database.dialect;
   const pk = meta.pk;
   // Rows that set the key themselves and rows that leave it to the database go in separate statements.
-  const groups = new Map<string, { fields: Field[]; indexes: number[] }>();
+  const groups = new Map<string, InsertGroup>();
+  let previous: InsertGroup | undefined;
   rows.forEach((row, index) => {
-    const fields = meta.columns.filter((field) => row[field.name] !== undefined);
-    const key = fields.map((field) => field.name).join(",");
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { fields, indexes: [] }));
-    group.indexes.push(index);
+    // Rows of one call mostly give the same fields: the previous row's group is tried before a key is built.
+    if (!previous || !givesExactly(previous.fields, meta.columns, row)) {
+      const fields = meta.columns.filter((field) => row[field.name] !== undefined);
+      const key = fields.map((field) => field.name).join(",");
+      previous = groups.get(key);
+      if (!previous) groups.set(key, (previous = { fields, indexes: [] }));
+    }
+    previous.indexes.push(index);
   });
   const keys = new Array<unknown>(rows.length);
   const run = async () => {
     for (const { fields, indexes } of groups.values()) {
       const generatesKey = !fields.includes(pk);
-      // A row of nothing but defaults has no VALUES list to share, so it goes alone.
-      const chunkSize = fields.length === 0 ? 1 : Math.floor(MAX_PARAMETERS / fields.length);
+      const chunkSize = rowsPerStatement(dialect, fields);
       for (let start = 0; start < indexes.length; start += chunkSize) {
         const chunk = indexes.slice(start, start + chunkSize);
         const chunkRows = chunk.map((index) => rows[index]!);
-        const query = chunkRows.length === 1 ? insertOneQuery(meta, dialect, fields, chunkRows[0]!, generatesKey) : database.compile(insertStatement(meta, dialect, fields, chunkRows, generatesKey));
+        const query = chunkRows.length === 1 ? insertOneQuery(meta, dialect, fields, chunkRows, generatesKey) : insertManyQuery(meta, dialect, fields, chunkRows, generatesKey);
         const result = await withModel(meta, database.runCompiled(query, { arrayRows: true }));
         chunk.forEach((rowIndex, position) => {
           if (!generatesKey) keys[rowIndex] = rows[rowIndex]![pk.name];
@@ -47,9 +50,32 @@ export async function insertRows(meta: ModelMeta, rows: readonly Record<string, 
       if (resync) await database.run(resync);
     }
   };
-  if (groups.size === 1 && rows.length <= Math.floor(MAX_PARAMETERS / Math.max(1, meta.columns.length))) await run();
+  const [first] = groups.values();
+  if (groups.size === 1 && rows.length <= rowsPerStatement(dialect, first!.fields)) await run();
   else await database.transaction(run);
   return keys;
+}
+
+function rowsPerStatement(dialect: Dialect, fields: readonly Field[]): number {
+  // A row of nothing but defaults has no VALUES list to share, so it goes alone.
+  if (fields.length === 0) return 1;
+  return dialect.insertsRowByRow ? Infinity : Math.floor(MAX_PARAMETERS / fields.length);
+}
+
+interface InsertGroup {
+  /** The columns these rows give a value for, in declaration order. */
+  readonly fields: readonly Field[];
+  readonly indexes: number[];
+}
+
+function givesExactly(fields: readonly Field[], columns: readonly Field[], row: Record<string, unknown>): boolean {
+  let given = 0;
+  for (const column of columns) {
+    if (row[column.name] === undefined) continue;
+    if (fields[given] !== column) return false;
+    given++;
+  }
+  return given === fields.length;
 }
 
 export async function insertRow(meta: ModelMeta, values: Record<string, unknown>): Promise<unknown> {
@@ -62,18 +88,28 @@ const MAX_ONE_ROW_TEXTS = 500;
 /** By model, by which fields are given and whether the key comes back: the text of a one-row INSERT. */
 const oneRowTexts = new WeakMap<ModelMeta, Map<string, string>>();
 
-/** A one-row INSERT (create(), save()): its text depends only on the fields given, so it is built once per set of fields. */
-function insertOneQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], row: Record<string, unknown>, generatesKey: boolean): CompiledQuery {
+/**
+ * A one-row INSERT (create(), save()), or on a dialect that inserts row by row, the same text run for each of
+ * `rows`: its text depends only on the fields given (and on RETURNING), so it is built once per set of fields.
+ */
+function insertOneQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[], returning: boolean): CompiledQuery {
   let byFields = oneRowTexts.get(meta);
   if (!byFields) oneRowTexts.set(meta, (byFields = new Map()));
-  let key = generatesKey ? "+" : "-";
+  let key = returning ? "+" : "-";
   for (const field of fields) key += `${field.name},`;
   let text = byFields.get(key);
   if (text === undefined) {
-    text = meta.database.compile(insertStatement(meta, dialect, fields, [row], generatesKey)).text;
+    text = meta.database.compile(insertStatement(meta, dialect, fields, rows.slice(0, 1), returning)).text;
     if (byFields.size < MAX_ONE_ROW_TEXTS) byFields.set(key, text);
   }
-  return { text, values: insertValues(dialect, fields, [row]) };
+  const values = insertValues(dialect, fields, rows);
+  return rows.length === 1 ? { text, values } : { text, values, rowWidth: fields.length };
+}
+
+/** Many rows: one multi-row INSERT, or where the dialect inserts row by row, its one-row text run per row (each reports its key). */
+function insertManyQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[], generatesKey: boolean): CompiledQuery {
+  if (dialect.insertsRowByRow && fields.length > 0) return insertOneQuery(meta, dialect, fields, rows, false);
+  return meta.database.compile(insertStatement(meta, dialect, fields, rows, generatesKey));
 }
 
 function insertStatement(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[], generatesKey: boolean): Sql {

@@ -1,7 +1,7 @@
 import { MultipleMatches, NoMatch, UnknownFieldError, ValidationError } from "../errors.js";
-import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, STATE } from "../model/instance.js";
+import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, type RowSource } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
-import { isUntouched, markSaved, ownValues, type Model, type ModelClass } from "../model/model.js";
+import type { Model, ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
 import { validateValues } from "../model/validation.js";
 import {
@@ -332,11 +332,15 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   /** Inserts many rows with as few statements as the database allows, all or none; returns the saved instances. */
   async bulkCreate(rows: readonly CreateValues<FieldsOf<T>>[]): Promise<T[]> {
     if (!Array.isArray(rows)) throw new ValidationError(`${this.meta.name}.objects.bulkCreate() needs an array of objects`, this.meta.name);
-    const instances = rows.map((row) => new this.model(row as never) as unknown as Model);
-    const values = instances.map((instance) => validateValues(this.meta, ownValues(instance), { partial: false, applyDefaults: true, trusted: isUntouched(this.meta, instance[STATE]) }));
-    const keys = await insertRows(this.meta, values);
-    instances.forEach((instance, index) => markSaved(instance, keys[index]));
-    return instances as unknown as T[];
+    const meta = this.meta;
+    const values = rows.map((row) => validateValues(meta, row, { partial: false, applyDefaults: true }));
+    const keys = await insertRows(meta, values);
+    // Each row now holds what its table holds: it becomes an instance as a row read back would, checked once.
+    const Saved = this.model as unknown as new (values: Record<string, unknown>, source: RowSource) => T;
+    return values.map((row, index) => {
+      row[meta.pk.name] = keys[index];
+      return new Saved(row, FROM_DATABASE);
+    });
   }
 
   /** The row matching `lookup`, or a new one made of its plain field values and `defaults`; `[instance, created]`. */

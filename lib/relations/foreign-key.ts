@@ -86,7 +86,7 @@ export class ForeignKeyField extends Field {
     return this.validate(value);
   }
 
-  protected check(value: unknown): object {
+  protected check(value: unknown): unknown {
     const target = this.target;
     if (typeof value === "object" && value !== null) {
       if (!(value instanceof target)) {
@@ -98,16 +98,15 @@ export class ForeignKeyField extends Field {
       }
       return value;
     }
-    let key: unknown;
+    // The key itself: an instance holds it until the field is first read, which builds the stub (fromColumn).
     try {
-      key = this.targetMeta.pk.validate(value);
+      return this.targetMeta.pk.validate(value);
     } catch (error) {
       if (error instanceof ValidationError) {
         throw this.invalid(`expects a ${target[META].name} or its primary key, got ${describe(value)}`);
       }
       throw error;
     }
-    return makeStub(target, key, this);
   }
 }
 
