@@ -208,10 +208,26 @@ export class Database extends EventEmitter<DatabaseEvents> {
   }
 
   /** `run` for a statement already compiled (the statement cache keeps the text of repeated query shapes). */
-  async runCompiled(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+  runCompiled(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
     const transaction = this.#transactions.getStore();
     if (transaction) return transaction[SEND](query, options);
-    const lease = this.#leaseNow() ?? (await this.#lease());
+    const lease = this.#leaseNow();
+    if (lease?.connection.querySync && this.listenerCount("query") === 0) {
+      let failure: unknown;
+      try {
+        return Promise.resolve(lease.connection.querySync(query, options));
+      } catch (error) {
+        failure = error;
+        return Promise.reject(error);
+      } finally {
+        this.#release(lease, failure);
+      }
+    }
+    return this.#runLeased(lease, query, options);
+  }
+
+  async #runLeased(leased: Lease | undefined, query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    const lease = leased ?? (await this.#lease());
     let failure: unknown;
     try {
       return await this.#send(lease.connection, query, options);

@@ -182,15 +182,17 @@ describeEachDialect("relations", (target) => {
       const fresh = new Track({ name: "Unsaved", album: 4, milliseconds: 1 });
       expect(String(fresh.album)).toBe("Album(id=4) [sparse]");
       expect(fresh.album).toBe(fresh.album);
+      // @ts-expect-error -- a stub's type has only its key and load()
       expect(() => fresh.album.title).toThrow(orm.UnloadedFieldError);
+      const five = await Album.objects.get({ pk: 5 });
       const [first, second] = await Track.objects.bulkCreate([
         { name: "Bulk one", album: 4, milliseconds: 1 },
-        { name: "Bulk two", album: await Album.objects.get({ pk: 5 }), milliseconds: 2 },
+        { name: "Bulk two", album: five, milliseconds: 2 },
       ]);
       expect(first!.album.pk).toBe(4);
       expect(first!.album).toBe(first!.album);
       expect(String(first!.album)).toBe("Album(id=4) [sparse]");
-      expect(second!.album.title).toBe((await Album.objects.get({ pk: 5 })).title);
+      expect(second!.album).toBe(five);
       expect(first!.toJSON()).toMatchObject({ name: "Bulk one", album: 4 });
       first!.name = "Bulk one, renamed";
       await first!.save();

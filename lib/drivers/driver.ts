@@ -34,6 +34,8 @@ export interface QueryResult<R = Row | unknown[]> {
 /** One open connection. Everything a transaction does runs on one of these. */
 export interface Connection {
   query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult>;
+  /** `query`, answered at once, where statements run in-process (SQLite): callers skip a promise per layer. */
+  querySync?(query: CompiledQuery, options?: QueryOptions): QueryResult;
   /** Rows one batch at a time, from a server-side cursor or streaming read; ends early on `return()`. */
   stream(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]>;
 }

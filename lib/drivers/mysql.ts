@@ -56,6 +56,7 @@ const UNSUPPORTED_PREPARE = "ER_UNSUPPORTED_PS";
 class MysqlDriver implements Driver {
   #waiting = 0;
   readonly #statements = new RepeatedStatements();
+  readonly #connections = new WeakMap<MySql.PoolConnection, MysqlConnection>();
 
   constructor(
     private readonly pool: MySql.Pool,
@@ -82,6 +83,12 @@ class MysqlDriver implements Driver {
   }
 
   #acquire(): Promise<MysqlConnection> {
+    // A free connection is handed over at once: no timer to arm (and clear) for every statement.
+    if (this.#idle() > 0) {
+      return new Promise<MysqlConnection>((resolve, reject) =>
+        this.pool.getConnection((error, connection) => (error ? reject(connectionFailure(error, this.url)) : resolve(this.#wrap(connection)))),
+      );
+    }
     this.#waiting++;
     return new Promise<MysqlConnection>((resolve, reject) => {
       let timedOut = false;
@@ -102,9 +109,22 @@ class MysqlDriver implements Driver {
         clearTimeout(timer);
         this.#waiting--;
         if (error) reject(connectionFailure(error, this.url));
-        else resolve(new MysqlConnection(connection, this.#statements));
+        else resolve(this.#wrap(connection));
       });
     });
+  }
+
+  /** One wrapper per pooled connection, made at its first use. */
+  #wrap(raw: MySql.PoolConnection): MysqlConnection {
+    let connection = this.#connections.get(raw);
+    if (!connection) this.#connections.set(raw, (connection = new MysqlConnection(raw, this.#statements)));
+    connection.unfinished = false;
+    return connection;
+  }
+
+  #idle(): number {
+    // mysql2 keeps its counts on private arrays; they are the only source of these numbers.
+    return (this.pool as unknown as { _freeConnections?: { length: number } })._freeConnections?.length ?? 0;
   }
 
   release(connection: Connection, failure?: unknown): void {
@@ -119,13 +139,8 @@ class MysqlDriver implements Driver {
   }
 
   stats() {
-    // mysql2 keeps its counts on private arrays; they are the only source of these numbers.
-    const internals = this.pool as unknown as { _allConnections?: { length: number }; _freeConnections?: { length: number } };
-    return {
-      total: internals._allConnections?.length ?? 0,
-      idle: internals._freeConnections?.length ?? 0,
-      waiting: this.#waiting,
-    };
+    const all = (this.pool as unknown as { _allConnections?: { length: number } })._allConnections;
+    return { total: all?.length ?? 0, idle: this.#idle(), waiting: this.#waiting };
   }
 }
 

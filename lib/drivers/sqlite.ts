@@ -156,6 +156,10 @@ class SqliteConnection implements Connection {
   }
 
   async query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    return this.querySync(query, options);
+  }
+
+  querySync(query: CompiledQuery, options?: QueryOptions): QueryResult {
     if (!this.db.open) throw new ConnectionError("The SQLite database was closed (disconnect() was called)");
     try {
       const prepared = this.#prepare(query.text);

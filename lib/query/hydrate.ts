@@ -1,6 +1,7 @@
-import { FROM_DATABASE, type RowSource } from "../model/instance.js";
+import { FROM_DATABASE, PARTIAL_FROM_DATABASE, type RowSource } from "../model/instance.js";
 import { unwrap, type ModelClass } from "../model/model.js";
-import type { AnnotatedColumn, RelatedColumns, SelectedColumn } from "./compiler.js";
+import type { AnnotatedColumn, QueryState, RelatedColumns, SelectedColumn } from "./compiler.js";
+import type { CompiledSelect } from "./statement-cache.js";
 
 type Hydrating = new (values: Record<string, unknown>, source: RowSource) => object;
 
@@ -14,6 +15,11 @@ interface RelatedPlan {
   readonly keyColumn: SelectedColumn | undefined;
   /** Which of its own columns a deeper slice fills instead. */
   readonly filled: readonly boolean[];
+}
+
+/** How the rows of a SELECT compiled from `state` become instances of `model`. */
+export function selectReader(model: ModelClass, state: QueryState, select: CompiledSelect): (row: readonly unknown[]) => object {
+  return rowHydrator(model, select.columns, select.related, select.annotations, state.fields ? PARTIAL_FROM_DATABASE : FROM_DATABASE);
 }
 
 /**

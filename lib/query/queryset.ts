@@ -1,5 +1,5 @@
 import { MultipleMatches, NoMatch, UnknownFieldError, ValidationError } from "../errors.js";
-import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, type RowSource } from "../model/instance.js";
+import { FROM_DATABASE, META, type RowSource } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
@@ -23,7 +23,8 @@ type PrimaryKeyOf<T> = T extends { pk: infer K } ? K : unknown;
 import { resolvePath, type RelationStep } from "./paths.js";
 import { hasBigIntegers, insertRows, withModel } from "./persist.js";
 import { compileSelect } from "./statement-cache.js";
-import { rowHydrator } from "./hydrate.js";
+import { selectReader } from "./hydrate.js";
+import { bindGet, getState, planGet, type GetPlan } from "./get-plan.js";
 import type { CompiledQuery } from "../drivers/driver.js";
 import { Q, resolveCondition, type LookupObject } from "./where.js";
 
@@ -44,6 +45,9 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     readonly model: ModelClass,
     protected readonly state: QueryState = emptyState,
   ) {}
+
+  /** get()'s plans by lookup keys: a Manager lives as long as its model, so its plans serve every get() on it. */
+  #getPlans: Map<string, GetPlan | null> | undefined;
 
   protected get meta(): ModelMeta {
     return this.model[META];
@@ -243,9 +247,8 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       const { statement, decoders } = this.#compiler().values(this.state);
       return { query: this.meta.database.compile(statement), read: rowShaper(this.state.values, decoders) as (row: readonly unknown[]) => T };
     }
-    const { query, columns, related, annotations } = compileSelect(this.meta, this.state);
-    const source = this.state.fields ? PARTIAL_FROM_DATABASE : FROM_DATABASE;
-    return { query, read: rowHydrator(this.model, columns, related, annotations, source) as (row: readonly unknown[]) => T };
+    const select = compileSelect(this.meta, this.state);
+    return { query: select.query, read: selectReader(this.model, this.state, select) as (row: readonly unknown[]) => T };
   }
 
   #exactIntegers(): boolean {
@@ -264,12 +267,30 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   async #get(conditions: readonly Filter[]): Promise<T> {
-    // One derived QuerySet, not two (filter, then limit): get({ pk }) is the commonest read there is.
-    const resolved = conditions.map((condition) => resolveCondition(this.meta, condition));
-    const rows = await this.derive({ conditions: [...this.state.conditions, ...resolved], limit: 2 }).all();
+    const planned = conditions.length === 1 ? this.#getByPlan(conditions[0]!) : undefined;
+    const rows = planned ? await planned : await new QuerySet<T>(this.model, getState(this.meta, this.state, conditions)).all();
     if (rows.length === 0) throw new NoMatch(`${this.meta.name} matching ${describeFilters(conditions)} does not exist`);
     if (rows.length > 1) throw new MultipleMatches(`More than one ${this.meta.name} matches ${describeFilters(conditions)}`);
     return rows[0]!;
+  }
+
+  /** get() by a lookup object, through the plan for its keys (see get-plan.ts); undefined where none serves. */
+  #getByPlan(lookups: Filter): Promise<T[]> | undefined {
+    if (lookups instanceof Q || lookups === null || typeof lookups !== "object" || Array.isArray(lookups)) return undefined;
+    if (this.state.prefetch.length > 0 || this.state.values) return undefined;
+    let signature: string | undefined;
+    for (const key in lookups) signature = signature === undefined ? key : `${signature}\u0000${key}`;
+    if (signature === undefined) return undefined;
+    const plans = (this.#getPlans ??= new Map());
+    let plan = plans.get(signature);
+    if (plan === undefined) {
+      plan = planGet(this.model, this.state, lookups, { arrayRows: true, exactIntegers: this.#exactIntegers() });
+      if (plans.size < 100) plans.set(signature, plan); // a program gets by a few sets of keys
+    }
+    const query = plan && bindGet(this.meta, plan, lookups);
+    if (!query) return undefined;
+    const { read } = plan!;
+    return this.meta.database.runCompiled(query, plan!.options).then((result) => result.rows.map((row) => read(row as unknown[]) as T));
   }
 
   /** The first row (by primary key unless ordered), or null. */

@@ -1,7 +1,10 @@
+import type { Dialect } from "../dialects/dialect.js";
 import type { CompiledQuery } from "../drivers/driver.js";
+import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import { QueryCompiler, boundValue, type AnnotatedColumn, type QueryState, type RelatedColumns, type SelectedColumn } from "./compiler.js";
 import type { RelationStep } from "./paths.js";
+import type { Lookup } from "./lookups.js";
 import type { Condition } from "./where.js";
 
 /** A SELECT ready to send, and how its rows read back. */
@@ -10,6 +13,8 @@ export interface CompiledSelect {
   readonly columns: readonly SelectedColumn[];
   readonly related: readonly RelatedColumns[];
   readonly annotations: readonly AnnotatedColumn[];
+  /** The text serves every query of this shape: its values are the conditions' values, in order, as the lookups bind them. */
+  readonly reusable: boolean;
 }
 
 /** What one query shape compiles to, whatever the values: the text, and the reading plan. */
@@ -38,7 +43,7 @@ export function compileSelect(meta: ModelMeta, state: QueryState): CompiledSelec
   const key = state.values || state.annotations.length > 0 ? undefined : shapeKey(meta, state, values);
   let byShape = templates.get(meta);
   const template = key === undefined ? undefined : byShape?.get(key);
-  if (template) return { query: { text: template.text, values }, columns: template.columns, related: template.related, annotations: template.annotations };
+  if (template) return { query: { text: template.text, values }, columns: template.columns, related: template.related, annotations: template.annotations, reusable: true };
   const { statement, columns, related, annotations } = new QueryCompiler(meta, database.dialect).select(state);
   const query = database.compile(statement);
   if (key !== undefined && template === undefined) {
@@ -47,8 +52,9 @@ export function compileSelect(meta: ModelMeta, state: QueryState): CompiledSelec
     // The values predicted from the state must be exactly those the compiler bound, or the shape is never reused.
     const predicted = values.length === query.values.length && values.every((value, index) => Object.is(value, query.values[index]));
     byShape.set(key, predicted ? { text: query.text, columns, related, annotations } : null);
+    return { query, columns, related, annotations, reusable: predicted };
   }
-  return { query, columns, related, annotations };
+  return { query, columns, related, annotations, reusable: false };
 }
 
 /** The state's shape as a string, its bound values pushed onto `values` in statement order; undefined if not describable. */
@@ -75,12 +81,8 @@ function conditionKey(meta: ModelMeta, condition: Condition, values: unknown[]):
   switch (condition.kind) {
     case "lookup": {
       const { lookup, field } = condition;
-      if (!lookup.reuse) return undefined;
-      const start = values.length;
-      const shape = lookup.reuse(condition.value, values);
+      const shape = bindReused(meta.database.dialect, field, lookup, condition.value, values);
       if (shape === undefined) return undefined;
-      const dialect = meta.database.dialect;
-      for (let index = start; index < values.length; index++) values[index] = boundValue(dialect, field, values[index]);
       return `${pathKey(condition.steps)}.${field.name}${SEPARATOR}${lookup.name}${SEPARATOR}${shape}${SEPARATOR}`;
     }
     case "and":
@@ -100,6 +102,19 @@ function conditionKey(meta: ModelMeta, condition: Condition, values: unknown[]):
     default:
       return undefined;
   }
+}
+
+/**
+ * Pushes a lookup's value onto `values` as a reused text binds it; returns the shape of text that needs
+ * (an `in` list's length, say), or undefined where no stored text can serve it (an expression).
+ */
+export function bindReused(dialect: Dialect, field: Field, lookup: Lookup, value: unknown, values: unknown[]): string | undefined {
+  if (!lookup.reuse) return undefined;
+  const start = values.length;
+  const shape = lookup.reuse(value, values);
+  if (shape === undefined) return undefined;
+  for (let index = start; index < values.length; index++) values[index] = boundValue(dialect, field, values[index]);
+  return shape;
 }
 
 function pathKey(steps: readonly RelationStep[]): string {

@@ -43,25 +43,27 @@ export function resolveCondition(meta: ModelMeta, condition: LookupObject | Q): 
     throw new ValidationError(`${meta.name}: a filter is an object of lookups such as { name__icontains: "x" }, got ${Array.isArray(condition) ? "an array" : String(condition)}`, meta.name);
   }
   const children: Condition[] = [];
-  for (const [key, value] of Object.entries(condition)) {
-    if (value === undefined) throw new ValidationError(`${meta.name}: the lookup ${JSON.stringify(key)} was given undefined`, meta.name, key);
-    children.push(resolveLookup(meta, key, value));
+  for (const key in condition) {
+    const { steps, field, lookup } = resolveKey(meta, key);
+    children.push({ kind: "lookup", steps, field, lookup, value: lookupValue(meta, key, condition[key]) });
   }
   return children.length === 1 ? children[0]! : { kind: "and", children };
 }
 
-/** `album__name__iexact`: relation hops, then a field, then (optionally) an operator. */
-function resolveLookup(meta: ModelMeta, key: string, value: unknown): Condition {
-  const { steps, field, lookup } = resolveKey(meta, key);
-  return { kind: "lookup", steps, field, lookup, value: bindValue(meta, lookup.prepare(field, value)) };
+/** A lookup's value checked against its field (ValidationError before any SQL), expressions bound to the model. */
+export function lookupValue(meta: ModelMeta, key: string, value: unknown): unknown {
+  if (value === undefined) throw new ValidationError(`${meta.name}: the lookup ${JSON.stringify(key)} was given undefined`, meta.name, key);
+  const { field, lookup } = resolveKey(meta, key);
+  return bindValue(meta, lookup.prepare(field, value));
 }
 
-type ResolvedKey = { readonly steps: readonly RelationStep[]; readonly field: Field; readonly lookup: Lookup };
+export type ResolvedKey = { readonly steps: readonly RelationStep[]; readonly field: Field; readonly lookup: Lookup };
 
 /** Keys already resolved, by model: a filter key names the same path every time (only successes are kept). */
 const resolvedKeys = new WeakMap<ModelMeta, Map<string, ResolvedKey>>();
 
-function resolveKey(meta: ModelMeta, key: string): ResolvedKey {
+/** `album__name__iexact`: relation hops, then a field, then (optionally) an operator. */
+export function resolveKey(meta: ModelMeta, key: string): ResolvedKey {
   let byKey = resolvedKeys.get(meta);
   const known = byKey?.get(key);
   if (known) return known;
