@@ -59,7 +59,7 @@ describeEachDialect("instances", (target) => {
     expect((await Note.objects.get({ id: 424242 })).text).toBe("copy");
   });
 
-  test("Proxy: unknown properties are undefined; then, toJSON, symbols and framework probes never throw", async () => {
+  test("unknown properties are undefined; then, toJSON, symbols and framework probes never throw", async () => {
     const note = await Note.objects.create({ text: "probe" });
     const loose = note as unknown as Record<string | symbol, unknown>;
     expect(loose.nonexistent).toBeUndefined();
@@ -70,7 +70,9 @@ describeEachDialect("instances", (target) => {
     expect(loose.asymmetricMatch).toBeUndefined();
     expect(typeof note.toJSON).toBe("function");
     expect("text" in note).toBe(true);
-    expect(Object.keys(note)).toEqual(expect.arrayContaining(["id", "text", "completed"]));
+    // Fields are accessors on the model's prototype: a plain object of them is toJSON()'s.
+    expect(Object.keys(note)).toEqual([]);
+    expect({ ...note.toJSON() }).toEqual({ id: note.id, text: "probe", completed: false });
     expect(await note).toBe(note);
     expect(await Promise.resolve(note)).toBe(note);
     loose.scratch = 1;

@@ -52,6 +52,8 @@ export abstract class Field<
   abstract readonly kind: ColumnKind;
   /** Set by Model.define. */
   name = "";
+  /** Set by Model.define: the field's position among its model's fields, and in each instance's slots. */
+  slot = -1;
   column = "";
   owner: FieldOwner = { name: "?" };
 
@@ -101,7 +103,7 @@ export abstract class Field<
 
   /**
    * The field value for what the column held, once decoded; undefined where it is the same. A row keeps the
-   * decoded value and calls this on the field's first read (see instanceHandler): most rows never read it.
+   * decoded value and calls this on the field's first read (see defineFieldAccessors): most rows never read it.
    */
   readonly fromColumn: ((value: unknown) => unknown) | undefined = undefined;
 

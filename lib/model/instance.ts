@@ -1,18 +1,18 @@
 import { UnloadedFieldError } from "../errors.js";
+import type { Field } from "./fields.js";
 import type { ModelMeta } from "./meta.js";
 
 export const META = Symbol("quarry.meta");
 export const STATE = Symbol("quarry.state");
+/** An instance's field values, one slot per field in declaration order (Field.slot). */
+export const SLOTS = Symbol("quarry.slots");
 /** Passed as the constructor's second argument when rows come from the database: no validation, no defaults. */
 export const FROM_DATABASE = Symbol("quarry.fromDatabase");
 /** Likewise, for rows that carry only some fields (a stub, only(), defer()). */
 export const PARTIAL_FROM_DATABASE = Symbol("quarry.partialFromDatabase");
 export type RowSource = typeof FROM_DATABASE | typeof PARTIAL_FROM_DATABASE;
-/**
- * Read through an instance's Proxy, gives its target. Not a WeakMap from Proxy to target: a million
- * short-lived rows (a stream) would each leave an entry that only a full garbage collection clears.
- */
-export const TARGET = Symbol("quarry.target");
+/** The slot of a field a partial row never loaded: reading it raises UnloadedFieldError. */
+export const UNLOADED = Symbol("quarry.unloaded");
 
 export interface InstanceState {
   /** The row exists in the database (the instance came from it, or was saved). */
@@ -20,61 +20,71 @@ export interface InstanceState {
   /** Fields assigned since the last load or save. */
   dirty: Set<string> | undefined;
   /** For a sparse foreign-key stub: the instance and field it hangs from, to say how to load it. */
-  origin: { model: string; field: string } | undefined;
+  origin: StubOrigin | undefined;
   /** Some declared fields were never loaded (a stub, or only()/defer()). */
   partial: boolean;
-  /** Fields in meta.builtOnRead may still hold their column's value (a foreign key's key), built into an object when read. */
-  unbuilt: boolean;
   /** Built from user values, which validateValues checked: until one is assigned, save() need not check them again. */
   validated?: boolean;
   /** Rows prefetchRelated loaded for reverse relations, by relation name. */
   prefetched?: Map<string, readonly object[]>;
 }
 
-export interface InstanceTarget {
+export interface StubOrigin {
+  readonly model: string;
+  readonly field: string;
+}
+
+/** What quarry keeps on every instance, beside the class it belongs to. */
+export interface InstanceInternals {
   [STATE]: InstanceState;
+  [SLOTS]: unknown[];
   constructor: { [META]: ModelMeta };
-  [field: string]: unknown;
+}
+
+/** An instance's field slots: quarry's own writes go here, where they count as no assignment. */
+export function slotsOf(instance: object): unknown[] {
+  return (instance as InstanceInternals)[SLOTS];
+}
+
+/** The slots for these field values by name (undefined where none is given). */
+export function toSlots(meta: ModelMeta, values: Record<string, unknown>): unknown[] {
+  const slots = new Array<unknown>(meta.fields.length);
+  for (const field of meta.fields) slots[field.slot] = values[field.name];
+  return slots;
 }
 
 /**
- * One handler for every instance (no per-row closures). Loaded fields are plain own properties of the
- * target, so a read is one Reflect.get; only a read that finds nothing on a partial instance pays for
- * the check that turns it into UnloadedFieldError. A foreign key loaded from the database holds its key
- * until it is first read, which builds its stub in place: rows whose relations are never read build none.
+ * Each field is an accessor on its model's prototype, reading the instance's slot: a row costs one array and
+ * no closure, a read costs what a property read costs. The accessor is where a read of a field a partial row
+ * never loaded raises, where a foreign key holding its key builds its stub on first read (rows whose relations
+ * are never read build none), and where an assignment is checked and marked dirty.
  */
-export const instanceHandler: ProxyHandler<InstanceTarget> = {
-  get(target, property, receiver) {
-    if (property === TARGET) return target;
-    const value = Reflect.get(target, property, receiver);
-    if (value === undefined) {
-      if (target[STATE].partial && typeof property === "string") {
-        const meta = target.constructor[META];
-        if (meta.fieldMap.has(property) && !Object.hasOwn(target, property)) throw unloadedField(target, meta, property);
-      }
-      return value;
-    }
-    if (typeof value !== "object" && typeof property === "string" && target[STATE].unbuilt) {
-      const field = target.constructor[META].builtOnRead.get(property);
-      if (field) return (target[property] = field.fromColumn!(value));
-    }
-    return value;
-  },
-  set(target, property, value, receiver) {
-    if (typeof property === "string") {
-      const meta = target.constructor[META];
-      const field = meta.fieldMap.get(property);
-      if (field) {
-        (target[STATE].dirty ??= new Set()).add(property);
-        return Reflect.set(target, property, field.assign(value), receiver);
-      }
-    }
-    return Reflect.set(target, property, value, receiver);
-  },
-};
+export function defineFieldAccessors(prototype: object, meta: ModelMeta): void {
+  for (const field of meta.fields) {
+    const { slot, name } = field;
+    const build = field.fromColumn;
+    Object.defineProperty(prototype, name, {
+      configurable: true,
+      get(this: InstanceInternals) {
+        const slots = this[SLOTS];
+        const value = slots[slot];
+        if (typeof value !== "object" || value === null) {
+          if (value === UNLOADED) throw unloadedField(this, meta, name);
+          if (build && value !== undefined && value !== null) return (slots[slot] = build(value));
+        }
+        return value;
+      },
+      set(this: InstanceInternals, value: unknown) {
+        const assigned = field.assign(value);
+        (this[STATE].dirty ??= new Set()).add(name);
+        this[SLOTS][slot] = assigned;
+      },
+    });
+  }
+}
 
-function unloadedField(target: InstanceTarget, meta: ModelMeta, property: string): UnloadedFieldError {
-  const origin = target[STATE].origin;
+function unloadedField(instance: InstanceInternals, meta: ModelMeta, property: string): UnloadedFieldError {
+  const origin = instance[STATE].origin;
   if (origin) {
     const path = `${origin.model.charAt(0).toLowerCase()}${origin.model.slice(1)}.${origin.field}`;
     return new UnloadedFieldError(
@@ -86,4 +96,10 @@ function unloadedField(target: InstanceTarget, meta: ModelMeta, property: string
     `${meta.name}.${property} is not loaded (the query deferred it). Load it with \`await instance.load()\`, ` +
       `or leave it out of only()/defer().`,
   );
+}
+
+/** A field's value as the instance holds it, without building a stub or raising; undefined where not loaded. */
+export function heldValue(instance: object, field: Field): unknown {
+  const value = slotsOf(instance)[field.slot];
+  return value === UNLOADED ? undefined : value;
 }

@@ -10,8 +10,6 @@ export class ModelMeta {
   readonly pk: Field;
   /** Fields with a column of their own, in declaration order: what a full SELECT reads. */
   readonly columns: readonly Field[];
-  /** Fields whose value a row keeps as decoded until first read, by name (foreign keys: see Field.fromColumn). */
-  readonly builtOnRead: ReadonlyMap<string, Field>;
   /** The class rows become: the defined class, or the subclass of it that the code uses. */
   model!: ModelClass;
   /** Relations that lookups can hop across, forward and reverse, by the name used in a path. */
@@ -26,7 +24,6 @@ export class ModelMeta {
     this.fieldMap = new Map(fields.map((field) => [field.name, field]));
     this.pk = fields.find((field) => field.primaryKey)!;
     this.columns = fields;
-    this.builtOnRead = new Map(fields.filter((field) => field.fromColumn).map((field) => [field.name, field]));
   }
 
   /** The field called `name` (or `pk`), or an UnknownFieldError listing those that exist. */

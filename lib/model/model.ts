@@ -7,14 +7,17 @@ import { loadRow } from "../relations/loader.js";
 import { wireRelations } from "../relations/wiring.js";
 import { IntegerField, type Field } from "./fields.js";
 import {
+  defineFieldAccessors,
   FROM_DATABASE,
-  instanceHandler,
   META,
   PARTIAL_FROM_DATABASE,
+  SLOTS,
+  slotsOf,
   STATE,
-  TARGET,
+  toSlots,
+  UNLOADED,
+  type InstanceInternals,
   type InstanceState,
-  type InstanceTarget,
   type RowSource,
 } from "./instance.js";
 import { ModelMeta } from "./meta.js";
@@ -33,28 +36,27 @@ const RESERVED = new Set(["pk", "save", "update", "delete", "load", "toJSON", "t
 const managers = new WeakMap<object, Manager<Model>>();
 
 /**
- * The base of every model class. Model.define() makes a subclass bound to a table; `new` on it
- * returns a Proxy over the instance, so reading a field that was never loaded raises instead of
- * silently giving undefined.
+ * The base of every model class. Model.define() makes a subclass bound to a table, whose prototype has an
+ * accessor per field (see defineFieldAccessors): reading a field that was never loaded raises instead of
+ * silently giving undefined, and a foreign key reads as the related row.
  */
 export class Model {
   declare static readonly [META]: ModelMeta;
   declare [STATE]: InstanceState;
+  declare [SLOTS]: unknown[];
 
-  constructor(data?: Record<string, unknown>, source?: RowSource) {
+  /**
+   * `data`: field values by name. With FROM_DATABASE or PARTIAL_FROM_DATABASE (quarry's own rows), the
+   * instance's slots themselves, in field order, taken as they are.
+   */
+  constructor(data?: Record<string, unknown> | unknown[], source?: RowSource) {
     const meta = (new.target as unknown as typeof Model)[META];
     if (!meta) throw new TypeError("Models are made with Model.define(name, fields, { database })");
     const fromDatabase = source === FROM_DATABASE || source === PARTIAL_FROM_DATABASE;
-    this[STATE] = {
-      persisted: fromDatabase,
-      dirty: undefined,
-      origin: undefined,
-      partial: source === PARTIAL_FROM_DATABASE,
-      unbuilt: meta.builtOnRead.size > 0,
-      validated: !fromDatabase,
-    };
-    Object.assign(this, fromDatabase ? data : validateValues(meta, data ?? {}, { partial: true, applyDefaults: true }));
-    return new Proxy(this as unknown as InstanceTarget, instanceHandler) as unknown as this;
+    this[STATE] = { persisted: fromDatabase, dirty: undefined, origin: undefined, partial: source === PARTIAL_FROM_DATABASE, validated: !fromDatabase };
+    this[SLOTS] = fromDatabase
+      ? (data as unknown[])
+      : toSlots(meta, validateValues(meta, (data as Record<string, unknown> | undefined) ?? {}, { partial: true, applyDefaults: true }));
   }
 
   static define<const F extends FieldMap>(name: string, fields: F, options: DefineOptions): ModelClass<WithPrimaryKey<F>> {
@@ -71,11 +73,15 @@ export class Model {
       field.name = fieldName;
       declared.push(field);
     }
-    for (const field of declared) field.column ||= field.options.column ?? field.defaultColumn();
+    declared.forEach((field, slot) => {
+      field.column ||= field.options.column ?? field.defaultColumn();
+      field.slot = slot;
+    });
     const meta = new ModelMeta(name, options.tablename ?? snakeCase(name), declared, options.database);
     for (const field of declared) field.owner = meta;
     const defined = { [name]: class extends Model {} }[name]!;
     Object.defineProperty(defined, META, { value: meta });
+    defineFieldAccessors(defined.prototype, meta);
     meta.model = defined as unknown as ModelClass;
     options.database.register(meta);
     wireRelations(options.database);
@@ -111,7 +117,7 @@ export class Model {
   }
 
   get pk(): unknown {
-    return (this as unknown as Record<string, unknown>)[metaOf(this).pk.name];
+    return this[SLOTS][metaOf(this).pk.slot];
   }
 
   set pk(value: unknown) {
@@ -146,7 +152,8 @@ export class Model {
       if ((field.options as { autoNow?: boolean }).autoNow && !(field.name in checked)) checked[field.name] = new Date();
     }
     if (Object.keys(checked).length > 0) await updateByPk(meta, this.pk, checked);
-    Object.assign(unwrap(this), checked);
+    const slots = slotsOf(this);
+    for (const name in checked) slots[meta.field(name).slot] = checked[name];
     return this;
   }
 
@@ -160,10 +167,9 @@ export class Model {
     const meta = metaOf(this);
     const values = await loadRow(meta, this.pk);
     if (!values) throw new NoMatch(`${meta.name} with ${meta.pk.name}=${formatPk(this.pk)} does not exist (deleted?)`);
-    Object.assign(unwrap(this), values);
+    this[SLOTS] = toSlots(meta, values);
     const state = this[STATE];
     state.partial = false;
-    state.unbuilt = meta.builtOnRead.size > 0;
     state.origin = undefined;
     state.dirty = undefined;
     state.persisted = true;
@@ -173,18 +179,18 @@ export class Model {
 
   /** A plain object of the loaded fields: `res.json(note)` and JSON.stringify just work. */
   toJSON(): Record<string, unknown> {
-    const target = unwrap(this);
+    const slots = slotsOf(this);
     const json: Record<string, unknown> = {};
     for (const field of metaOf(this).fields) {
-      if (!Object.hasOwn(target, field.name)) continue;
-      json[field.name] = jsonValue(target[field.name]);
+      const value = slots[field.slot];
+      if (value !== undefined && value !== UNLOADED) json[field.name] = jsonValue(value);
     }
     return json;
   }
 
   toString(): string {
     const meta = metaOf(this);
-    const pk = Reflect.get(unwrap(this), meta.pk.name);
+    const pk = slotsOf(this)[meta.pk.slot];
     return `${meta.name}(${meta.pk.name}=${formatPk(pk)})${this[STATE].origin ? " [sparse]" : ""}`;
   }
 
@@ -225,40 +231,31 @@ export interface InstanceMethods<F extends FieldMap = FieldMap> {
   toJSON(): Record<string, unknown>;
 }
 
-// Instances are Proxies, and #private members refuse a Proxy receiver: helpers take the instance instead.
 function metaOf(instance: Model): ModelMeta {
   return (instance.constructor as typeof Model)[META];
-}
-
-/** Each Proxy's target: writes that load rows must not count as user assignments, so they skip the Proxy. */
-export function unwrap(instance: object): InstanceTarget {
-  return ((instance as { [TARGET]?: InstanceTarget })[TARGET] ?? instance) as InstanceTarget;
 }
 
 /** BigInts as strings (JSON has none); a related row as its key when sparse, as an object when loaded. */
 function jsonValue(value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
-  if (value instanceof Model) {
-    const target = unwrap(value);
-    return target[STATE].origin ? jsonValue(Reflect.get(target, metaOf(value).pk.name)) : value.toJSON();
-  }
+  if (value instanceof Model) return value[STATE].origin ? jsonValue(value.pk) : value.toJSON();
   return value;
 }
 
 /** The field values an unsaved instance holds. */
 export function ownValues(instance: object): Record<string, unknown> {
-  const target = unwrap(instance);
+  const { [SLOTS]: slots, constructor } = instance as InstanceInternals;
   const values: Record<string, unknown> = {};
-  for (const field of target.constructor[META].fields) if (target[field.name] !== undefined) values[field.name] = target[field.name];
+  for (const field of constructor[META].fields) if (slots[field.slot] !== undefined) values[field.name] = slots[field.slot];
   return values;
 }
 
 /** Records that an instance's row now exists, with the key the database gave it. */
 export function markSaved(instance: object, pk: unknown): void {
-  const target = unwrap(instance);
-  target[target.constructor[META].pk.name] = pk;
-  target[STATE].persisted = true;
-  target[STATE].dirty = undefined;
+  const { [SLOTS]: slots, [STATE]: state, constructor } = instance as InstanceInternals;
+  slots[constructor[META].pk.slot] = pk;
+  state.persisted = true;
+  state.dirty = undefined;
 }
 
 /**

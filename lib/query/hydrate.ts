@@ -1,9 +1,11 @@
-import { FROM_DATABASE, PARTIAL_FROM_DATABASE, type RowSource } from "../model/instance.js";
-import { unwrap, type ModelClass } from "../model/model.js";
+import { FROM_DATABASE, PARTIAL_FROM_DATABASE, slotsOf, UNLOADED, type RowSource } from "../model/instance.js";
+import type { ModelMeta } from "../model/meta.js";
+import { META } from "../model/instance.js";
+import type { ModelClass } from "../model/model.js";
 import type { AnnotatedColumn, QueryState, RelatedColumns, SelectedColumn } from "./compiler.js";
 import type { CompiledSelect } from "./statement-cache.js";
 
-type Hydrating = new (values: Record<string, unknown>, source: RowSource) => object;
+type Hydrating = new (slots: unknown[], source: RowSource) => object;
 
 /** One selectRelated slice of a row, planned once per query. */
 interface RelatedPlan {
@@ -35,7 +37,8 @@ export function rowHydrator(
   source: RowSource,
 ): (row: readonly unknown[]) => object {
   const Model = model as unknown as Hydrating;
-  if (related.length === 0 && annotations.length === 0) return (row) => new Model(decodeSlice(columns, row, 0, undefined), source);
+  const meta = model[META];
+  if (related.length === 0 && annotations.length === 0) return (row) => new Model(decodeSlice(meta, columns, row, 0, undefined), source);
   const slices = [{ columns, offset: 0 }, ...related];
   const filledBy = (slice: number) => {
     const filled = slices[slice]!.columns.map(() => false);
@@ -59,9 +62,9 @@ export function rowHydrator(
     };
   });
   return (row) => {
-    const instance = new Model(decodeSlice(columns, row, 0, rootFilled), source);
-    // Annotations are plain properties beside the fields: set on the target, they mark nothing dirty.
-    for (const annotation of annotations) unwrap(instance)[annotation.name] = annotation.decode(row[annotation.index]);
+    const instance = new Model(decodeSlice(meta, columns, row, 0, rootFilled), source);
+    // Annotations are plain properties beside the fields (annotate() refuses a field's name).
+    for (const annotation of annotations) (instance as Record<string, unknown>)[annotation.name] = annotation.decode(row[annotation.index]);
     if (plans.length === 0) return instance;
     const built: (object | null)[] = [];
     for (const plan of plans) {
@@ -72,25 +75,29 @@ export function rowHydrator(
       }
       if (row[plan.pkIndex] === null) {
         // No joined row: the key reads as it would without selectRelated (null, or a stub).
-        if (plan.keyColumn) unwrap(parent)[plan.node.field.name] = plan.keyColumn.decode(row[plan.keyIndex]);
+        if (plan.keyColumn) slotsOf(parent)[plan.node.field.slot] = plan.keyColumn.decode(row[plan.keyIndex]);
         built.push(null);
         continue;
       }
       const target = plan.node.steps[plan.node.steps.length - 1]!.to;
-      const child = new (target.model as unknown as Hydrating)(decodeSlice(plan.node.columns, row, plan.node.offset, plan.filled), FROM_DATABASE);
-      unwrap(parent)[plan.node.field.name] = child;
+      const child = new (target.model as unknown as Hydrating)(decodeSlice(target, plan.node.columns, row, plan.node.offset, plan.filled), FROM_DATABASE);
+      slotsOf(parent)[plan.node.field.slot] = child;
       built.push(child);
     }
     return instance;
   };
 }
 
-/** One slice of a row as field values by name; a column a joined row fills is held in place, undecoded. */
-function decodeSlice(columns: readonly SelectedColumn[], row: readonly unknown[], offset: number, filled: readonly boolean[] | undefined): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
+/**
+ * One slice of a row as an instance's slots; a column a joined row fills is left for it, undecoded. Fields
+ * not selected (only(), defer()) are UNLOADED.
+ */
+function decodeSlice(meta: ModelMeta, columns: readonly SelectedColumn[], row: readonly unknown[], offset: number, filled: readonly boolean[] | undefined): unknown[] {
+  const slots = new Array<unknown>(meta.fields.length);
+  if (columns.length < slots.length) slots.fill(UNLOADED);
   for (let index = 0; index < columns.length; index++) {
     const column = columns[index]!;
-    values[column.field.name] = filled?.[index] ? undefined : column.decode(row[offset + index]);
+    slots[column.field.slot] = filled?.[index] ? undefined : column.decode(row[offset + index]);
   }
-  return values;
+  return slots;
 }

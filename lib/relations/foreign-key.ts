@@ -1,6 +1,6 @@
 import { ValidationError } from "../errors.js";
 import { Field, describe, type ColumnKind, type FieldOptions } from "../model/fields.js";
-import { META, PARTIAL_FROM_DATABASE, STATE, type InstanceTarget, type RowSource } from "../model/instance.js";
+import { META, PARTIAL_FROM_DATABASE, STATE, UNLOADED, type RowSource, type StubOrigin } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { AnyModelClass, Model, ModelClass } from "../model/model.js";
 
@@ -80,7 +80,8 @@ export class ForeignKeyField extends Field {
     return typeof value === "object" && value !== null ? (value as Model).pk : value;
   }
 
-  override readonly fromColumn = (key: unknown): unknown => makeStub(this.target, key, this);
+  override readonly fromColumn = (key: unknown): unknown => makeStub(this.target, key, this.#origin ??= { model: this.owner.name, field: this.name });
+  #origin: StubOrigin | undefined;
 
   override assign(value: unknown): unknown {
     return this.validate(value);
@@ -116,9 +117,11 @@ function modelName(value: object): string {
 }
 
 /** A related row of which only the key is known; reading anything else says how to load it. */
-export function makeStub(target: ModelClass, key: unknown, via: Field): Model {
-  const Hydrated = target as unknown as new (values: Record<string, unknown>, source: RowSource) => Model;
-  const stub = new Hydrated({ [(target[META] as ModelMeta).pk.name]: key }, PARTIAL_FROM_DATABASE);
-  (stub as unknown as InstanceTarget)[STATE].origin = { model: via.owner.name, field: via.name };
+export function makeStub(target: ModelClass, key: unknown, origin: StubOrigin): Model {
+  const meta = target[META];
+  const slots = new Array<unknown>(meta.fields.length).fill(UNLOADED);
+  slots[meta.pk.slot] = key;
+  const stub = new (target as unknown as new (slots: unknown[], source: RowSource) => Model)(slots, PARTIAL_FROM_DATABASE);
+  stub[STATE].origin = origin;
   return stub;
 }

@@ -1,6 +1,6 @@
-import { FROM_DATABASE, STATE } from "../model/instance.js";
+import { FROM_DATABASE, heldValue, slotsOf, STATE } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
-import { unwrap, type Model } from "../model/model.js";
+import type { Model } from "../model/model.js";
 import type { RelationStep } from "../query/paths.js";
 import { emptyState } from "../query/compiler.js";
 import { rowHydrator } from "../query/hydrate.js";
@@ -13,7 +13,7 @@ const KEYS_PER_QUERY = 5000;
 
 /** Rows prefetchRelated stored for `owner.<name>`, if it did. */
 export function prefetchedRows(owner: object, name: string): readonly object[] | undefined {
-  return unwrap(owner)[STATE].prefetched?.get(name);
+  return (owner as Model)[STATE].prefetched?.get(name);
 }
 
 /** A tree of relation names: `["tracks__album", "tracks__genre"]` is tracks → { album, genre }. */
@@ -70,19 +70,18 @@ async function fetchIn(meta: ModelMeta, key: string, values: readonly unknown[])
 
 /** `track.album` for every track: the keys (or stubs) replaced by full rows. */
 async function prefetchForward(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
-  const name = relation.fromField.name;
+  const field = relation.fromField;
   const keys = new Map<string, unknown>();
   for (const instance of instances) {
-    const key = relatedKey(unwrap(instance)[name]);
+    const key = relatedKey(heldValue(instance, field));
     if (key !== undefined) keys.set(String(key), key);
   }
   const rows = keys.size === 0 ? [] : await fetchIn(relation.to, "pk", [...keys.values()]);
   const byKey = new Map(rows.map((row) => [String(row.pk), row]));
   for (const instance of instances) {
-    const target = unwrap(instance);
-    const key = relatedKey(target[name]);
+    const key = relatedKey(heldValue(instance, field));
     const row = key === undefined ? undefined : byKey.get(String(key));
-    if (row) target[name] = row;
+    if (row) slotsOf(instance)[field.slot] = row;
   }
   return rows;
 }
@@ -96,17 +95,17 @@ function relatedKey(value: unknown): unknown {
 /** `album.tracks` for every album: one query, rows grouped by their key, each pointing back at its owner. */
 async function prefetchReverse(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
   const owners = new Map(instances.map((instance) => [String((instance as Model).pk), instance]));
-  const keyName = relation.toField.name;
-  const rows = await fetchIn(relation.to, keyName, [...owners.values()].map((owner) => (owner as Model).pk));
+  const keyField = relation.toField;
+  const rows = await fetchIn(relation.to, keyField.name, [...owners.values()].map((owner) => (owner as Model).pk));
   const groups = new Map<string, Model[]>([...owners.keys()].map((key) => [key, []]));
   for (const row of rows) {
-    const target = unwrap(row);
-    const key = String(target[keyName]);
+    const slots = slotsOf(row);
+    const key = String(slots[keyField.slot]);
     groups.get(key)?.push(row);
-    target[keyName] = owners.get(key);
+    slots[keyField.slot] = owners.get(key);
   }
   for (const [key, owner] of owners) {
-    const state = unwrap(owner)[STATE];
+    const state = (owner as Model)[STATE];
     (state.prefetched ??= new Map()).set(relation.name, groups.get(key)!);
   }
   return rows;
