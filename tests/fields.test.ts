@@ -153,6 +153,17 @@ describeEachDialect("field round trips", ({ database }) => {
     }
   });
 
+  test("Decimal: every spelling of a value becomes its one canonical text; the canonical one is taken as it is", () => {
+    const money = Sample.fields.money;
+    const spellings: [unknown, string][] = [
+      ["12.5000", "12.5000"], ["12.5", "12.5000"], ["012.50", "12.5000"], [" 12.5 ", "12.5000"], ["+12.5", "12.5000"],
+      ["-0.0000", "0.0000"], ["-0", "0.0000"], [".5", "0.5000"], ["7", "7.0000"], [7, "7.0000"], [-3n, "-3.0000"],
+      ["-1.2000", "-1.2000"], ["12345678901234567890123456.7891", "12345678901234567890123456.7891"],
+    ];
+    for (const [given, canonical] of spellings) expect(money.validate(given)).toBe(canonical);
+    for (const wrong of ["123456789012345678901234567.0000", "1.00001", ".", "", "0x10", "1e5"]) expect(() => money.validate(wrong)).toThrow(orm.ValidationError);
+  });
+
   test("Decimal values past a double's precision compare exactly", async () => {
     const exact = "12345678901234567890123456.7891";
     expect(await Sample.objects.filter({ money: exact }).count()).toBe(1);

@@ -9,10 +9,10 @@ export interface CompiledQuery {
   readonly values: readonly unknown[];
   /**
    * Set where the dialect inserts row by row (an embedded database): `text` is a one-row INSERT and `values`
-   * holds many rows of this many values, run one after another, all or none. The result has one row per
+   * holds one array of values per row, run one after another, all or none. The result has one row per
    * inserted row, holding its generated key.
    */
-  readonly rowWidth?: number;
+  readonly eachRow?: boolean;
 }
 
 export interface QueryOptions {

@@ -134,13 +134,13 @@ class SqliteConnection implements Connection {
   readonly #statements = new Map<string, Prepared>();
 
   /** One run per row, inside a transaction (a savepoint within the caller's): a failing row leaves none. */
-  readonly #insertEach: (statement: Statement, values: readonly unknown[], width: number) => QueryResult;
+  readonly #insertEach: (statement: Statement, rows: readonly (readonly unknown[])[]) => QueryResult;
 
   constructor(private readonly db: Database) {
-    this.#insertEach = db.transaction((statement: Statement, values: readonly unknown[], width: number): QueryResult => {
-      const rows: unknown[][] = [];
-      for (let at = 0; at < values.length; at += width) rows.push([statement.run(values.slice(at, at + width)).lastInsertRowid]);
-      return { rows, rowsAffected: rows.length };
+    this.#insertEach = db.transaction((statement: Statement, rows: readonly (readonly unknown[])[]): QueryResult => {
+      const keys = new Array<unknown[]>(rows.length);
+      for (let index = 0; index < rows.length; index++) keys[index] = [statement.run(...sqliteValues(rows[index]!)).lastInsertRowid];
+      return { rows: keys, rowsAffected: rows.length };
     });
   }
 
@@ -164,11 +164,11 @@ class SqliteConnection implements Connection {
     try {
       const prepared = this.#prepare(query.text);
       const { statement } = prepared;
-      const values = sqliteValues(query.values);
-      if (query.rowWidth) {
+      if (query.eachRow) {
         if (prepared.exactIntegers !== (options?.exactIntegers ?? false)) statement.safeIntegers((prepared.exactIntegers = !prepared.exactIntegers));
-        return this.#insertEach(statement, values, query.rowWidth);
+        return this.#insertEach(statement, query.values as readonly (readonly unknown[])[]);
       }
+      const values = sqliteValues(query.values);
       if (prepared.reader) {
         const arrayRows = options?.arrayRows ?? false;
         const exactIntegers = options?.exactIntegers ?? false;

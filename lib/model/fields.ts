@@ -211,7 +211,21 @@ export class DecimalField extends Field<string> {
   readonly kind = "decimal";
   declare readonly options: DecimalOptions;
 
+  /** Matches the canonical text of a value this field holds ("12.50" for 2 places), positive: most values are. */
+  #canonical: RegExp | undefined;
+
+  #isCanonical(text: string): boolean {
+    if (!this.#canonical) {
+      const { maxDigits, decimalPlaces } = this.options;
+      const wholeDigits = maxDigits - decimalPlaces;
+      const whole = wholeDigits > 0 ? `(?:0|[1-9]\\d{0,${wholeDigits - 1}})` : "0";
+      this.#canonical = new RegExp(`^${whole}${decimalPlaces > 0 ? `\\.\\d{${decimalPlaces}}` : ""}$`);
+    }
+    return this.#canonical.test(text);
+  }
+
   protected check(value: unknown): string {
+    if (typeof value === "string" && this.#isCanonical(value)) return value;
     let text: string;
     if (typeof value === "number" && Number.isFinite(value)) text = String(value);
     else if (typeof value === "bigint") text = String(value);
@@ -233,7 +247,7 @@ export class DecimalField extends Field<string> {
 
   /** Canonical text of what a database returned: SQLite may hand back a number or a bigint. */
   normalize(raw: unknown): string {
-    if (typeof raw === "string" && /^-?\d+\.\d+$/.test(raw) && raw.length - raw.indexOf(".") - 1 === this.options.decimalPlaces) return raw;
+    if (typeof raw === "string" && this.#isCanonical(raw)) return raw;
     if (typeof raw === "number") {
       // toFixed is already canonical, but for a negative zero ("-0.00").
       const fixed = raw.toFixed(this.options.decimalPlaces);

@@ -20,7 +20,8 @@ export function validateValues(meta: ModelMeta, data: object, options: ValidateO
   }
   const given = data as Record<string, unknown>;
   const values: Record<string, unknown> = {};
-  for (const name of Object.keys(given)) {
+  for (const name in given) {
+    if (!Object.hasOwn(given, name)) continue;
     const field = name === "pk" ? meta.pk : meta.fieldMap.get(name);
     if (!field) {
       throw new ValidationError(

@@ -102,8 +102,8 @@ function insertOneQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Fiel
     text = meta.database.compile(insertStatement(meta, dialect, fields, rows.slice(0, 1), returning)).text;
     if (byFields.size < MAX_ONE_ROW_TEXTS) byFields.set(key, text);
   }
-  const values = insertValues(dialect, fields, rows);
-  return rows.length === 1 ? { text, values } : { text, values, rowWidth: fields.length };
+  if (rows.length === 1) return { text, values: insertValues(dialect, fields, rows) };
+  return { text, values: rows.map((row) => insertValues(dialect, fields, [row])), eachRow: true };
 }
 
 /** Many rows: one multi-row INSERT, or where the dialect inserts row by row, its one-row text run per row (each reports its key). */
