@@ -38,7 +38,13 @@ export function rowHydrator(
 ): (row: readonly unknown[]) => object {
   const Model = model as unknown as Hydrating;
   const meta = model[META];
-  if (related.length === 0 && annotations.length === 0) return (row) => new Model(decodeSlice(meta, columns, row, 0, undefined), source);
+  if (related.length === 0 && annotations.length === 0) {
+    // A row holding every field, in order, becomes the instance's slots itself: the driver's array is ours to keep.
+    if (columns.length === meta.fields.length && columns.every((column, index) => column.field.slot === index)) {
+      return (row) => new Model(decodeInPlace(columns, row as unknown[]), source);
+    }
+    return (row) => new Model(decodeSlice(meta, columns, row, 0, undefined), source);
+  }
   const slices = [{ columns, offset: 0 }, ...related];
   const filledBy = (slice: number) => {
     const filled = slices[slice]!.columns.map(() => false);
@@ -100,4 +106,9 @@ function decodeSlice(meta: ModelMeta, columns: readonly SelectedColumn[], row: r
     slots[column.field.slot] = filled?.[index] ? undefined : column.decode(row[offset + index]);
   }
   return slots;
+}
+
+function decodeInPlace(columns: readonly SelectedColumn[], row: unknown[]): unknown[] {
+  for (let index = 0; index < columns.length; index++) row[index] = columns[index]!.decode(row[index]);
+  return row;
 }

@@ -94,13 +94,14 @@ function relatedKey(value: unknown): unknown {
 
 /** `album.tracks` for every album: one query, rows grouped by their key, each pointing back at its owner. */
 async function prefetchReverse(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
-  const owners = new Map(instances.map((instance) => [String((instance as Model).pk), instance]));
+  // Keyed by the keys themselves: a foreign key decodes with its target's key codec, so both sides hold one type.
+  const owners = new Map(instances.map((instance) => [(instance as Model).pk, instance]));
   const keyField = relation.toField;
-  const rows = await fetchIn(relation.to, keyField.name, [...owners.values()].map((owner) => (owner as Model).pk));
-  const groups = new Map<string, Model[]>([...owners.keys()].map((key) => [key, []]));
+  const rows = await fetchIn(relation.to, keyField.name, [...owners.keys()]);
+  const groups = new Map<unknown, Model[]>([...owners.keys()].map((key) => [key, []]));
   for (const row of rows) {
     const slots = slotsOf(row);
-    const key = String(slots[keyField.slot]);
+    const key = slots[keyField.slot];
     groups.get(key)?.push(row);
     slots[keyField.slot] = owners.get(key);
   }
