@@ -65,6 +65,25 @@ export const emptyState: QueryState = Object.freeze({
   values: undefined,
 });
 
+/**
+ * `state` with `patch` laid over it, written out field by field: a QuerySet derives one per call, and an
+ * object literal of known shape costs a tenth of a spread of one.
+ */
+export function patchState(state: QueryState, patch: Partial<QueryState>): QueryState {
+  return {
+    conditions: patch.conditions ?? state.conditions,
+    related: patch.related ?? state.related,
+    prefetch: patch.prefetch ?? state.prefetch,
+    ordering: patch.ordering ?? state.ordering,
+    limit: "limit" in patch ? patch.limit : state.limit,
+    offset: "offset" in patch ? patch.offset : state.offset,
+    distinct: patch.distinct ?? state.distinct,
+    annotations: patch.annotations ?? state.annotations,
+    fields: "fields" in patch ? patch.fields : state.fields,
+    values: "values" in patch ? patch.values : state.values,
+  };
+}
+
 /** The columns of one selectRelated model in a row: where they start, and which instance they hang from. */
 export interface RelatedColumns {
   readonly steps: readonly RelationStep[];
@@ -288,7 +307,7 @@ export class QueryCompiler {
       return sql`SELECT ${join(list)} FROM ${this.from()}${where}`;
     }
     const inner = new QueryCompiler(this.meta, this.dialect, { alias: this.#nextAlias(), aliases: this.#aliases });
-    const innerState = { ...state, ordering: state.ordering.filter((term) => !term.annotation) };
+    const innerState = patchState(state, { ordering: state.ordering.filter((term) => !term.annotation) });
     const innerWhere = inner.where(innerState);
     const innerOrder = inner.orderBy(innerState);
     const select = sql`SELECT ${inner.column(this.meta.pk)} FROM ${inner.from()}${innerWhere}${innerOrder}${inner.limitOffset(state)}`;
@@ -307,7 +326,7 @@ export class QueryCompiler {
 
   exists(state: QueryState): Sql {
     const where = this.where(state);
-    return sql`SELECT 1 FROM ${this.from()}${where}${this.limitOffset({ ...state, limit: 1 })}`;
+    return sql`SELECT 1 FROM ${this.from()}${where}${this.limitOffset(patchState(state, { limit: 1 }))}`;
   }
 
   /** WHERE for UPDATE and DELETE, which cannot join: conditions across relations go through a pk subquery. */

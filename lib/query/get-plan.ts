@@ -3,7 +3,7 @@ import { META } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { ModelClass } from "../model/model.js";
 import { selectReader } from "./hydrate.js";
-import type { QueryState } from "./compiler.js";
+import { patchState, type QueryState } from "./compiler.js";
 import { bindReused, compileSelect } from "./statement-cache.js";
 import { lookupValue, resolveCondition, resolveKey, type LookupObject, type Q, type ResolvedKey } from "./where.js";
 
@@ -26,7 +26,7 @@ export interface GetPlan {
 
 /** The state get() queries with: the QuerySet's, narrowed by the lookups, two rows at most (to tell one from many). */
 export function getState(meta: ModelMeta, state: QueryState, lookups: readonly (LookupObject | Q)[]): QueryState {
-  return { ...state, conditions: [...state.conditions, ...lookups.map((lookup) => resolveCondition(meta, lookup))], limit: 2 };
+  return patchState(state, { conditions: [...state.conditions, ...lookups.map((lookup) => resolveCondition(meta, lookup))], limit: 2 });
 }
 
 /** The plan for get(lookups) on a QuerySet in `state`, or null where its text depends on more than the keys. */

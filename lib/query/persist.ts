@@ -4,7 +4,7 @@ import type { CompiledQuery } from "../drivers/driver.js";
 import { IntegrityError, NoMatch } from "../errors.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
-import { QueryCompiler, boundValue, emptyState, type QueryState } from "./compiler.js";
+import { QueryCompiler, boundValue, emptyState, patchState, type QueryState } from "./compiler.js";
 import { findLookup } from "./lookups.js";
 
 /** Largest number of bound values one statement may carry on every database (SQLite allows 32766). */
@@ -139,7 +139,7 @@ function decodePk(meta: ModelMeta, value: unknown): unknown {
 
 function pkState(meta: ModelMeta, pk: unknown): QueryState {
   const exact = findLookup("exact")!;
-  return { ...emptyState, conditions: [{ kind: "lookup", steps: [], field: meta.pk, lookup: exact, value: meta.pk.validate(pk) }] };
+  return patchState(emptyState, { conditions: [{ kind: "lookup", steps: [], field: meta.pk, lookup: exact, value: meta.pk.validate(pk) }] });
 }
 
 export async function updateByPk(meta: ModelMeta, pk: unknown, values: Record<string, unknown>): Promise<void> {

@@ -7,6 +7,7 @@ import { validateValues } from "../model/validation.js";
 import {
   QueryCompiler,
   emptyState,
+  patchState,
   type Annotation,
   type Ordering,
   type QueryState,
@@ -54,7 +55,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   protected derive(patch: Partial<QueryState>): QuerySet<T> {
-    return new QuerySet<T>(this.model, Object.freeze({ ...this.state, ...patch }));
+    return new QuerySet<T>(this.model, patchState(this.state, patch));
   }
 
   filter(...conditions: FilterArgument<T>[]): QuerySet<T> {
@@ -80,11 +81,9 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       if (typeof name !== "string" || name === "" || name === "-") throw this.meta.unknown(String(name), "field to order by");
       const descending = name.startsWith("-");
       const key = descending ? name.slice(1) : name;
-      const annotation = this.state.annotations.find((known) => known.name === key);
+      const annotation = this.state.annotations.length > 0 ? this.state.annotations.find((known) => known.name === key) : undefined;
       if (annotation) return { steps: [], field: this.meta.pk, descending, annotation };
-      const { steps, field, rest } = resolvePath(this.meta, key.split("__"), key);
-      if (rest.length > 0) throw field.owner === this.meta ? this.meta.unknown(key, "field to order by") : this.meta.unknown(rest.join("__"), "field to order by", key);
-      return { steps, field, descending };
+      return orderingTerm(this.meta, name, key, descending);
     });
     return this.derive({ ordering });
   }
@@ -176,7 +175,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       columns: [...this.state.values.columns, ...added.map((annotation) => ({ name: annotation.name, annotation }))],
       grouped: true,
     };
-    return new QuerySet<T & Annotated<A, T>>(this.model, Object.freeze({ ...this.state, annotations: [...this.state.annotations, ...added], values }));
+    return new QuerySet<T & Annotated<A, T>>(this.model, patchState(this.state, { annotations: [...this.state.annotations, ...added], values }));
   }
 
   /**
@@ -219,7 +218,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
 
   #values<R>(names: readonly string[], shape: ValuesSpec["shape"]): QuerySet<R> {
     const values: ValuesSpec = { columns: valueColumns(this.meta, this.state.annotations, names), shape, grouped: false };
-    return new QuerySet<R>(this.model, Object.freeze({ ...this.state, values }));
+    return new QuerySet<R>(this.model, patchState(this.state, { values }));
   }
 
   #count(method: string, count: number): number {
@@ -442,6 +441,21 @@ function sameSteps(a: readonly RelationStep[], b: readonly RelationStep[]): bool
 
 /** `Model.objects`: the QuerySet of every row, where queries start. */
 export class Manager<T extends object = Model> extends QuerySet<T> {}
+
+/** Ordering terms already resolved, by model: an orderBy() name names the same path every time (successes only). */
+const orderingTerms = new WeakMap<ModelMeta, Map<string, Ordering>>();
+
+function orderingTerm(meta: ModelMeta, name: string, key: string, descending: boolean): Ordering {
+  let byName = orderingTerms.get(meta);
+  const known = byName?.get(name);
+  if (known) return known;
+  const { steps, field, rest } = resolvePath(meta, key.split("__"), key);
+  if (rest.length > 0) throw field.owner === meta ? meta.unknown(key, "field to order by") : meta.unknown(rest.join("__"), "field to order by", key);
+  if (!byName) orderingTerms.set(meta, (byName = new Map()));
+  const term = { steps, field, descending };
+  if (byName.size < 1000) byName.set(name, term);
+  return term;
+}
 
 /** The lookup's plain `field: value` pairs (no operators, no relation paths): what a created row can take from it. */
 function plainValues(meta: ModelMeta, lookup: LookupObject): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 import type { ModelMeta } from "../model/meta.js";
-import { decodeRow, emptyState } from "../query/compiler.js";
+import { decodeRow, emptyState, patchState } from "../query/compiler.js";
 import { findLookup } from "../query/lookups.js";
 import { hasBigIntegers } from "../query/persist.js";
 import { compileSelect } from "../query/statement-cache.js";
@@ -25,10 +25,10 @@ export function loadRow(meta: ModelMeta, key: unknown): Promise<Record<string, u
 
 async function loadBatch(meta: ModelMeta, keys: readonly unknown[]): Promise<Array<Record<string, unknown> | undefined>> {
   const unique = [...new Map(keys.map((key) => [String(key), key])).values()];
-  const { query, columns } = compileSelect(meta, {
-    ...emptyState,
-    conditions: [{ kind: "lookup", steps: [], field: meta.pk, lookup: findLookup("in")!, value: unique }],
-  });
+  const { query, columns } = compileSelect(
+    meta,
+    patchState(emptyState, { conditions: [{ kind: "lookup", steps: [], field: meta.pk, lookup: findLookup("in")!, value: unique }] }),
+  );
   const result = await meta.database.runCompiled(query, { arrayRows: true, exactIntegers: hasBigIntegers(meta) });
   const rows = new Map<string, Record<string, unknown>>();
   for (const row of result.rows) {

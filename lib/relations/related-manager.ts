@@ -3,7 +3,7 @@ import { META } from "../model/instance.js";
 import type { Model, ModelClass } from "../model/model.js";
 import { QuerySet } from "../query/queryset.js";
 import { resolveCondition } from "../query/where.js";
-import { emptyState } from "../query/compiler.js";
+import { emptyState, patchState } from "../query/compiler.js";
 import type { ForeignKeyField } from "./foreign-key.js";
 import { prefetchedRows } from "./prefetch.js";
 import type { CreateValues } from "../model/types.js";
@@ -22,7 +22,7 @@ export class RelatedManager<T extends object = Model> extends QuerySet<T> {
     readonly owner: Model,
     readonly relatedName: string,
   ) {
-    super(source, Object.freeze({ ...emptyState, conditions: [resolveCondition(source[META], { [field.name]: owner })] }));
+    super(source, patchState(emptyState, { conditions: [resolveCondition(source[META], { [field.name]: owner })] }));
   }
 
   override async all(): Promise<T[]> {
