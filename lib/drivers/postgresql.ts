@@ -53,6 +53,7 @@ const PLAN_CHANGED = "0A000";
 class PostgresqlDriver implements Driver {
   /** A named statement is parsed and planned once per connection, then only bound and executed. */
   readonly #names = new RepeatedStatements();
+  readonly #connections = new WeakMap<Pg.PoolClient, PostgresqlConnection>();
 
   constructor(
     private readonly pool: Pg.Pool,
@@ -85,13 +86,20 @@ class PostgresqlDriver implements Driver {
         client.release(new Error("connection lost while idle"));
         continue;
       }
-      return new PostgresqlConnection(client, this.#names);
+      return this.#wrap(client);
     }
+  }
+
+  /** One wrapper per pooled client, made at its first checkout, its error listener kept from then on. */
+  #wrap(client: Pg.PoolClient): PostgresqlConnection {
+    let connection = this.#connections.get(client);
+    if (!connection) this.#connections.set(client, (connection = new PostgresqlConnection(client, this.#names)));
+    connection.lost = undefined;
+    return connection;
   }
 
   release(connection: Connection, failure?: unknown): void {
     const pooled = connection as PostgresqlConnection;
-    pooled.detach();
     const broken = failure instanceof ConnectionError || pooled.lost !== undefined;
     pooled.client.release(broken ? ((failure ?? pooled.lost) as Error) : undefined);
   }
@@ -108,18 +116,14 @@ class PostgresqlDriver implements Driver {
 class PostgresqlConnection implements Connection {
   /** Set when the server or the network dropped this connection while it was checked out. */
   lost: Error | undefined;
-  // A checked-out client has no pool listener: an "error" with none would crash the process.
-  readonly #onError = (error: Error) => (this.lost ??= error);
 
   constructor(
     readonly client: Pg.PoolClient,
     private readonly names: RepeatedStatements,
   ) {
-    client.on("error", this.#onError);
-  }
-
-  detach(): void {
-    this.client.removeListener("error", this.#onError);
+    // A checked-out client has no pool listener: an "error" with none would crash the process. (An idle
+    // client that fails leaves the pool, so what this records is only ever read while it is checked out.)
+    client.on("error", (error: Error) => (this.lost ??= error));
   }
 
   async query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
