@@ -89,6 +89,28 @@ describeEachDialect("instances", (target) => {
     expect(json.task.created).toBe(task.created.toISOString());
   });
 
+  test("rows of one query keep apart: assigning, saving or deleting one leaves the others as they were read", async () => {
+    await Note.objects.bulkCreate([{ text: "twin a" }, { text: "twin b" }, { text: "twin c" }]);
+    const [a, b, c] = await Note.objects.filter({ text__startswith: "twin" }).orderBy("text");
+    a!.text = "twin a, changed";
+    const statements = await target.statementsDuring(async () => {
+      await b!.save();
+      await a!.save();
+    });
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.sql).toMatch(/^UPDATE /);
+    await c!.delete();
+    await b!.update({ completed: true });
+    const [again] = await Note.objects.filter({ pk: a!.pk });
+    expect(again!.text).toBe("twin a, changed");
+    expect(b!.completed).toBe(true);
+    expect(await Note.objects.filter({ pk: c!.pk }).exists()).toBe(false);
+    c!.text = "twin c, back";
+    await c!.save();
+    expect(await Note.objects.filter({ text: "twin c, back" }).count()).toBe(1);
+    await Note.objects.filter({ text__startswith: "twin" }).delete();
+  });
+
   test("save() INSERTs a new instance, then UPDATEs only the fields changed since", async () => {
     const note = new Note({ text: "draft" });
     const insert = await target.statementsDuring(() => note.save());

@@ -211,6 +211,9 @@ export class DecimalField extends Field<string> {
   readonly kind = "decimal";
   declare readonly options: DecimalOptions;
 
+  /** Canonical texts of numbers SQLite handed back (NUMERIC columns give doubles), the first 1,024 seen. */
+  readonly #texts = new Map<number, string>();
+
   /** Matches the canonical text of a value this field holds ("12.50" for 2 places), positive: most values are. */
   #canonical: RegExp | undefined;
 
@@ -249,9 +252,14 @@ export class DecimalField extends Field<string> {
   normalize(raw: unknown): string {
     if (typeof raw === "string" && this.#isCanonical(raw)) return raw;
     if (typeof raw === "number") {
+      // Columns of prices and quantities hold few distinct values: their text is made once each.
+      const known = this.#texts.get(raw);
+      if (known !== undefined) return known;
       // toFixed is already canonical, but for a negative zero ("-0.00").
       const fixed = raw.toFixed(this.options.decimalPlaces);
-      return fixed.startsWith("-0") && !/[1-9]/.test(fixed) ? fixed.slice(1) : fixed;
+      const text = fixed.startsWith("-0") && !/[1-9]/.test(fixed) ? fixed.slice(1) : fixed;
+      if (this.#texts.size < 1024) this.#texts.set(raw, text);
+      return text;
     }
     const text = typeof raw === "number" ? raw.toFixed(this.options.decimalPlaces) : String(raw);
     const match = /^(-)?(\d+)(?:\.(\d*))?$/.exec(text);

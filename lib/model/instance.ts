@@ -29,6 +29,19 @@ export interface InstanceState {
   prefetched?: Map<string, readonly object[]>;
 }
 
+/**
+ * The state of every row read whole from the database until something changes it: shared, so that reading
+ * rows costs no state object each. Whatever writes to a state takes the instance's own first (ownState).
+ */
+export const LOADED: Readonly<InstanceState> = Object.freeze({ persisted: true, dirty: undefined, origin: undefined, partial: false, validated: false });
+
+/** The instance's state, its own from now on (a copy of LOADED the first time), to write to. */
+export function ownState(instance: object): InstanceState {
+  const internals = instance as InstanceInternals;
+  const state = internals[STATE];
+  return state === LOADED ? (internals[STATE] = { ...LOADED }) : state;
+}
+
 export interface StubOrigin {
   readonly model: string;
   readonly field: string;
@@ -76,7 +89,7 @@ export function defineFieldAccessors(prototype: object, meta: ModelMeta): void {
       },
       set(this: InstanceInternals, value: unknown) {
         const assigned = field.assign(value);
-        (this[STATE].dirty ??= new Set()).add(name);
+        (ownState(this).dirty ??= new Set()).add(name);
         this[SLOTS][slot] = assigned;
       },
     });

@@ -9,7 +9,9 @@ import { IntegerField, type Field } from "./fields.js";
 import {
   defineFieldAccessors,
   FROM_DATABASE,
+  LOADED,
   META,
+  ownState,
   PARTIAL_FROM_DATABASE,
   SLOTS,
   slotsOf,
@@ -53,7 +55,10 @@ export class Model {
     const meta = (new.target as unknown as typeof Model)[META];
     if (!meta) throw new TypeError("Models are made with Model.define(name, fields, { database })");
     const fromDatabase = source === FROM_DATABASE || source === PARTIAL_FROM_DATABASE;
-    this[STATE] = { persisted: fromDatabase, dirty: undefined, origin: undefined, partial: source === PARTIAL_FROM_DATABASE, validated: !fromDatabase };
+    this[STATE] =
+      source === FROM_DATABASE
+        ? LOADED
+        : { persisted: fromDatabase, dirty: undefined, origin: undefined, partial: source === PARTIAL_FROM_DATABASE, validated: !fromDatabase };
     this[SLOTS] = fromDatabase
       ? (data as unknown[])
       : toSlots(meta, validateValues(meta, (data as Record<string, unknown> | undefined) ?? {}, { partial: true, applyDefaults: true }));
@@ -127,7 +132,7 @@ export class Model {
   /** INSERT when new, else UPDATE of the fields assigned since it was loaded. */
   async save(): Promise<this> {
     const meta = metaOf(this);
-    const state = this[STATE];
+    const state = ownState(this);
     const self = this as unknown as Record<string, unknown>;
     touchAutoNow(meta, self, !state.persisted);
     if (!state.persisted) {
@@ -159,7 +164,7 @@ export class Model {
 
   async delete(): Promise<void> {
     await deleteByPk(metaOf(this), this.pk);
-    this[STATE].persisted = false;
+    ownState(this).persisted = false;
   }
 
   /** Reads every field from the database into this instance; a stub becomes a full instance. */
@@ -168,7 +173,7 @@ export class Model {
     const values = await loadRow(meta, this.pk);
     if (!values) throw new NoMatch(`${meta.name} with ${meta.pk.name}=${formatPk(this.pk)} does not exist (deleted?)`);
     this[SLOTS] = toSlots(meta, values);
-    const state = this[STATE];
+    const state = ownState(this);
     state.partial = false;
     state.origin = undefined;
     state.dirty = undefined;
@@ -252,7 +257,8 @@ export function ownValues(instance: object): Record<string, unknown> {
 
 /** Records that an instance's row now exists, with the key the database gave it. */
 export function markSaved(instance: object, pk: unknown): void {
-  const { [SLOTS]: slots, [STATE]: state, constructor } = instance as InstanceInternals;
+  const { [SLOTS]: slots, constructor } = instance as InstanceInternals;
+  const state = ownState(instance);
   slots[constructor[META].pk.slot] = pk;
   state.persisted = true;
   state.dirty = undefined;

@@ -1,4 +1,4 @@
-import { FROM_DATABASE, heldValue, slotsOf, STATE } from "../model/instance.js";
+import { FROM_DATABASE, heldValue, ownState, slotsOf, STATE } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model } from "../model/model.js";
 import type { RelationStep } from "../query/paths.js";
@@ -106,7 +106,7 @@ async function prefetchReverse(instances: readonly object[], relation: RelationS
     slots[keyField.slot] = owners.get(key);
   }
   for (const [key, owner] of owners) {
-    const state = (owner as Model)[STATE];
+    const state = ownState(owner);
     (state.prefetched ??= new Map()).set(relation.name, groups.get(key)!);
   }
   return rows;
