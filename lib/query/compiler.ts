@@ -201,7 +201,7 @@ export class QueryCompiler {
     const step = condition.steps[many]!;
     const outer = this.column(step.fromField, this.aliasFor(condition.steps.slice(0, many)));
     const inner = new QueryCompiler(step.to, this.dialect, { alias: this.#nextAlias(), aliases: this.#aliases, outer: this });
-    const where = inner.condition({ ...condition, steps: condition.steps.slice(many + 1) });
+    const where = inner.condition({ ...condition, steps: condition.steps.slice(many + 1), shapeKey: undefined });
     const link = inner.column(step.toField);
     return sql`EXISTS (SELECT 1 FROM ${inner.from()} WHERE ${link} = ${outer} AND ${where})`;
   }

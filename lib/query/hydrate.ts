@@ -19,9 +19,17 @@ interface RelatedPlan {
   readonly filled: readonly boolean[];
 }
 
+/** Readers by the select list they read: a reused SELECT (the statement cache keeps its list) is planned once. */
+const readers = new WeakMap<readonly SelectedColumn[], { model: ModelClass; source: RowSource; read: (row: readonly unknown[]) => object }>();
+
 /** How the rows of a SELECT compiled from `state` become instances of `model`. */
 export function selectReader(model: ModelClass, state: QueryState, select: CompiledSelect): (row: readonly unknown[]) => object {
-  return rowHydrator(model, select.columns, select.related, select.annotations, state.fields ? PARTIAL_FROM_DATABASE : FROM_DATABASE);
+  const source = state.fields ? PARTIAL_FROM_DATABASE : FROM_DATABASE;
+  const known = readers.get(select.columns);
+  if (known?.model === model && known.source === source) return known.read;
+  const read = rowHydrator(model, select.columns, select.related, select.annotations, source);
+  readers.set(select.columns, { model, source, read });
+  return read;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Dialect } from "../dialects/dialect.js";
 import type { CompiledQuery } from "../drivers/driver.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
-import { QueryCompiler, boundValue, type AnnotatedColumn, type QueryState, type RelatedColumns, type SelectedColumn } from "./compiler.js";
+import { QueryCompiler, boundValue, type AnnotatedColumn, type Ordering, type QueryState, type RelatedColumns, type SelectedColumn } from "./compiler.js";
 import type { RelationStep } from "./paths.js";
 import type { Lookup } from "./lookups.js";
 import type { Condition } from "./where.js";
@@ -70,7 +70,7 @@ function shapeKey(meta: ModelMeta, state: QueryState, values: unknown[]): string
   key += "|";
   for (const term of state.ordering) {
     if (term.annotation) return undefined;
-    key += `${pathKey(term.steps)}.${term.field.name}${term.descending ? "-" : "+"}${SEPARATOR}`;
+    key += orderingShapeKey(term);
   }
   key += `|${state.limit ?? ""}|${state.offset ?? ""}|${state.distinct ? "d" : ""}|`;
   if (state.fields) for (const field of state.fields) key += field.name + SEPARATOR;
@@ -83,7 +83,7 @@ function conditionKey(meta: ModelMeta, condition: Condition, values: unknown[]):
       const { lookup, field } = condition;
       const shape = bindReused(meta.database.dialect, field, lookup, condition.value, values);
       if (shape === undefined) return undefined;
-      return `${pathKey(condition.steps)}.${field.name}${SEPARATOR}${lookup.name}${SEPARATOR}${shape}${SEPARATOR}`;
+      return (condition.shapeKey ?? lookupShapeKey(condition.steps, field, lookup)) + shape + SEPARATOR;
     }
     case "and":
     case "or": {
@@ -115,6 +115,20 @@ export function bindReused(dialect: Dialect, field: Field, lookup: Lookup, value
   if (shape === undefined) return undefined;
   for (let index = start; index < values.length; index++) values[index] = boundValue(dialect, field, values[index]);
   return shape;
+}
+
+/** A lookup's part of a shape key, but for its value's shape: made once per resolved key. */
+export function lookupShapeKey(steps: readonly RelationStep[], field: Field, lookup: Lookup): string {
+  return `${pathKey(steps)}.${field.name}${SEPARATOR}${lookup.name}${SEPARATOR}`;
+}
+
+/** Ordering terms' parts of shape keys: orderBy() hands out the same term object for the same name. */
+const orderingKeys = new WeakMap<Ordering, string>();
+
+function orderingShapeKey(term: Ordering): string {
+  let key = orderingKeys.get(term);
+  if (key === undefined) orderingKeys.set(term, (key = `${pathKey(term.steps)}.${term.field.name}${term.descending ? "-" : "+"}${SEPARATOR}`));
+  return key;
 }
 
 function pathKey(steps: readonly RelationStep[]): string {

@@ -4,10 +4,19 @@ import { ValidationError } from "../errors.js";
 import { bindValue } from "./expressions.js";
 import { findLookup, unknownLookup, type Lookup } from "./lookups.js";
 import { resolvePath, type RelationStep } from "./paths.js";
+import { lookupShapeKey } from "./statement-cache.js";
 
 /** A resolved filter: every name checked against the model, every value checked against its field. */
 export type Condition =
-  | { readonly kind: "lookup"; readonly steps: readonly RelationStep[]; readonly field: Field; readonly lookup: Lookup; readonly value: unknown }
+  | {
+      readonly kind: "lookup";
+      readonly steps: readonly RelationStep[];
+      readonly field: Field;
+      readonly lookup: Lookup;
+      readonly value: unknown;
+      /** Its part of a statement-cache key but for the value's shape, where it came from a cached key. */
+      readonly shapeKey?: string;
+    }
   | { readonly kind: "and" | "or"; readonly children: readonly Condition[] }
   | { readonly kind: "not"; readonly child: Condition };
 
@@ -44,8 +53,8 @@ export function resolveCondition(meta: ModelMeta, condition: LookupObject | Q): 
   }
   const children: Condition[] = [];
   for (const key in condition) {
-    const { steps, field, lookup } = resolveKey(meta, key);
-    children.push({ kind: "lookup", steps, field, lookup, value: lookupValue(meta, key, condition[key]) });
+    const { steps, field, lookup, shapeKey } = resolveKey(meta, key);
+    children.push({ kind: "lookup", steps, field, lookup, value: lookupValue(meta, key, condition[key]), shapeKey });
   }
   return children.length === 1 ? children[0]! : { kind: "and", children };
 }
@@ -57,7 +66,7 @@ export function lookupValue(meta: ModelMeta, key: string, value: unknown): unkno
   return bindValue(meta, lookup.prepare(field, value));
 }
 
-export type ResolvedKey = { readonly steps: readonly RelationStep[]; readonly field: Field; readonly lookup: Lookup };
+export type ResolvedKey = { readonly steps: readonly RelationStep[]; readonly field: Field; readonly lookup: Lookup; readonly shapeKey: string };
 
 /** Keys already resolved, by model: a filter key names the same path every time (only successes are kept). */
 const resolvedKeys = new WeakMap<ModelMeta, Map<string, ResolvedKey>>();
@@ -74,6 +83,7 @@ export function resolveKey(meta: ModelMeta, key: string): ResolvedKey {
   const { steps, field, rest } = resolvePath(meta, parts, key);
   if (rest.length > 0) throw unknownLookup(field.owner.name, key, rest.join("__"));
   if (!byKey) resolvedKeys.set(meta, (byKey = new Map()));
-  if (byKey.size < 1000) byKey.set(key, { steps, field, lookup });
-  return { steps, field, lookup };
+  const resolved = { steps, field, lookup, shapeKey: lookupShapeKey(steps, field, lookup) };
+  if (byKey.size < 1000) byKey.set(key, resolved);
+  return resolved;
 }
