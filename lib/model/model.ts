@@ -248,7 +248,7 @@ function jsonValue(value: unknown): unknown {
 }
 
 /** The field values an unsaved instance holds. */
-export function ownValues(instance: object): Record<string, unknown> {
+function ownValues(instance: object): Record<string, unknown> {
   const { [SLOTS]: slots, constructor } = instance as InstanceInternals;
   const values: Record<string, unknown> = {};
   for (const field of constructor[META].fields) if (slots[field.slot] !== undefined) values[field.name] = slots[field.slot];
@@ -256,7 +256,7 @@ export function ownValues(instance: object): Record<string, unknown> {
 }
 
 /** Records that an instance's row now exists, with the key the database gave it. */
-export function markSaved(instance: object, pk: unknown): void {
+function markSaved(instance: object, pk: unknown): void {
   const { [SLOTS]: slots, constructor } = instance as InstanceInternals;
   const state = ownState(instance);
   slots[constructor[META].pk.slot] = pk;
@@ -268,7 +268,7 @@ export function markSaved(instance: object, pk: unknown): void {
  * The instance holds the values validateValues gave its constructor, none assigned since. Not with JSON
  * fields, whose values can change in place where no assignment shows.
  */
-export function isUntouched(meta: ModelMeta, state: InstanceState): boolean {
+function isUntouched(meta: ModelMeta, state: InstanceState): boolean {
   return state.validated === true && state.dirty === undefined && !meta.fields.some((field) => field.kind === "json");
 }
 

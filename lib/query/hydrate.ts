@@ -1,13 +1,12 @@
-import { FROM_DATABASE, PARTIAL_FROM_DATABASE, slotsOf, UNLOADED, type RowSource } from "../model/instance.js";
+import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, slotsOf, UNLOADED, type RowSource } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
-import { META } from "../model/instance.js";
 import type { ModelClass } from "../model/model.js";
 import type { AnnotatedColumn, QueryState, RelatedColumns, SelectedColumn } from "./compiler.js";
 import type { CompiledSelect } from "./statement-cache.js";
 
 type Hydrating = new (slots: unknown[], source: RowSource) => object;
 
-/** One selectRelated slice of a row, planned once per query. */
+/** One selectRelated slice of a row, planned once per select list. */
 interface RelatedPlan {
   readonly node: RelatedColumns;
   /** Row index of its primary key: null there means no related row. */
@@ -34,10 +33,10 @@ export function selectReader(model: ModelClass, state: QueryState, select: Compi
 
 /**
  * What turns each row of a SELECT (read by position) into an instance, and each selectRelated slice of it
- * into the instance its parent points at. Planned once per query; a foreign key that a joined row fills is
+ * into the instance its parent points at. Planned once per select list; a foreign key that a joined row fills is
  * not decoded first (it holds its key, which reads as the stub, or null, only when the joined row is missing).
  */
-export function rowHydrator(
+function rowHydrator(
   model: ModelClass,
   columns: readonly SelectedColumn[],
   related: readonly RelatedColumns[],

@@ -1,9 +1,9 @@
-import { FROM_DATABASE, heldValue, ownState, slotsOf, STATE } from "../model/instance.js";
+import { heldValue, ownState, slotsOf, STATE } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model } from "../model/model.js";
 import type { RelationStep } from "../query/paths.js";
 import { emptyState, patchState } from "../query/compiler.js";
-import { rowHydrator } from "../query/hydrate.js";
+import { selectReader } from "../query/hydrate.js";
 import { hasBigIntegers } from "../query/persist.js";
 import { compileSelect } from "../query/statement-cache.js";
 import { resolveCondition } from "../query/where.js";
@@ -60,9 +60,10 @@ async function fetchIn(meta: ModelMeta, key: string, values: readonly unknown[])
   const rows: Model[] = [];
   for (let start = 0; start < values.length; start += KEYS_PER_QUERY) {
     const chunk = values.slice(start, start + KEYS_PER_QUERY);
-    const { query, columns } = compileSelect(meta, patchState(emptyState, { conditions: [resolveCondition(meta, { [`${key}__in`]: chunk })] }));
-    const result = await meta.database.runCompiled(query, { arrayRows: true, exactIntegers: hasBigIntegers(meta) });
-    const read = rowHydrator(meta.model, columns, [], [], FROM_DATABASE);
+    const state = patchState(emptyState, { conditions: [resolveCondition(meta, { [`${key}__in`]: chunk })] });
+    const select = compileSelect(meta, state);
+    const result = await meta.database.runCompiled(select.query, { arrayRows: true, exactIntegers: hasBigIntegers(meta) });
+    const read = selectReader(meta.model, state, select);
     for (const row of result.rows) rows.push(read(row as unknown[]) as Model);
   }
   return rows;
