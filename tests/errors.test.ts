@@ -2,7 +2,7 @@ import { inspect } from "node:util";
 import { beforeAll, describe, expect, test } from "vitest";
 import * as orm from "../lib/index.js";
 import { describeEachDialect } from "./helpers/databases.js";
-import { defineNote, errorOf, expectRefusedBeforeSql, untyped } from "./helpers/fixtures.js";
+import { defineNote, errorOf, expectRefusedBeforeSql, onlyFields, untyped } from "./helpers/fixtures.js";
 
 describe("error classes", () => {
   test.each([
@@ -90,7 +90,7 @@ describeEachDialect("errors", (target) => {
 
   test("UnloadedFieldError for a field a partial instance never loaded, saying how to load it", async () => {
     const stored = await Note.objects.get({ text: "one" });
-    const partial = await Note.objects.only("id").get({ pk: stored.id });
+    const partial = await onlyFields(Note.objects, "id").get({ pk: stored.id });
     expect(partial.pk).toBe(stored.id);
     const error = await errorOf(() => partial.text);
     expect(error).toBeInstanceOf(orm.UnloadedFieldError);
