@@ -83,31 +83,31 @@ class MysqlDriver implements Driver {
   }
 
   #acquire(): Promise<MysqlConnection> {
-    // A free connection is handed over at once: no timer to arm (and clear) for every statement.
-    if (this.#idle() > 0) {
-      return new Promise<MysqlConnection>((resolve, reject) =>
-        this.pool.getConnection((error, connection) => (error ? reject(connectionFailure(error, this.url)) : resolve(this.#wrap(connection)))),
-      );
-    }
-    this.#waiting++;
+    // A free connection is handed over at once: the timer bounding the wait is armed only when there is a wait.
+    const waits = this.#idle() === 0;
+    if (waits) this.#waiting++;
     return new Promise<MysqlConnection>((resolve, reject) => {
       let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        this.#waiting--;
-        reject(
-          new ConnectionError(
-            `Timed out after ${this.acquireTimeoutMs} ms waiting for a connection to MySQL at ${this.url.address}: all ${this.max} connections of the pool are in use (${this.#waiting + 1} callers waiting). Raise pool.max or pool.acquireTimeoutMs, or hold connections for less time.`,
-          ),
-        );
-      }, this.acquireTimeoutMs);
+      const timer = !waits
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            this.#waiting--;
+            reject(
+              new ConnectionError(
+                `Timed out after ${this.acquireTimeoutMs} ms waiting for a connection to MySQL at ${this.url.address}: all ${this.max} connections of the pool are in use (${this.#waiting + 1} callers waiting). Raise pool.max or pool.acquireTimeoutMs, or hold connections for less time.`,
+              ),
+            );
+          }, this.acquireTimeoutMs);
       this.pool.getConnection((error, connection) => {
         if (timedOut) {
           connection?.release();
           return;
         }
-        clearTimeout(timer);
-        this.#waiting--;
+        if (timer) {
+          clearTimeout(timer);
+          this.#waiting--;
+        }
         if (error) reject(connectionFailure(error, this.url));
         else resolve(this.#wrap(connection));
       });

@@ -164,16 +164,13 @@ class SqliteConnection implements Connection {
     try {
       const prepared = this.#prepare(query.text);
       const { statement } = prepared;
-      if (query.eachRow) {
-        if (prepared.exactIntegers !== (options?.exactIntegers ?? false)) statement.safeIntegers((prepared.exactIntegers = !prepared.exactIntegers));
-        return this.#insertEach(statement, query.values as readonly (readonly unknown[])[]);
-      }
+      const exactIntegers = options?.exactIntegers ?? false;
+      if (prepared.exactIntegers !== exactIntegers) statement.safeIntegers((prepared.exactIntegers = exactIntegers));
+      if (query.eachRow) return this.#insertEach(statement, query.values as readonly (readonly unknown[])[]);
       const values = sqliteValues(query.values);
       if (prepared.reader) {
         const arrayRows = options?.arrayRows ?? false;
-        const exactIntegers = options?.exactIntegers ?? false;
         if (prepared.arrayRows !== arrayRows) statement.raw((prepared.arrayRows = arrayRows));
-        if (prepared.exactIntegers !== exactIntegers) statement.safeIntegers((prepared.exactIntegers = exactIntegers));
         const rows = statement.all(...values) as Row[];
         return { rows, rowsAffected: 0 };
       }

@@ -59,6 +59,11 @@ export function slotsOf(instance: object): unknown[] {
   return (instance as InstanceInternals)[SLOTS];
 }
 
+/** An instance of `model` holding these slots as they are: a row quarry read or wrote (see Model's constructor). */
+export function rowInstance<T = object>(model: object, slots: unknown[], source: RowSource): T {
+  return new (model as new (slots: unknown[], source: RowSource) => T)(slots, source);
+}
+
 /** The slots for these field values by name (undefined where none is given). */
 export function toSlots(meta: ModelMeta, values: Record<string, unknown>): unknown[] {
   const slots = new Array<unknown>(meta.fields.length);

@@ -1,10 +1,8 @@
-import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, slotsOf, UNLOADED, type RowSource } from "../model/instance.js";
+import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, rowInstance, slotsOf, UNLOADED, type RowSource } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { ModelClass } from "../model/model.js";
 import type { AnnotatedColumn, QueryState, RelatedColumns, SelectedColumn } from "./compiler.js";
 import type { CompiledSelect } from "./statement-cache.js";
-
-type Hydrating = new (slots: unknown[], source: RowSource) => object;
 
 /** One selectRelated slice of a row, planned once per select list. */
 interface RelatedPlan {
@@ -43,14 +41,13 @@ function rowHydrator(
   annotations: readonly AnnotatedColumn[],
   source: RowSource,
 ): (row: readonly unknown[]) => object {
-  const Model = model as unknown as Hydrating;
   const meta = model[META];
   if (related.length === 0 && annotations.length === 0) {
     // A row holding every field, in order, becomes the instance's slots itself: the driver's array is ours to keep.
     if (columns.length === meta.fields.length && columns.every((column, index) => column.field.slot === index)) {
-      return (row) => new Model(decodeInPlace(columns, row as unknown[]), source);
+      return (row) => rowInstance(model, decodeInPlace(columns, row as unknown[]), source);
     }
-    return (row) => new Model(decodeSlice(meta, columns, row, 0, undefined), source);
+    return (row) => rowInstance(model, decodeSlice(meta, columns, row, 0, undefined), source);
   }
   const slices = [{ columns, offset: 0 }, ...related];
   const filledBy = (slice: number) => {
@@ -75,7 +72,7 @@ function rowHydrator(
     };
   });
   return (row) => {
-    const instance = new Model(decodeSlice(meta, columns, row, 0, rootFilled), source);
+    const instance = rowInstance(model, decodeSlice(meta, columns, row, 0, rootFilled), source);
     // Annotations are plain properties beside the fields (annotate() refuses a field's name).
     for (const annotation of annotations) (instance as Record<string, unknown>)[annotation.name] = annotation.decode(row[annotation.index]);
     if (plans.length === 0) return instance;
@@ -93,7 +90,7 @@ function rowHydrator(
         continue;
       }
       const target = plan.node.steps[plan.node.steps.length - 1]!.to;
-      const child = new (target.model as unknown as Hydrating)(decodeSlice(target, plan.node.columns, row, plan.node.offset, plan.filled), FROM_DATABASE);
+      const child = rowInstance(target.model, decodeSlice(target, plan.node.columns, row, plan.node.offset, plan.filled), FROM_DATABASE);
       slotsOf(parent)[plan.node.field.slot] = child;
       built.push(child);
     }

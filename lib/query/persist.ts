@@ -108,7 +108,7 @@ function insertOneQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Fiel
 
 /** Many rows: one multi-row INSERT, or where the dialect inserts row by row, its one-row text run per row (each reports its key). */
 function insertManyQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[], generatesKey: boolean): CompiledQuery {
-  if (dialect.insertsRowByRow && fields.length > 0) return insertOneQuery(meta, dialect, fields, rows, false);
+  if (dialect.insertsRowByRow) return insertOneQuery(meta, dialect, fields, rows, false);
   return meta.database.compile(insertStatement(meta, dialect, fields, rows, generatesKey));
 }
 

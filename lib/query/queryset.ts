@@ -1,5 +1,5 @@
 import { MultipleMatches, NoMatch, UnknownFieldError, ValidationError } from "../errors.js";
-import { FROM_DATABASE, META, toSlots, type RowSource } from "../model/instance.js";
+import { FROM_DATABASE, META, rowInstance, toSlots } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
@@ -356,10 +356,9 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const values = rows.map((row) => validateValues(meta, row, { partial: false, applyDefaults: true }));
     const keys = await insertRows(meta, values);
     // Each row now holds what its table holds: it becomes an instance as a row read back would, checked once.
-    const Saved = this.model as unknown as new (slots: unknown[], source: RowSource) => T;
     return values.map((row, index) => {
       row[meta.pk.name] = keys[index];
-      return new Saved(toSlots(meta, row), FROM_DATABASE);
+      return rowInstance<T>(this.model, toSlots(meta, row), FROM_DATABASE);
     });
   }
 

@@ -1,6 +1,6 @@
 import { ValidationError } from "../errors.js";
 import { Field, describe, type ColumnKind, type FieldOptions } from "../model/fields.js";
-import { META, PARTIAL_FROM_DATABASE, STATE, UNLOADED, type RowSource, type StubOrigin } from "../model/instance.js";
+import { META, PARTIAL_FROM_DATABASE, rowInstance, STATE, UNLOADED, type StubOrigin } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { AnyModelClass, Model, ModelClass } from "../model/model.js";
 
@@ -121,7 +121,7 @@ export function makeStub(target: ModelClass, key: unknown, origin: StubOrigin): 
   const meta = target[META];
   const slots = new Array<unknown>(meta.fields.length).fill(UNLOADED);
   slots[meta.pk.slot] = key;
-  const stub = new (target as unknown as new (slots: unknown[], source: RowSource) => Model)(slots, PARTIAL_FROM_DATABASE);
+  const stub = rowInstance<Model>(target, slots, PARTIAL_FROM_DATABASE);
   stub[STATE].origin = origin;
   return stub;
 }
