@@ -53,6 +53,10 @@ describeEachDialect("database", (target) => {
       { label: "b\\c", amount: 8 },
     ]);
     expect((await Ledger.objects.get({ label: "it's" })).amount).toBe(6);
+    // Sent again, the statement runs prepared (a separate code path on PostgreSQL and MySQL): still rows keyed by column.
+    for (let use = 0; use < 3; use++) {
+      expect(await database.query(orm.sql`SELECT label, amount FROM ledger WHERE amount > ${6} ORDER BY amount`)).toEqual([{ label: "b\\c", amount: 8 }]);
+    }
     expect((await database.execute(orm.sql`DELETE FROM ledger`)).rowsAffected).toBe(2);
   });
 

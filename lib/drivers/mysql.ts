@@ -39,6 +39,8 @@ export async function createMysqlDriver(url: DatabaseURL, options: DriverOptions
     jsonStrings: true,
     ssl: options.ssl as MySql.PoolOptions["ssl"],
     connectTimeout: 10_000,
+    // The ORM's own queries read rows as arrays; this default lets them use execute's cheaper call form.
+    rowsAsArray: true,
   });
   pool.on("connection", (connection) => {
     // A killed or timed-out connection errors here too; the pool drops it, so nothing must throw.
@@ -170,11 +172,13 @@ class MysqlConnection implements Connection {
         const header = result as MySql.ResultSetHeader;
         resolve({ rows: [], rowsAffected: header.affectedRows, insertId: header.insertId });
       };
+      if (!prepare) return void this.raw.query(command, done);
       // Repeated statements run prepared (execute): the server parses them once per connection. Without the
       // typeCast function, which mysql2's binary protocol would call with a new object per field of every row:
-      // jsonStrings keeps JSON as text there.
-      if (prepare) this.raw.execute({ ...command, typeCast: undefined }, done);
-      else this.raw.query(command, done);
+      // jsonStrings keeps JSON as text there. Array rows, the pool's default, take execute's (text, values) form:
+      // its options-object form costs some 9 µs more CPU per call (mysql2 3.24), a tenth of a 20-row query.
+      if (command.rowsAsArray) this.raw.execute(query.text, command.values as MySql.ExecuteValues[], done);
+      else this.raw.execute({ sql: query.text, values: command.values, rowsAsArray: false }, done);
     });
   }
 
