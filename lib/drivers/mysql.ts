@@ -39,7 +39,8 @@ export async function createMysqlDriver(url: DatabaseURL, options: DriverOptions
     jsonStrings: true,
     ssl: options.ssl as MySql.PoolOptions["ssl"],
     connectTimeout: 10_000,
-    // The ORM's own queries read rows as arrays; this default lets them use execute's cheaper call form.
+    // Rows as arrays, which the ORM reads by position; object rows are keyed here (keyedByColumn), not by mysql2,
+    // so that every statement takes execute's cheaper call form.
     rowsAsArray: true,
   });
   pool.on("connection", (connection) => {
@@ -157,28 +158,29 @@ class MysqlConnection implements Connection {
 
   query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
     const prepare = this.statements.nameFor(query) !== undefined;
+    const values = query.values as MySql.ExecuteValues[];
     return new Promise((resolve, reject) => {
-      const command = { sql: query.text, values: query.values as unknown[], rowsAsArray: options?.arrayRows ?? false, typeCast: jsonAsText };
-      const done = (error: MySql.QueryError | null, result: unknown) => {
+      const done = (error: MySql.QueryError | null, result: unknown, fields?: MySql.FieldPacket[]) => {
         if (error) {
           // A statement the server cannot prepare ran nowhere: it goes as a plain query, now and from now on.
           if (prepare && error.code === UNSUPPORTED_PREPARE) {
             this.statements.forget(query.text);
-            return void this.raw.query(command, done);
+            return void this.raw.query({ sql: query.text, values, typeCast: jsonAsText }, done);
           }
           return reject(translateMysqlError(error));
         }
-        if (Array.isArray(result)) return resolve({ rows: result as Row[], rowsAffected: 0 });
+        if (Array.isArray(result)) {
+          return resolve({ rows: options?.arrayRows ? result : keyedByColumn(result as unknown[][], fields!), rowsAffected: 0 });
+        }
         const header = result as MySql.ResultSetHeader;
         resolve({ rows: [], rowsAffected: header.affectedRows, insertId: header.insertId });
       };
-      if (!prepare) return void this.raw.query(command, done);
-      // Repeated statements run prepared (execute): the server parses them once per connection. Without the
-      // typeCast function, which mysql2's binary protocol would call with a new object per field of every row:
-      // jsonStrings keeps JSON as text there. Array rows, the pool's default, take execute's (text, values) form:
-      // its options-object form costs some 9 µs more CPU per call (mysql2 3.24), a tenth of a 20-row query.
-      if (command.rowsAsArray) this.raw.execute(query.text, command.values as MySql.ExecuteValues[], done);
-      else this.raw.execute({ sql: query.text, values: command.values, rowsAsArray: false }, done);
+      // Repeated statements run prepared (execute): the server parses them once per connection. They go in execute's
+      // (text, values) form, reading the pool's array rows: its options-object form costs some 9 µs more CPU per call
+      // (mysql2 3.24), a tenth of a 20-row query. And without the typeCast function, which the binary protocol would
+      // call with a new object per field of every row: jsonStrings keeps JSON as text there.
+      if (prepare) this.raw.execute(query.text, values, done);
+      else this.raw.query({ sql: query.text, values, typeCast: jsonAsText }, done);
     });
   }
 
@@ -208,6 +210,16 @@ class MysqlConnection implements Connection {
       }
     }
   }
+}
+
+/** Array rows as objects keyed by column name (a later column of the same name wins, as in mysql2's own). */
+function keyedByColumn(rows: readonly unknown[][], fields: readonly MySql.FieldPacket[]): Row[] {
+  const names = fields.map((field) => field.name);
+  return rows.map((row) => {
+    const keyed: Row = {};
+    for (let index = 0; index < names.length; index++) keyed[names[index]!] = row[index];
+    return keyed;
+  });
 }
 
 const INTEGRITY_CODES = new Set([
