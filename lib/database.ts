@@ -193,9 +193,9 @@ export class Database extends EventEmitter<DatabaseEvents> {
     }
   }
 
-  #leaseEnded(): void {
+  readonly #leaseEnded = (): void => {
     if (--this.#inFlight === 0 && this.#drained.length > 0) for (const resolve of this.#drained.splice(0)) resolve();
-  }
+  };
 
   /** Sends one statement: on the transaction's connection inside `transaction()` or `tx.run()`, else on a pooled one. */
   run(statement: Sql, options?: QueryOptions): Promise<QueryResult> {
@@ -222,6 +222,11 @@ export class Database extends EventEmitter<DatabaseEvents> {
       } finally {
         this.#release(lease, failure);
       }
+    }
+    const driver = this.#driver;
+    if (!lease && driver?.run && !this.#closed && this.listenerCount("query") === 0) {
+      this.#inFlight++;
+      return driver.run(query, options, this.#leaseEnded);
     }
     return this.#runLeased(lease, query, options);
   }

@@ -59,11 +59,56 @@ export interface Driver {
   acquire(): Promise<Connection>;
   /** A connection at once if one is free this instant, else undefined (then `acquire()` waits for one). */
   acquireNow?(): Connection | undefined;
+  /**
+   * One statement on a pooled connection, acquired and given back around it, with one promise in all where
+   * acquire(), query() and release() take three; `settled` runs once the connection is back.
+   */
+  run?(query: CompiledQuery, options: QueryOptions | undefined, settled: () => void): Promise<QueryResult>;
   /** Gives a connection back; a connection that failed with a connection-level error is destroyed instead. */
   release(connection: Connection, failure?: unknown): void;
   close(): Promise<void>;
   /** Connections open and idle, for tests and diagnostics. */
   stats(): { total: number; idle: number; waiting: number };
+}
+
+export type Callback<T> = (error: Error | null, value?: T) => void;
+
+/** A server's connection: it sends with a callback, so that a statement can cost its caller one promise in all. */
+export interface CallbackConnection extends Connection {
+  send(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void;
+}
+
+/** The value a callback-style operation hands over, as a promise. */
+export function promised<T>(start: (callback: Callback<T>) => void): Promise<T> {
+  return new Promise((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value!))));
+}
+
+/** A pool that hands out its connections by callback (the server drivers'). */
+export interface CallbackPool<C extends CallbackConnection> {
+  acquireWith(callback: Callback<C>): void;
+  release(connection: C, failure?: unknown): void;
+}
+
+/** Driver.run over such a pool: a connection acquired, the statement sent on it, the connection released, by callbacks. */
+export function runPooled<C extends CallbackConnection>(
+  pool: CallbackPool<C>,
+  query: CompiledQuery,
+  options: QueryOptions | undefined,
+  settled: () => void,
+): Promise<QueryResult> {
+  return promised((callback) =>
+    pool.acquireWith((error, connection) => {
+      if (error) {
+        settled();
+        return callback(error);
+      }
+      connection!.send(query, options, (failure, result) => {
+        pool.release(connection!, failure);
+        settled();
+        callback(failure, result);
+      });
+    }),
+  );
 }
 
 export type DriverFactory = (url: DatabaseURL, options: DriverOptions) => Promise<Driver>;

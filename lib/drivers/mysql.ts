@@ -4,6 +4,11 @@ import type { DatabaseURL } from "../url.js";
 import {
   acquireTimeoutMs,
   loadDriverPackage,
+  promised,
+  runPooled,
+  type Callback,
+  type CallbackConnection,
+  type CallbackPool,
   type CompiledQuery,
   type Connection,
   type Driver,
@@ -56,7 +61,7 @@ const jsonAsText: MySql.TypeCast = (field, next) => (field.type === "JSON" ? fie
 /** The server refuses to prepare this kind of statement (ER_UNSUPPORTED_PS). */
 const UNSUPPORTED_PREPARE = "ER_UNSUPPORTED_PS";
 
-class MysqlDriver implements Driver {
+class MysqlDriver implements Driver, CallbackPool<MysqlConnection> {
   #waiting = 0;
   readonly #statements = new RepeatedStatements();
   readonly #connections = new WeakMap<MySql.PoolConnection, MysqlConnection>();
@@ -72,48 +77,54 @@ class MysqlDriver implements Driver {
     this.release(await this.acquire());
   }
 
-  async acquire(): Promise<Connection> {
-    // A connection the server dropped while it sat idle is replaced, not handed out.
-    for (let attempt = 0; ; attempt++) {
-      const connection = await this.#acquire();
-      const internals = connection.raw as unknown as { _fatalError?: unknown; _closing?: boolean; stream?: { destroyed?: boolean } };
-      if ((internals._fatalError || internals._closing || internals.stream?.destroyed) && attempt < 3) {
-        connection.raw.destroy();
-        continue;
-      }
-      return connection;
-    }
+  acquire(): Promise<Connection> {
+    return promised((callback) => this.acquireWith(callback));
   }
 
-  #acquire(): Promise<MysqlConnection> {
+  run(query: CompiledQuery, options: QueryOptions | undefined, settled: () => void): Promise<QueryResult> {
+    return runPooled(this, query, options, settled);
+  }
+
+  /** A pooled connection; one the server dropped while it sat idle is replaced, not handed out. */
+  acquireWith(callback: Callback<MysqlConnection>, attempt = 0): void {
+    this.#acquire((error, connection) => {
+      if (error) return callback(error);
+      const internals = connection!.raw as unknown as { _fatalError?: unknown; _closing?: boolean; stream?: { destroyed?: boolean } };
+      if ((internals._fatalError || internals._closing || internals.stream?.destroyed) && attempt < 3) {
+        connection!.raw.destroy();
+        return this.acquireWith(callback, attempt + 1);
+      }
+      callback(null, connection);
+    });
+  }
+
+  #acquire(callback: Callback<MysqlConnection>): void {
     // A free connection is handed over at once: the timer bounding the wait is armed only when there is a wait.
     const waits = this.#idle() === 0;
     if (waits) this.#waiting++;
-    return new Promise<MysqlConnection>((resolve, reject) => {
-      let timedOut = false;
-      const timer = !waits
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            this.#waiting--;
-            reject(
-              new ConnectionError(
-                `Timed out after ${this.acquireTimeoutMs} ms waiting for a connection to MySQL at ${this.url.address}: all ${this.max} connections of the pool are in use (${this.#waiting + 1} callers waiting). Raise pool.max or pool.acquireTimeoutMs, or hold connections for less time.`,
-              ),
-            );
-          }, this.acquireTimeoutMs);
-      this.pool.getConnection((error, connection) => {
-        if (timedOut) {
-          connection?.release();
-          return;
-        }
-        if (timer) {
-          clearTimeout(timer);
+    let timedOut = false;
+    const timer = !waits
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
           this.#waiting--;
-        }
-        if (error) reject(connectionFailure(error, this.url));
-        else resolve(this.#wrap(connection));
-      });
+          callback(
+            new ConnectionError(
+              `Timed out after ${this.acquireTimeoutMs} ms waiting for a connection to MySQL at ${this.url.address}: all ${this.max} connections of the pool are in use (${this.#waiting + 1} callers waiting). Raise pool.max or pool.acquireTimeoutMs, or hold connections for less time.`,
+            ),
+          );
+        }, this.acquireTimeoutMs);
+    this.pool.getConnection((error, connection) => {
+      if (timedOut) {
+        connection?.release();
+        return;
+      }
+      if (timer) {
+        clearTimeout(timer);
+        this.#waiting--;
+      }
+      if (error) callback(connectionFailure(error, this.url));
+      else callback(null, this.#wrap(connection));
     });
   }
 
@@ -147,7 +158,7 @@ class MysqlDriver implements Driver {
   }
 }
 
-class MysqlConnection implements Connection {
+class MysqlConnection implements CallbackConnection {
   /** A stream's result is still arriving after its reader left (a break): closing the connection ends it at once. */
   unfinished = false;
 
@@ -157,31 +168,33 @@ class MysqlConnection implements Connection {
   ) {}
 
   query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    return promised((callback) => this.send(query, options, callback));
+  }
+
+  send(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void {
     const prepare = this.statements.nameFor(query) !== undefined;
     const values = query.values as MySql.ExecuteValues[];
-    return new Promise((resolve, reject) => {
-      const done = (error: MySql.QueryError | null, result: unknown, fields?: MySql.FieldPacket[]) => {
-        if (error) {
-          // A statement the server cannot prepare ran nowhere: it goes as a plain query, now and from now on.
-          if (prepare && error.code === UNSUPPORTED_PREPARE) {
-            this.statements.forget(query.text);
-            return void this.raw.query({ sql: query.text, values, typeCast: jsonAsText }, done);
-          }
-          return reject(translateMysqlError(error));
+    const done = (error: MySql.QueryError | null, result: unknown, fields?: MySql.FieldPacket[]) => {
+      if (error) {
+        // A statement the server cannot prepare ran nowhere: it goes as a plain query, now and from now on.
+        if (prepare && error.code === UNSUPPORTED_PREPARE) {
+          this.statements.forget(query.text);
+          return void this.raw.query({ sql: query.text, values, typeCast: jsonAsText }, done);
         }
-        if (Array.isArray(result)) {
-          return resolve({ rows: options?.arrayRows ? result : keyedByColumn(result as unknown[][], fields!), rowsAffected: 0 });
-        }
-        const header = result as MySql.ResultSetHeader;
-        resolve({ rows: [], rowsAffected: header.affectedRows, insertId: header.insertId });
-      };
-      // Repeated statements run prepared (execute): the server parses them once per connection. They go in execute's
-      // (text, values) form, reading the pool's array rows: its options-object form costs some 9 µs more CPU per call
-      // (mysql2 3.24), a tenth of a 20-row query. And without the typeCast function, which the binary protocol would
-      // call with a new object per field of every row: jsonStrings keeps JSON as text there.
-      if (prepare) this.raw.execute(query.text, values, done);
-      else this.raw.query({ sql: query.text, values, typeCast: jsonAsText }, done);
-    });
+        return callback(translateMysqlError(error));
+      }
+      if (Array.isArray(result)) {
+        return callback(null, { rows: options?.arrayRows ? result : keyedByColumn(result as unknown[][], fields!), rowsAffected: 0 });
+      }
+      const header = result as MySql.ResultSetHeader;
+      callback(null, { rows: [], rowsAffected: header.affectedRows, insertId: header.insertId });
+    };
+    // Repeated statements run prepared (execute): the server parses them once per connection. They go in execute's
+    // (text, values) form, reading the pool's array rows: its options-object form costs some 9 µs more CPU per call
+    // (mysql2 3.24), a tenth of a 20-row query. And without the typeCast function, which the binary protocol would
+    // call with a new object per field of every row: jsonStrings keeps JSON as text there.
+    if (prepare) this.raw.execute(query.text, values, done);
+    else this.raw.query({ sql: query.text, values, typeCast: jsonAsText }, done);
   }
 
   async *stream(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]> {

@@ -5,6 +5,11 @@ import type { DatabaseURL } from "../url.js";
 import {
   acquireTimeoutMs,
   loadDriverPackage,
+  promised,
+  runPooled,
+  type Callback,
+  type CallbackConnection,
+  type CallbackPool,
   type CompiledQuery,
   type Connection,
   type Driver,
@@ -16,7 +21,6 @@ import {
 import { RepeatedStatements } from "./repeated-statements.js";
 
 type PgModule = typeof Pg;
-
 /** Types read as their text form: pg's own parsers round int8 and numeric, and shift dates to local time. */
 const TEXT_TYPES = new Set([20, 114, 1082, 1083, 1114, 1184, 1266, 1700, 3802]);
 
@@ -50,7 +54,7 @@ export async function createPostgresqlDriver(url: DatabaseURL, options: DriverOp
 /** PostgreSQL's "cached plan must not change result type": the table changed under a named statement. */
 const PLAN_CHANGED = "0A000";
 
-class PostgresqlDriver implements Driver {
+class PostgresqlDriver implements Driver, CallbackPool<PostgresqlConnection> {
   /** A named statement is parsed and planned once per connection, then only bound and executed. */
   readonly #names = new RepeatedStatements();
   readonly #connections = new WeakMap<Pg.PoolClient, PostgresqlConnection>();
@@ -65,29 +69,36 @@ class PostgresqlDriver implements Driver {
     this.release(await this.acquire());
   }
 
-  async acquire(): Promise<Connection> {
-    // A client the server dropped while it sat idle is replaced, not handed out.
-    for (let attempt = 0; ; attempt++) {
-      let client: Pg.PoolClient;
-      const full = this.pool.totalCount >= (this.pool.options.max ?? 10);
-      try {
-        client = await this.pool.connect();
-      } catch (error) {
-        if (/timeout exceeded when trying to connect/.test((error as Error).message ?? "") && (full || this.pool.totalCount >= (this.pool.options.max ?? 10))) {
-          throw new ConnectionError(
-            `Timed out after ${this.acquireTimeoutMs} ms waiting for a connection to PostgreSQL at ${this.url.address}: all ${this.pool.totalCount} connections of the pool are in use (${this.pool.waitingCount} callers waiting). Raise pool.max or pool.acquireTimeoutMs, or hold connections for less time.`,
-            { cause: error },
-          );
-        }
-        throw connectionFailure(error, this.url);
-      }
+  acquire(): Promise<Connection> {
+    return promised((callback) => this.acquireWith(callback));
+  }
+
+  run(query: CompiledQuery, options: QueryOptions | undefined, settled: () => void): Promise<QueryResult> {
+    return runPooled(this, query, options, settled);
+  }
+
+  /** A pooled client; one the server dropped while it sat idle is replaced, not handed out. */
+  acquireWith(callback: Callback<PostgresqlConnection>, attempt = 0): void {
+    const full = this.pool.totalCount >= (this.pool.options.max ?? 10);
+    this.pool.connect((error, client) => {
+      if (error) return callback(this.#acquireFailure(error, full));
       const internals = client as unknown as { _ending?: boolean; _queryable?: boolean };
       if ((internals._ending || internals._queryable === false) && attempt < 3) {
-        client.release(new Error("connection lost while idle"));
-        continue;
+        client!.release(new Error("connection lost while idle"));
+        return this.acquireWith(callback, attempt + 1);
       }
-      return this.#wrap(client);
+      callback(null, this.#wrap(client!));
+    });
+  }
+
+  #acquireFailure(error: Error, wasFull: boolean): ConnectionError {
+    if (/timeout exceeded when trying to connect/.test(error.message ?? "") && (wasFull || this.pool.totalCount >= (this.pool.options.max ?? 10))) {
+      return new ConnectionError(
+        `Timed out after ${this.acquireTimeoutMs} ms waiting for a connection to PostgreSQL at ${this.url.address}: all ${this.pool.totalCount} connections of the pool are in use (${this.pool.waitingCount} callers waiting). Raise pool.max or pool.acquireTimeoutMs, or hold connections for less time.`,
+        { cause: error },
+      );
     }
+    return connectionFailure(error, this.url);
   }
 
   /** One wrapper per pooled client, made at its first checkout, its error listener kept from then on. */
@@ -113,7 +124,7 @@ class PostgresqlDriver implements Driver {
   }
 }
 
-class PostgresqlConnection implements Connection {
+class PostgresqlConnection implements CallbackConnection {
   /** Set when the server or the network dropped this connection while it was checked out. */
   lost: Error | undefined;
 
@@ -126,21 +137,19 @@ class PostgresqlConnection implements Connection {
     client.on("error", (error: Error) => (this.lost ??= error));
   }
 
-  async query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
-    if (this.lost) throw new ConnectionError(`Connection lost: ${this.lost.message}`, { cause: this.lost });
+  query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    return promised((callback) => this.send(query, options, callback));
+  }
+
+  send(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void {
+    if (this.lost) return callback(new ConnectionError(`Connection lost: ${this.lost.message}`, { cause: this.lost }));
     const name = this.names.nameFor(query);
-    try {
-      const result = await this.client.query({
-        name,
-        text: query.text,
-        values: query.values as unknown[],
-        rowMode: options?.arrayRows ? "array" : undefined,
-      } as Pg.QueryConfig);
-      return { rows: result.rows, rowsAffected: result.rowCount ?? 0, command: result.command };
-    } catch (error) {
+    const config = { name, text: query.text, values: query.values as unknown[], rowMode: options?.arrayRows ? "array" : undefined } as Pg.QueryConfig;
+    this.client.query(config, (error: Error | null, result: Pg.QueryResult) => {
+      if (!error) return callback(null, { rows: result.rows, rowsAffected: result.rowCount ?? 0, command: result.command });
       if (name && (error as { code?: string }).code === PLAN_CHANGED) this.names.forget(query.text);
-      throw translatePostgresqlError(error);
-    }
+      callback(translatePostgresqlError(error));
+    });
   }
 
   async *stream(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]> {
