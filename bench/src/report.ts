@@ -22,7 +22,7 @@ export interface BenchResults {
   alloc: AllocResult[];
 }
 
-const DB_LABEL: Record<string, string> = { sqlite: "SQLite (file)", postgresql: "PostgreSQL", mysql: "MariaDB" };
+export const DB_LABEL: Record<string, string> = { sqlite: "SQLite (file)", postgresql: "PostgreSQL", mysql: "MariaDB" };
 const COLORS: Record<string, string> = {
   raw: "#555555", quarry: "#d62728", drizzle: "#2ca02c", kysely: "#1f77b4", sequelize: "#9467bd",
   typeorm: "#ff7f0e", mikroorm: "#8c564b", prisma: "#17becf",

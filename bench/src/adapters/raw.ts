@@ -1,12 +1,14 @@
 /**
  * The floor: the drivers themselves with prepared statements — better-sqlite3 (synchronous,
  * statements prepared once), pg (named prepared statements), mysql2 (execute(): server-side
- * prepared statements, cached per connection). Each workload is the fewest round trips the
- * database allows: one JOIN, two queries for albums + tracks, one IN (...) for the 100 FK loads.
+ * prepared statements, cached per connection). The server drivers through their callback APIs, one
+ * promise per statement (mysql2/promise would add a stack capture per call). Each workload is the
+ * fewest round trips the database allows: one JOIN, two queries for albums + tracks, one IN (...)
+ * for the 100 FK loads.
  */
 import Database from "better-sqlite3";
 import pg from "pg";
-import mysql from "mysql2/promise";
+import mysql from "mysql2";
 import type { DbConfig } from "../config.js";
 import type { NewTrack } from "../data.js";
 import type { Adapter, AlbumWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
@@ -56,9 +58,12 @@ function pgExec(cfg: DbConfig): Exec {
     }
     return q;
   };
+  // The callback API, promised here once (as the mysql2 floor below).
+  const query = (sql: string, params: unknown[]) =>
+    new Promise<pg.QueryResult>((resolve, reject) => pool.query({ ...named(sql), values: params }, (error, result) => (error ? reject(error) : resolve(result))));
   return {
-    async all(sql, params) { return (await pool.query({ ...named(sql), values: params })).rows; },
-    async run(sql, params) { return (await pool.query({ ...named(sql), values: params })).rowCount ?? 0; },
+    async all(sql, params) { return (await query(sql, params)).rows; },
+    async run(sql, params) { return (await query(sql, params)).rowCount ?? 0; },
     in: (column, ids) => [`${column} = ANY(?::int[])`, [ids]],
     async bulkInsert(rows) {
       const res = await pool.query({
@@ -73,17 +78,20 @@ function pgExec(cfg: DbConfig): Exec {
 
 function mysqlExec(cfg: DbConfig): Exec {
   const pool = mysql.createPool({ host: cfg.host, port: cfg.port, user: cfg.user, password: cfg.password, database: cfg.database, connectionLimit: cfg.poolMax });
+  // The callback API, promised here once: mysql2/promise records a stack trace per call, which no floor should pay.
+  const execute = (sql: string, params: unknown[]) =>
+    new Promise<unknown>((resolve, reject) => pool.execute(sql, params as any[], (error, result) => (error ? reject(error) : resolve(result))));
   return {
-    async all(sql, params) { return (await pool.execute(sql, params as any[]))[0] as Row[]; },
-    async run(sql, params) { return ((await pool.execute(sql, params as any[]))[0] as mysql.ResultSetHeader).affectedRows; },
+    async all(sql, params) { return (await execute(sql, params)) as Row[]; },
+    async run(sql, params) { return ((await execute(sql, params)) as mysql.ResultSetHeader).affectedRows; },
     in: (column, ids) => [`${column} IN (${ids.map(() => "?").join(", ")})`, ids],
-    async bulkInsert(rows) {
+    bulkInsert(rows) {
       // mysql2's client-side expansion of a nested array: one multi-row INSERT (execute() can't take one).
-      const [res] = await pool.query("INSERT INTO track (name, album_id, milliseconds, unit_price) VALUES ?",
-        [rows.map((r) => [r.name, r.albumId, r.milliseconds, r.unitPrice])]);
-      return (res as mysql.ResultSetHeader).affectedRows;
+      return new Promise((resolve, reject) => pool.query("INSERT INTO track (name, album_id, milliseconds, unit_price) VALUES ?",
+        [rows.map((r) => [r.name, r.albumId, r.milliseconds, r.unitPrice])],
+        (error, result) => (error ? reject(error) : resolve((result as mysql.ResultSetHeader).affectedRows))));
     },
-    async close() { await pool.end(); },
+    close() { return new Promise((resolve) => pool.end(() => resolve())); },
   };
 }
 
