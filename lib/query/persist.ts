@@ -1,6 +1,6 @@
 import sql, { raw, Sql, type RawValue } from "sql-template-tag";
 import type { Dialect } from "../dialects/dialect.js";
-import type { CompiledQuery } from "../drivers/driver.js";
+import type { CompiledQuery, QueryResult } from "../drivers/driver.js";
 import { IntegrityError, NoMatch } from "../errors.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
@@ -40,14 +40,10 @@ export async function insertRows(meta: ModelMeta, rows: readonly Record<string, 
         const query = chunkRows.length === 1 ? insertOneQuery(meta, dialect, fields, chunkRows, generatesKey) : insertManyQuery(meta, dialect, fields, chunkRows, generatesKey);
         const result = await withModel(meta, database.runCompiled(query, { arrayRows: true }));
         chunk.forEach((rowIndex, position) => {
-          if (!generatesKey) keys[rowIndex] = rows[rowIndex]![pk.name];
-          else if (result.rows.length > 0) keys[rowIndex] = decodePk(meta, (result.rows[position] as unknown[])[0]);
-          // Without RETURNING (MySQL) a multi-row INSERT reports its first id; InnoDB gives the rest consecutively.
-          else keys[rowIndex] = decodePk(meta, Number(result.insertId) + position);
+          keys[rowIndex] = generatesKey ? generatedKey(meta, result, position) : rows[rowIndex]![pk.name];
         });
       }
-      const resync = !generatesKey && pk.generated && database.dialect.afterExplicitKeys(meta.tablename, pk.column);
-      if (resync) await database.run(resync);
+      if (!generatesKey) await resyncKeys(meta);
     }
   };
   const [first] = groups.values();
@@ -78,9 +74,28 @@ function givesExactly(fields: readonly Field[], columns: readonly Field[], row: 
   return given === fields.length;
 }
 
+/** One validated row (create(), save()): one INSERT, without insertRows' grouping; returns its primary key. */
 export async function insertRow(meta: ModelMeta, values: Record<string, unknown>): Promise<unknown> {
-  const [key] = await insertRows(meta, [values]);
-  return key;
+  const fields = meta.columns.filter((field) => values[field.name] !== undefined);
+  const generatesKey = !fields.includes(meta.pk);
+  const query = insertOneQuery(meta, meta.database.dialect, fields, [values], generatesKey);
+  const result = await withModel(meta, meta.database.runCompiled(query, { arrayRows: true }));
+  if (generatesKey) return generatedKey(meta, result, 0);
+  await resyncKeys(meta);
+  return values[meta.pk.name];
+}
+
+/** The key the database gave the `position`th row of an INSERT: from RETURNING, or else from the first insert id. */
+function generatedKey(meta: ModelMeta, result: QueryResult, position: number): unknown {
+  // Without RETURNING (MySQL) a multi-row INSERT reports its first id; InnoDB gives the rest consecutively.
+  const value = result.rows.length > 0 ? (result.rows[position] as unknown[])[0] : Number(result.insertId) + position;
+  return meta.database.dialect.codec(meta.pk.kind).decode(value, meta.pk);
+}
+
+/** After rows that set a generated key themselves, the sequence moves past them where the dialect needs telling. */
+async function resyncKeys(meta: ModelMeta): Promise<void> {
+  const resync = meta.pk.generated && meta.database.dialect.afterExplicitKeys(meta.tablename, meta.pk.column);
+  if (resync) await meta.database.run(resync);
 }
 
 /** Sets of given fields kept per model (a program inserts few; past it, texts are built every time). */
@@ -131,10 +146,6 @@ function insertValues(dialect: Dialect, fields: readonly Field[], rows: readonly
   const values: unknown[] = [];
   for (const row of rows) for (const field of fields) values.push(boundValue(dialect, field, row[field.name]));
   return values;
-}
-
-function decodePk(meta: ModelMeta, value: unknown): unknown {
-  return meta.database.dialect.codec(meta.pk.kind).decode(value, meta.pk);
 }
 
 function pkState(meta: ModelMeta, pk: unknown): QueryState {

@@ -1,0 +1,86 @@
+/**
+ * Client CPU per operation: what a tool costs the Node process, apart from the database's own time,
+ * which dominates a latency and varies from run to run. The tools take turns in short blocks (the
+ * order rotating each round) on one seeded database, so drift on a shared machine falls on all of
+ * them; each block's CPU (process.cpuUsage around each operation, not its preparation or its check)
+ * and wall time per operation are kept, and the medians printed. Every block's first answer is checked.
+ *
+ *   npm run cpu -- --db mysql --tool raw,quarry,kysely --workload filter-order-limit [--rounds 200 --block 100]
+ */
+import { dbConfig, type Dialect } from "./config.js";
+import { loadDataset } from "./data.js";
+import { createSchemaAndSeed, deleteInserted, dropDatabase } from "./schema.js";
+import { WORKLOADS } from "./workloads.js";
+import type { Adapter } from "./adapters/types.js";
+
+function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
+}
+
+const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[samples.length >> 1]!;
+const WARMUP_ROUNDS = 2;
+
+async function main(): Promise<void> {
+  const dialect = option("db", "sqlite").replace(/^mariadb$/, "mysql").replace(/^postgres$/, "postgresql") as Dialect;
+  const tools = option("tool", "raw,quarry").split(",");
+  const workload = WORKLOADS.find((w) => w.key === option("workload", "get-by-pk"));
+  if (!workload) throw new Error(`unknown workload: one of ${WORKLOADS.map((w) => w.key).join(", ")}`);
+  const rounds = Number(option("rounds", "200"));
+  const block = Number(option("block", "100"));
+  const cfg = dbConfig(dialect);
+  const data = loadDataset();
+  const admin = await createSchemaAndSeed(cfg, data);
+  const adapters: Adapter[] = [];
+  try {
+    for (const tool of tools) {
+      const adapter = new ((await import(`./adapters/${tool}.js`)) as { default: new () => Adapter }).default();
+      await adapter.setup(cfg);
+      adapters.push(adapter);
+    }
+    const cpu = tools.map(() => [] as number[]);
+    const wall = tools.map(() => [] as number[]);
+    let op = 0;
+    for (let round = 0; round < rounds + WARMUP_ROUNDS; round++) {
+      for (let turn = 0; turn < adapters.length; turn++) {
+        const index = (turn + round) % adapters.length;
+        let micros = 0;
+        let millis = 0;
+        for (let n = 0; n < block; n++, op++) {
+          const args = workload.args(op, data);
+          const prepared = workload.prepare ? await workload.prepare(adapters[index]!, args) : undefined;
+          const startedCpu = process.cpuUsage();
+          const started = performance.now();
+          const result = await workload.run(adapters[index]!, args, prepared);
+          millis += performance.now() - started;
+          const used = process.cpuUsage(startedCpu);
+          micros += used.user + used.system;
+          if (n === 0) workload.check(result, args, data);
+          if (workload.afterOp) await workload.afterOp(admin, args);
+          else if (workload.afterBatch && op % 1000 === 999) await deleteInserted(admin);
+        }
+        if (round >= WARMUP_ROUNDS) {
+          cpu[index]!.push(micros / block);
+          wall[index]!.push((millis * 1000) / block);
+        }
+      }
+    }
+    tools.forEach((tool, k) => {
+      console.log(`${dialect} ${workload.key} ${tool}: cpu ${median(cpu[k]!).toFixed(1)} µs/op, wall ${median(wall[k]!).toFixed(1)} µs/op`);
+    });
+    await deleteInserted(admin);
+    await workload.afterAll?.(admin, data);
+  } finally {
+    for (const adapter of adapters) await adapter.teardown();
+    await admin.close();
+    await dropDatabase(cfg);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
