@@ -40,10 +40,16 @@ export interface Dialect {
   returning(columns: Sql): Sql;
   readonly insertDefaultValues: string;
   /**
-   * Many rows go in as one prepared one-row INSERT run per row (CompiledQuery.rowWidth) rather than one
+   * Many rows go in as one prepared one-row INSERT run per row (CompiledQuery.eachRow) rather than one
    * multi-row statement: in-process there is no round trip to save, and a long text would be parsed every time.
    */
   readonly insertsRowByRow: boolean;
+  /**
+   * Where the database takes many rows as one array per column (PostgreSQL's unnest): the SELECT an INSERT
+   * reads them from. Its text is the same for any number of rows, so it is parsed once, and it binds a
+   * parameter per column, not one per value.
+   */
+  rowsFromArrays?(fields: readonly Field[], columns: readonly unknown[][]): Sql;
   /**
    * After rows were inserted with their own values for a generated key: the statement that moves the
    * key generator past them, where the database does not do so itself (PostgreSQL's identity sequences).

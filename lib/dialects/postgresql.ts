@@ -1,4 +1,4 @@
-import sql, { raw, type Sql } from "sql-template-tag";
+import sql, { join, raw, type Sql } from "sql-template-tag";
 import { createPostgresqlDriver } from "../drivers/postgresql.js";
 import type { ColumnKind, Field } from "../model/fields.js";
 import {
@@ -30,6 +30,25 @@ const COLUMN_TYPES: Record<ColumnKind, (field: Field) => string> = {
   uuid: () => "UUID",
 };
 
+/**
+ * The array each kind's values travel in to unnest: the base types, so that the INSERT's assignment to the
+ * column checks lengths and precision as a VALUES list would (an explicit cast to VARCHAR(n) would truncate).
+ */
+const ARRAY_TYPES: Record<ColumnKind, string> = {
+  integer: "INTEGER[]",
+  bigint: "BIGINT[]",
+  float: "DOUBLE PRECISION[]",
+  decimal: "NUMERIC[]",
+  boolean: "BOOLEAN[]",
+  string: "TEXT[]",
+  text: "TEXT[]",
+  date: "DATE[]",
+  time: "TIME[]",
+  datetime: "TIMESTAMPTZ[]",
+  json: "JSONB[]",
+  uuid: "UUID[]",
+};
+
 const CODECS: Record<ColumnKind, Codec> = {
   ...commonCodecs,
   boolean: { encode: (value) => value, decode: (value) => value === true || value === "t" },
@@ -57,6 +76,8 @@ export const postgresqlDialect: Dialect = {
   },
   insertDefaultValues: "DEFAULT VALUES",
   insertsRowByRow: false,
+  rowsFromArrays: (fields, columns) =>
+    sql`SELECT * FROM unnest(${join(fields.map((field, index) => sql`${columns[index]}::${raw(ARRAY_TYPES[field.kind])}`))})`,
   indexesForeignKeys: false,
   tableOptions: "",
   selfSubquery: (select) => select,

@@ -9,6 +9,8 @@ import { findLookup } from "./lookups.js";
 
 /** Largest number of bound values one statement may carry on every database (SQLite allows 32766). */
 const MAX_PARAMETERS = 30_000;
+/** Rows per INSERT where they travel as arrays, one per column: bounds the size of one statement's message. */
+const ROWS_PER_ARRAY_INSERT = 50_000;
 
 /** Inserts validated rows; returns their primary keys in order. Several statements run in one transaction. */
 export async function insertRows(meta: ModelMeta, rows: readonly Record<string, unknown>[]): Promise<unknown[]> {
@@ -55,6 +57,7 @@ export async function insertRows(meta: ModelMeta, rows: readonly Record<string, 
 function rowsPerStatement(dialect: Dialect, fields: readonly Field[]): number {
   // A row of nothing but defaults has no VALUES list to share, so it goes alone.
   if (fields.length === 0) return 1;
+  if (dialect.rowsFromArrays) return ROWS_PER_ARRAY_INSERT;
   return dialect.insertsRowByRow ? Infinity : Math.floor(MAX_PARAMETERS / fields.length);
 }
 
@@ -131,8 +134,13 @@ function insertStatement(meta: ModelMeta, dialect: Dialect, fields: readonly Fie
   const table = dialect.quote(meta.tablename);
   const returning = generatesKey ? dialect.returning(raw(dialect.quote(meta.pk.column))) : sql``;
   if (fields.length === 0) return sql`INSERT INTO ${raw(table)} ${raw(dialect.insertDefaultValues)}${returning}`;
+  const columns = fields.map((field) => dialect.quote(field.column)).join(",");
+  if (dialect.rowsFromArrays && rows.length > 1) {
+    const arrays = fields.map((field) => rows.map((row) => boundValue(dialect, field, row[field.name])));
+    return sql`INSERT INTO ${raw(table)} (${raw(columns)}) ${dialect.rowsFromArrays(fields, arrays)}${returning}`;
+  }
   // Built flat, string by string: nesting one Sql per value and per row costs more than the INSERT itself.
-  const strings = [`INSERT INTO ${table} (${fields.map((field) => dialect.quote(field.column)).join(",")}) VALUES (`];
+  const strings = [`INSERT INTO ${table} (${columns}) VALUES (`];
   for (let index = 1; index < rows.length * fields.length; index++) strings.push(index % fields.length === 0 ? "),(" : ",");
   strings.push(")", "");
   // RETURNING rides along as the last value: one pass of Sql's constructor over the thousands of values.
