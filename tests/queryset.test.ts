@@ -134,6 +134,24 @@ describeEachDialect("queryset", (target) => {
     expect(await Counter.objects.bulkCreate([])).toEqual([]);
   });
 
+  test("bulkCreate() after a gap in the keys: every key right, bigint keys too", async () => {
+    await Counter.objects.delete();
+    await Counter.objects.create({ id: 5_000, value: -1, label: "high" });
+    const rows = Array.from({ length: 123 }, (_, index) => ({ value: index, label: `row ${index}` }));
+    const created = await Counter.objects.bulkCreate(rows);
+    const stored = new Map((await Counter.objects.all()).map((counter) => [counter.pk, counter.value]));
+    expect(created.map((counter) => stored.get(counter.pk))).toEqual(rows.map((row) => row.value));
+    expect(Math.min(...created.map((counter) => counter.pk))).toBeGreaterThan(5_000);
+
+    const Ledger = orm.Model.define("BigLedger", { id: orm.BigInteger({ primaryKey: true }), amount: orm.Integer() }, { database });
+    await database.createAll();
+    await Ledger.objects.create({ id: 2n ** 40n, amount: -1 });
+    const entries = await Ledger.objects.bulkCreate(Array.from({ length: 77 }, (_, amount) => ({ amount })));
+    const amounts = new Map((await Ledger.objects.all()).map((entry) => [entry.pk, entry.amount]));
+    expect(entries.map((entry) => typeof entry.pk)).toEqual(entries.map(() => "bigint"));
+    expect(entries.map((entry) => amounts.get(entry.pk))).toEqual(Array.from({ length: 77 }, (_, amount) => amount));
+  });
+
   test("bulkCreate() is all or nothing: one invalid row writes none", async () => {
     await Counter.objects.delete();
     const error = await errorOf(() => Counter.objects.bulkCreate([{ value: 1, label: "ok" }, { value: "two" as never, label: "bad" }]));
