@@ -121,7 +121,7 @@ function insertOneQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Fiel
     if (byFields.size < MAX_ONE_ROW_TEXTS) byFields.set(key, text);
   }
   if (rows.length === 1) return { text, values: insertValues(dialect, fields, rows) };
-  return { text, values: rows.map((row) => insertValues(dialect, fields, [row])), eachRow: true };
+  return { text, values: rowValues(dialect, fields, rows), eachRow: true };
 }
 
 /** Many rows: one multi-row INSERT, or where the dialect inserts row by row, its one-row text run per row (each reports its key). */
@@ -151,9 +151,24 @@ function insertStatement(meta: ModelMeta, dialect: Dialect, fields: readonly Fie
 
 /** The bound values of an INSERT's rows, row after row, in `fields` order. */
 function insertValues(dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[]): unknown[] {
-  const values: unknown[] = [];
-  for (const row of rows) for (const field of fields) values.push(boundValue(dialect, field, row[field.name]));
-  return values;
+  return rowValues(dialect, fields, rows).flat();
+}
+
+/** Each row's bound values, in `fields` order; each field's codec looked up once, not once a value. */
+function rowValues(dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[]): unknown[][] {
+  const codecs = fields.map((field) => dialect.codec(field.kind));
+  const all = new Array<unknown[]>(rows.length);
+  for (let index = 0; index < rows.length; index++) {
+    const row = rows[index]!;
+    const values = new Array<unknown>(fields.length);
+    for (let column = 0; column < fields.length; column++) {
+      const field = fields[column]!;
+      const value = row[field.name];
+      values[column] = value === null ? null : codecs[column]!.encode(field.toColumn(value), field);
+    }
+    all[index] = values;
+  }
+  return all;
 }
 
 function pkState(meta: ModelMeta, pk: unknown): QueryState {
