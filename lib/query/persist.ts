@@ -151,24 +151,30 @@ function insertStatement(meta: ModelMeta, dialect: Dialect, fields: readonly Fie
 
 /** The bound values of an INSERT's rows, row after row, in `fields` order. */
 function insertValues(dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[]): unknown[] {
-  return rowValues(dialect, fields, rows).flat();
+  const encode = valueEncoder(dialect, fields);
+  const values: unknown[] = [];
+  for (const row of rows) for (let column = 0; column < fields.length; column++) values.push(encode(row, column));
+  return values;
 }
 
-/** Each row's bound values, in `fields` order; each field's codec looked up once, not once a value. */
+/** Each row's bound values, in `fields` order. */
 function rowValues(dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[]): unknown[][] {
-  const codecs = fields.map((field) => dialect.codec(field.kind));
-  const all = new Array<unknown[]>(rows.length);
-  for (let index = 0; index < rows.length; index++) {
-    const row = rows[index]!;
+  const encode = valueEncoder(dialect, fields);
+  return rows.map((row) => {
     const values = new Array<unknown>(fields.length);
-    for (let column = 0; column < fields.length; column++) {
-      const field = fields[column]!;
-      const value = row[field.name];
-      values[column] = value === null ? null : codecs[column]!.encode(field.toColumn(value), field);
-    }
-    all[index] = values;
-  }
-  return all;
+    for (let column = 0; column < fields.length; column++) values[column] = encode(row, column);
+    return values;
+  });
+}
+
+/** A row's value for `fields[column]` as the database stores it: each field's codec looked up once, not once a value. */
+function valueEncoder(dialect: Dialect, fields: readonly Field[]): (row: Record<string, unknown>, column: number) => unknown {
+  const codecs = fields.map((field) => dialect.codec(field.kind));
+  return (row, column) => {
+    const field = fields[column]!;
+    const value = row[field.name];
+    return value === null ? null : codecs[column]!.encode(field.toColumn(value), field);
+  };
 }
 
 function pkState(meta: ModelMeta, pk: unknown): QueryState {
