@@ -223,6 +223,8 @@ export class Database extends EventEmitter<DatabaseEvents> {
         this.#release(lease, failure);
       }
     }
+    // A server pool's statement in one promise (Driver.run). Its connection is held for that statement only,
+    // so it is counted in flight but not leased: a disconnect() past its timeout closes the pool under it.
     const driver = this.#driver;
     if (!lease && driver?.run && !this.#closed && this.listenerCount("query") === 0) {
       this.#inFlight++;

@@ -7,25 +7,19 @@
  *
  *   npm run cpu -- --db mysql --tool raw,quarry,kysely --workload filter-order-limit [--rounds 200 --block 100]
  */
-import { dbConfig, type Dialect } from "./config.js";
+import { dbConfig } from "./config.js";
 import { loadDataset } from "./data.js";
 import { createSchemaAndSeed, deleteInserted, dropDatabase } from "./schema.js";
-import { WORKLOADS } from "./workloads.js";
 import type { Adapter } from "./adapters/types.js";
-
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
-}
+import { dialectOption, loadAdapter, option, workloadOption } from "./cli.js";
 
 const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[samples.length >> 1]!;
 const WARMUP_ROUNDS = 2;
 
 async function main(): Promise<void> {
-  const dialect = option("db", "sqlite").replace(/^mariadb$/, "mysql").replace(/^postgres$/, "postgresql") as Dialect;
+  const dialect = dialectOption();
   const tools = option("tool", "raw,quarry").split(",");
-  const workload = WORKLOADS.find((w) => w.key === option("workload", "get-by-pk"));
-  if (!workload) throw new Error(`unknown workload: one of ${WORKLOADS.map((w) => w.key).join(", ")}`);
+  const workload = workloadOption("get-by-pk");
   const rounds = Number(option("rounds", "200"));
   const block = Number(option("block", "100"));
   const cfg = dbConfig(dialect);
@@ -34,7 +28,7 @@ async function main(): Promise<void> {
   const adapters: Adapter[] = [];
   try {
     for (const tool of tools) {
-      const adapter = new ((await import(`./adapters/${tool}.js`)) as { default: new () => Adapter }).default();
+      const adapter = await loadAdapter(tool);
       await adapter.setup(cfg);
       adapters.push(adapter);
     }

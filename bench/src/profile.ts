@@ -6,30 +6,23 @@
  *   npm run profile -- --db mysql --tool quarry --workload filter-order-limit --seconds 10
  *   node --cpu-prof --cpu-prof-dir=.prof --import tsx src/profile.ts --db sqlite --tool quarry
  */
-import { dbConfig, type Dialect } from "./config.js";
+import { dbConfig } from "./config.js";
 import { loadDataset } from "./data.js";
 import { createSchemaAndSeed, deleteInserted, dropDatabase } from "./schema.js";
 import { summarize } from "./stats.js";
-import { WORKLOADS } from "./workloads.js";
-import type { Adapter } from "./adapters/types.js";
-
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
-}
+import { dialectOption, loadAdapter, option, workloadOption } from "./cli.js";
 
 async function main(): Promise<void> {
-  const dialect = option("db", "sqlite").replace(/^mariadb$/, "mysql") as Dialect;
+  const dialect = dialectOption();
   const tools = option("tool", "quarry").split(",");
-  const workload = WORKLOADS.find((w) => w.key === option("workload", "get-by-pk"));
-  if (!workload) throw new Error(`unknown workload: one of ${WORKLOADS.map((w) => w.key).join(", ")}`);
+  const workload = workloadOption("get-by-pk");
   const seconds = Number(option("seconds", "5"));
   const cfg = dbConfig(dialect);
   const data = loadDataset();
   const admin = await createSchemaAndSeed(cfg, data);
   try {
     for (const tool of tools) {
-      const adapter = new ((await import(`./adapters/${tool}.js`)) as { default: new () => Adapter }).default();
+      const adapter = await loadAdapter(tool);
       await adapter.setup(cfg);
       const samples: number[] = [];
       const deadline = performance.now() + seconds * 1000;

@@ -73,42 +73,52 @@ export interface Driver {
 
 export type Callback<T> = (error: Error | null, value?: T) => void;
 
-/** A server's connection: it sends with a callback, so that a statement can cost its caller one promise in all. */
-export interface CallbackConnection extends Connection {
-  send(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void;
-}
-
 /** The value a callback-style operation hands over, as a promise. */
 export function promised<T>(start: (callback: Callback<T>) => void): Promise<T> {
   return new Promise((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value!))));
 }
 
-/** A pool that hands out its connections by callback (the server drivers'). */
-export interface CallbackPool<C extends CallbackConnection> {
-  acquireWith(callback: Callback<C>): void;
-  release(connection: C, failure?: unknown): void;
+/** A server's connection: it sends with a callback, so that a statement can cost its caller one promise in all. */
+export abstract class CallbackConnection implements Connection {
+  abstract send(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void;
+  abstract stream(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]>;
+
+  query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    return promised((callback) => this.send(query, options, callback));
+  }
 }
 
-/** Driver.run over such a pool: a connection acquired, the statement sent on it, the connection released, by callbacks. */
-export function runPooled<C extends CallbackConnection>(
-  pool: CallbackPool<C>,
-  query: CompiledQuery,
-  options: QueryOptions | undefined,
-  settled: () => void,
-): Promise<QueryResult> {
-  return promised((callback) =>
-    pool.acquireWith((error, connection) => {
-      if (error) {
-        settled();
-        return callback(error);
-      }
-      connection!.send(query, options, (failure, result) => {
-        pool.release(connection!, failure);
-        settled();
-        callback(failure, result);
-      });
-    }),
-  );
+/**
+ * A server driver's pool, which hands out its connections by callback: acquire() and connect() are its promise
+ * forms, and run() acquires, sends and releases with one promise in all.
+ */
+export abstract class CallbackPool<C extends CallbackConnection> implements Pick<Driver, "connect" | "acquire" | "run" | "release"> {
+  abstract acquireWith(callback: Callback<C>): void;
+  abstract release(connection: Connection, failure?: unknown): void;
+
+  async connect(): Promise<void> {
+    this.release(await this.acquire());
+  }
+
+  acquire(): Promise<Connection> {
+    return promised((callback) => this.acquireWith(callback));
+  }
+
+  run(query: CompiledQuery, options: QueryOptions | undefined, settled: () => void): Promise<QueryResult> {
+    return promised((callback) =>
+      this.acquireWith((error, connection) => {
+        if (error) {
+          settled();
+          return callback(error);
+        }
+        connection!.send(query, options, (failure, result) => {
+          this.release(connection!, failure);
+          settled();
+          callback(failure, result);
+        });
+      }),
+    );
+  }
 }
 
 export type DriverFactory = (url: DatabaseURL, options: DriverOptions) => Promise<Driver>;

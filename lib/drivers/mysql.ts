@@ -4,11 +4,9 @@ import type { DatabaseURL } from "../url.js";
 import {
   acquireTimeoutMs,
   loadDriverPackage,
-  promised,
-  runPooled,
   type Callback,
-  type CallbackConnection,
-  type CallbackPool,
+  CallbackConnection,
+  CallbackPool,
   type CompiledQuery,
   type Connection,
   type Driver,
@@ -61,7 +59,7 @@ const jsonAsText: MySql.TypeCast = (field, next) => (field.type === "JSON" ? fie
 /** The server refuses to prepare this kind of statement (ER_UNSUPPORTED_PS). */
 const UNSUPPORTED_PREPARE = "ER_UNSUPPORTED_PS";
 
-class MysqlDriver implements Driver, CallbackPool<MysqlConnection> {
+class MysqlDriver extends CallbackPool<MysqlConnection> implements Driver {
   #waiting = 0;
   readonly #statements = new RepeatedStatements();
   readonly #connections = new WeakMap<MySql.PoolConnection, MysqlConnection>();
@@ -71,18 +69,8 @@ class MysqlDriver implements Driver, CallbackPool<MysqlConnection> {
     private readonly url: DatabaseURL,
     private readonly acquireTimeoutMs: number,
     private readonly max: number,
-  ) {}
-
-  async connect(): Promise<void> {
-    this.release(await this.acquire());
-  }
-
-  acquire(): Promise<Connection> {
-    return promised((callback) => this.acquireWith(callback));
-  }
-
-  run(query: CompiledQuery, options: QueryOptions | undefined, settled: () => void): Promise<QueryResult> {
-    return runPooled(this, query, options, settled);
+  ) {
+    super();
   }
 
   /** A pooled connection; one the server dropped while it sat idle is replaced, not handed out. */
@@ -158,17 +146,15 @@ class MysqlDriver implements Driver, CallbackPool<MysqlConnection> {
   }
 }
 
-class MysqlConnection implements CallbackConnection {
+class MysqlConnection extends CallbackConnection {
   /** A stream's result is still arriving after its reader left (a break): closing the connection ends it at once. */
   unfinished = false;
 
   constructor(
     readonly raw: MySql.PoolConnection,
     private readonly statements: RepeatedStatements,
-  ) {}
-
-  query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
-    return promised((callback) => this.send(query, options, callback));
+  ) {
+    super();
   }
 
   send(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void {

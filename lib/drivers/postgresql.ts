@@ -5,11 +5,9 @@ import type { DatabaseURL } from "../url.js";
 import {
   acquireTimeoutMs,
   loadDriverPackage,
-  promised,
-  runPooled,
   type Callback,
-  type CallbackConnection,
-  type CallbackPool,
+  CallbackConnection,
+  CallbackPool,
   type CompiledQuery,
   type Connection,
   type Driver,
@@ -21,6 +19,7 @@ import {
 import { RepeatedStatements } from "./repeated-statements.js";
 
 type PgModule = typeof Pg;
+
 /** Types read as their text form: pg's own parsers round int8 and numeric, and shift dates to local time. */
 const TEXT_TYPES = new Set([20, 114, 1082, 1083, 1114, 1184, 1266, 1700, 3802]);
 
@@ -54,7 +53,7 @@ export async function createPostgresqlDriver(url: DatabaseURL, options: DriverOp
 /** PostgreSQL's "cached plan must not change result type": the table changed under a named statement. */
 const PLAN_CHANGED = "0A000";
 
-class PostgresqlDriver implements Driver, CallbackPool<PostgresqlConnection> {
+class PostgresqlDriver extends CallbackPool<PostgresqlConnection> implements Driver {
   /** A named statement is parsed and planned once per connection, then only bound and executed. */
   readonly #names = new RepeatedStatements();
   readonly #connections = new WeakMap<Pg.PoolClient, PostgresqlConnection>();
@@ -63,18 +62,8 @@ class PostgresqlDriver implements Driver, CallbackPool<PostgresqlConnection> {
     private readonly pool: Pg.Pool,
     private readonly url: DatabaseURL,
     private readonly acquireTimeoutMs: number,
-  ) {}
-
-  async connect(): Promise<void> {
-    this.release(await this.acquire());
-  }
-
-  acquire(): Promise<Connection> {
-    return promised((callback) => this.acquireWith(callback));
-  }
-
-  run(query: CompiledQuery, options: QueryOptions | undefined, settled: () => void): Promise<QueryResult> {
-    return runPooled(this, query, options, settled);
+  ) {
+    super();
   }
 
   /** A pooled client; one the server dropped while it sat idle is replaced, not handed out. */
@@ -124,7 +113,7 @@ class PostgresqlDriver implements Driver, CallbackPool<PostgresqlConnection> {
   }
 }
 
-class PostgresqlConnection implements CallbackConnection {
+class PostgresqlConnection extends CallbackConnection {
   /** Set when the server or the network dropped this connection while it was checked out. */
   lost: Error | undefined;
 
@@ -132,13 +121,10 @@ class PostgresqlConnection implements CallbackConnection {
     readonly client: Pg.PoolClient,
     private readonly names: RepeatedStatements,
   ) {
+    super();
     // A checked-out client has no pool listener: an "error" with none would crash the process. (An idle
     // client that fails leaves the pool, so what this records is only ever read while it is checked out.)
     client.on("error", (error: Error) => (this.lost ??= error));
-  }
-
-  query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
-    return promised((callback) => this.send(query, options, callback));
   }
 
   send(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void {

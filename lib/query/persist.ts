@@ -151,30 +151,14 @@ function insertStatement(meta: ModelMeta, dialect: Dialect, fields: readonly Fie
 
 /** The bound values of an INSERT's rows, row after row, in `fields` order. */
 function insertValues(dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[]): unknown[] {
-  const encode = valueEncoder(dialect, fields);
   const values: unknown[] = [];
-  for (const row of rows) for (let column = 0; column < fields.length; column++) values.push(encode(row, column));
+  for (const row of rows) for (const field of fields) values.push(boundValue(dialect, field, row[field.name]));
   return values;
 }
 
 /** Each row's bound values, in `fields` order. */
 function rowValues(dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[]): unknown[][] {
-  const encode = valueEncoder(dialect, fields);
-  return rows.map((row) => {
-    const values = new Array<unknown>(fields.length);
-    for (let column = 0; column < fields.length; column++) values[column] = encode(row, column);
-    return values;
-  });
-}
-
-/** A row's value for `fields[column]` as the database stores it: each field's codec looked up once, not once a value. */
-function valueEncoder(dialect: Dialect, fields: readonly Field[]): (row: Record<string, unknown>, column: number) => unknown {
-  const codecs = fields.map((field) => dialect.codec(field.kind));
-  return (row, column) => {
-    const field = fields[column]!;
-    const value = row[field.name];
-    return value === null ? null : codecs[column]!.encode(field.toColumn(value), field);
-  };
+  return rows.map((row) => fields.map((field) => boundValue(dialect, field, row[field.name])));
 }
 
 function pkState(meta: ModelMeta, pk: unknown): QueryState {

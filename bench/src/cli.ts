@@ -1,0 +1,25 @@
+/** Command-line options of the one-workload tools (profile, cpu): `--name value`. */
+import type { Dialect } from "./config.js";
+import { WORKLOADS, type Workload } from "./workloads.js";
+import type { Adapter } from "./adapters/types.js";
+
+export function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
+}
+
+/** `--db`, taking mariadb and postgres as aliases. */
+export function dialectOption(): Dialect {
+  return option("db", "sqlite").replace(/^mariadb$/, "mysql").replace(/^postgres$/, "postgresql") as Dialect;
+}
+
+export function workloadOption(fallback: string): Workload<any, any> {
+  const workload = WORKLOADS.find((w) => w.key === option("workload", fallback));
+  if (!workload) throw new Error(`unknown workload: one of ${WORKLOADS.map((w) => w.key).join(", ")}`);
+  return workload;
+}
+
+/** A tool's adapter, by its file name under adapters/. */
+export async function loadAdapter(tool: string): Promise<Adapter> {
+  return new ((await import(`./adapters/${tool}.js`)) as { default: new () => Adapter }).default();
+}
