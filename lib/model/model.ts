@@ -24,7 +24,7 @@ import {
 } from "./instance.js";
 import { ModelMeta } from "./meta.js";
 import type { CreateValues, FieldMap, fieldsBrand, PrimaryKeyValue, Values, WithPrimaryKey } from "./types.js";
-import { validateValues } from "./validation.js";
+import { validateSlots, validateValues } from "./validation.js";
 
 export interface DefineOptions {
   database: Database;
@@ -61,7 +61,7 @@ export class Model {
         : { persisted: fromDatabase, dirty: undefined, origin: undefined, partial: source === PARTIAL_FROM_DATABASE, validated: !fromDatabase };
     this[SLOTS] = fromDatabase
       ? (data as unknown[])
-      : toSlots(meta, validateValues(meta, (data as Record<string, unknown> | undefined) ?? {}, { partial: true, applyDefaults: true }));
+      : validateSlots(meta, (data as Record<string, unknown> | undefined) ?? {}, { partial: true, applyDefaults: true });
   }
 
   static define<const F extends FieldMap>(name: string, fields: F, options: DefineOptions): ModelClass<WithPrimaryKey<F>> {
@@ -136,8 +136,8 @@ export class Model {
     const self = this as unknown as Record<string, unknown>;
     touchAutoNow(meta, self, !state.persisted);
     if (!state.persisted) {
-      const values = validateValues(meta, ownValues(this), { partial: false, applyDefaults: true, trusted: isUntouched(meta, state) });
-      markSaved(this, await insertRow(meta, values));
+      const slots = validateSlots(meta, ownValues(this), { partial: false, applyDefaults: true, trusted: isUntouched(meta, state) });
+      markSaved(this, await insertRow(meta, slots));
     } else {
       const names = changedFields(meta, state);
       if (names.length > 0) {

@@ -12,14 +12,25 @@ export interface ValidateOptions {
 
 /**
  * Checks user-supplied values against the model before any SQL is written: unknown names, wrong
- * types, nulls, lengths. Returns the normalised values; throws ValidationError naming model and field.
+ * types, nulls, lengths. Returns the normalised values by name; throws ValidationError naming model and field.
  */
 export function validateValues(meta: ModelMeta, data: object, options: ValidateOptions): Record<string, unknown> {
+  const slots = validateSlots(meta, data, options);
+  const values: Record<string, unknown> = {};
+  for (const field of meta.fields) if (slots[field.slot] !== undefined) values[field.name] = slots[field.slot];
+  return values;
+}
+
+/**
+ * validateValues, returning the values as an instance holds them: one slot per field, undefined where
+ * none was given. Rows that become instances (new ones, bulkCreate's) are checked straight into their slots.
+ */
+export function validateSlots(meta: ModelMeta, data: object, options: ValidateOptions): unknown[] {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new ValidationError(`${meta.name} expects an object of field values, got ${Array.isArray(data) ? "an array" : String(data)}`, meta.name);
   }
   const given = data as Record<string, unknown>;
-  const values: Record<string, unknown> = {};
+  const slots = new Array<unknown>(meta.fields.length);
   for (const name in given) {
     if (!Object.hasOwn(given, name)) continue;
     const field = name === "pk" ? meta.pk : meta.fieldMap.get(name);
@@ -30,19 +41,20 @@ export function validateValues(meta: ModelMeta, data: object, options: ValidateO
         name,
       );
     }
-    if (given[name] === undefined) continue;
-    values[field.name] = options.trusted ? given[name] : field.validate(given[name]);
+    const value = given[name];
+    if (value === undefined) continue;
+    slots[field.slot] = options.trusted ? value : field.validate(value);
   }
   for (const field of meta.fields) {
-    if (field.name in values) continue;
+    if (slots[field.slot] !== undefined) continue;
     if (options.applyDefaults) {
       const fallback = field.defaultValue();
       if (fallback !== undefined) {
-        values[field.name] = fallback === null ? null : field.validate(fallback);
+        slots[field.slot] = fallback === null ? null : field.validate(fallback);
         continue;
       }
     }
     if (!options.partial && !field.generated) field.validate(undefined);
   }
-  return values;
+  return slots;
 }

@@ -12,9 +12,12 @@ const MAX_PARAMETERS = 30_000;
 /** Rows per INSERT where they travel as arrays, one per column: bounds the size of one statement's message. */
 const ROWS_PER_ARRAY_INSERT = 50_000;
 
-/** Inserts validated rows; returns their primary keys in order. Several statements run in one transaction. */
-export async function insertRows(meta: ModelMeta, rows: readonly Record<string, unknown>[]): Promise<unknown[]> {
-  if (rows.length === 0) return [];
+/**
+ * Inserts validated rows, each as an instance's slots (see validateSlots), and writes the key each row got into
+ * its primary key's slot. Several statements run in one transaction.
+ */
+export async function insertRows(meta: ModelMeta, rows: readonly unknown[][]): Promise<void> {
+  if (rows.length === 0) return;
   const database = meta.database;
   const dialect = database.dialect;
   const pk = meta.pk;
@@ -24,14 +27,13 @@ export async function insertRows(meta: ModelMeta, rows: readonly Record<string, 
   rows.forEach((row, index) => {
     // Rows of one call mostly give the same fields: the previous row's group is tried before a key is built.
     if (!previous || !givesExactly(previous.fields, meta.columns, row)) {
-      const fields = meta.columns.filter((field) => row[field.name] !== undefined);
+      const fields = meta.columns.filter((field) => row[field.slot] !== undefined);
       const key = fields.map((field) => field.name).join(",");
       previous = groups.get(key);
       if (!previous) groups.set(key, (previous = { fields, indexes: [] }));
     }
     previous.indexes.push(index);
   });
-  const keys = new Array<unknown>(rows.length);
   const run = async () => {
     for (const { fields, indexes } of groups.values()) {
       const generatesKey = !fields.includes(pk);
@@ -41,9 +43,7 @@ export async function insertRows(meta: ModelMeta, rows: readonly Record<string, 
         const chunkRows = chunk.map((index) => rows[index]!);
         const query = chunkRows.length === 1 ? insertOneQuery(meta, dialect, fields, chunkRows, generatesKey) : insertManyQuery(meta, dialect, fields, chunkRows, generatesKey);
         const result = await withModel(meta, database.runCompiled(query, { arrayRows: true }));
-        chunk.forEach((rowIndex, position) => {
-          keys[rowIndex] = generatesKey ? generatedKey(meta, result, position) : rows[rowIndex]![pk.name];
-        });
+        if (generatesKey) chunk.forEach((rowIndex, position) => (rows[rowIndex]![pk.slot] = generatedKey(meta, result, position)));
       }
       if (!generatesKey) await resyncKeys(meta);
     }
@@ -51,7 +51,6 @@ export async function insertRows(meta: ModelMeta, rows: readonly Record<string, 
   const [first] = groups.values();
   if (groups.size === 1 && rows.length <= rowsPerStatement(dialect, first!.fields)) await run();
   else await database.transaction(run);
-  return keys;
 }
 
 function rowsPerStatement(dialect: Dialect, fields: readonly Field[]): number {
@@ -67,25 +66,25 @@ interface InsertGroup {
   readonly indexes: number[];
 }
 
-function givesExactly(fields: readonly Field[], columns: readonly Field[], row: Record<string, unknown>): boolean {
+function givesExactly(fields: readonly Field[], columns: readonly Field[], row: readonly unknown[]): boolean {
   let given = 0;
   for (const column of columns) {
-    if (row[column.name] === undefined) continue;
+    if (row[column.slot] === undefined) continue;
     if (fields[given] !== column) return false;
     given++;
   }
   return given === fields.length;
 }
 
-/** One validated row (create(), save()): one INSERT, without insertRows' grouping; returns its primary key. */
-export async function insertRow(meta: ModelMeta, values: Record<string, unknown>): Promise<unknown> {
-  const fields = meta.columns.filter((field) => values[field.name] !== undefined);
+/** One validated row's slots (create(), save()): one INSERT, without insertRows' grouping; returns its primary key. */
+export async function insertRow(meta: ModelMeta, slots: readonly unknown[]): Promise<unknown> {
+  const fields = meta.columns.filter((field) => slots[field.slot] !== undefined);
   const generatesKey = !fields.includes(meta.pk);
-  const query = insertOneQuery(meta, meta.database.dialect, fields, [values], generatesKey);
+  const query = insertOneQuery(meta, meta.database.dialect, fields, [slots], generatesKey);
   const result = await withModel(meta, meta.database.runCompiled(query, { arrayRows: true }));
   if (generatesKey) return generatedKey(meta, result, 0);
   await resyncKeys(meta);
-  return values[meta.pk.name];
+  return slots[meta.pk.slot];
 }
 
 /** The key the database gave the `position`th row of an INSERT: from RETURNING, or else from the first insert id. */
@@ -110,7 +109,7 @@ const oneRowTexts = new WeakMap<ModelMeta, Map<string, string>>();
  * A one-row INSERT (create(), save()), or on a dialect that inserts row by row, the same text run for each of
  * `rows`: its text depends only on the fields given (and on RETURNING), so it is built once per set of fields.
  */
-function insertOneQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[], returning: boolean): CompiledQuery {
+function insertOneQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly (readonly unknown[])[], returning: boolean): CompiledQuery {
   let byFields = oneRowTexts.get(meta);
   if (!byFields) oneRowTexts.set(meta, (byFields = new Map()));
   let key = returning ? "+" : "-";
@@ -125,18 +124,18 @@ function insertOneQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Fiel
 }
 
 /** Many rows: one multi-row INSERT, or where the dialect inserts row by row, its one-row text run per row (each reports its key). */
-function insertManyQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[], generatesKey: boolean): CompiledQuery {
+function insertManyQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly (readonly unknown[])[], generatesKey: boolean): CompiledQuery {
   if (dialect.insertsRowByRow) return insertOneQuery(meta, dialect, fields, rows, false);
   return meta.database.compile(insertStatement(meta, dialect, fields, rows, generatesKey));
 }
 
-function insertStatement(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[], generatesKey: boolean): Sql {
+function insertStatement(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly (readonly unknown[])[], generatesKey: boolean): Sql {
   const table = dialect.quote(meta.tablename);
   const returning = generatesKey ? dialect.returning(raw(dialect.quote(meta.pk.column))) : sql``;
   if (fields.length === 0) return sql`INSERT INTO ${raw(table)} ${raw(dialect.insertDefaultValues)}${returning}`;
   const columns = fields.map((field) => dialect.quote(field.column)).join(",");
   if (dialect.rowsFromArrays && rows.length > 1) {
-    const arrays = fields.map((field) => rows.map((row) => boundValue(dialect, field, row[field.name])));
+    const arrays = fields.map((field) => rows.map((row) => boundValue(dialect, field, row[field.slot])));
     return sql`INSERT INTO ${raw(table)} (${raw(columns)}) ${dialect.rowsFromArrays(fields, arrays)}${returning}`;
   }
   // Built flat, string by string: nesting one Sql per value and per row costs more than the INSERT itself.
@@ -150,15 +149,15 @@ function insertStatement(meta: ModelMeta, dialect: Dialect, fields: readonly Fie
 }
 
 /** The bound values of an INSERT's rows, row after row, in `fields` order. */
-function insertValues(dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[]): unknown[] {
+function insertValues(dialect: Dialect, fields: readonly Field[], rows: readonly (readonly unknown[])[]): unknown[] {
   const values: unknown[] = [];
-  for (const row of rows) for (const field of fields) values.push(boundValue(dialect, field, row[field.name]));
+  for (const row of rows) for (const field of fields) values.push(boundValue(dialect, field, row[field.slot]));
   return values;
 }
 
 /** Each row's bound values, in `fields` order. */
-function rowValues(dialect: Dialect, fields: readonly Field[], rows: readonly Record<string, unknown>[]): unknown[][] {
-  return rows.map((row) => fields.map((field) => boundValue(dialect, field, row[field.name])));
+function rowValues(dialect: Dialect, fields: readonly Field[], rows: readonly (readonly unknown[])[]): unknown[][] {
+  return rows.map((row) => fields.map((field) => boundValue(dialect, field, row[field.slot])));
 }
 
 function pkState(meta: ModelMeta, pk: unknown): QueryState {

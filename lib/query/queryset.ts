@@ -1,9 +1,9 @@
 import { MultipleMatches, NoMatch, UnknownFieldError, ValidationError } from "../errors.js";
-import { FROM_DATABASE, META, rowInstance, toSlots } from "../model/instance.js";
+import { FROM_DATABASE, META, rowInstance } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
-import { validateValues } from "../model/validation.js";
+import { validateSlots, validateValues } from "../model/validation.js";
 import {
   QueryCompiler,
   emptyState,
@@ -353,13 +353,10 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   async bulkCreate(rows: readonly CreateValues<FieldsOf<T>>[]): Promise<T[]> {
     if (!Array.isArray(rows)) throw new ValidationError(`${this.meta.name}.objects.bulkCreate() needs an array of objects`, this.meta.name);
     const meta = this.meta;
-    const values = rows.map((row) => validateValues(meta, row, { partial: false, applyDefaults: true }));
-    const keys = await insertRows(meta, values);
-    // Each row now holds what its table holds: it becomes an instance as a row read back would, checked once.
-    return values.map((row, index) => {
-      row[meta.pk.name] = keys[index];
-      return rowInstance<T>(this.model, toSlots(meta, row), FROM_DATABASE);
-    });
+    const slots = rows.map((row) => validateSlots(meta, row, { partial: false, applyDefaults: true }));
+    await insertRows(meta, slots);
+    // Each row now holds what its table holds, its key too: it becomes an instance as a row read back would, checked once.
+    return slots.map((row) => rowInstance<T>(this.model, row, FROM_DATABASE));
   }
 
   /** The row matching `lookup`, or a new one made of its plain field values and `defaults`; `[instance, created]`. */
