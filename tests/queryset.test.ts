@@ -134,6 +134,26 @@ describeEachDialect("queryset", (target) => {
     expect(await Counter.objects.bulkCreate([])).toEqual([]);
   });
 
+  test("bulkCreate() of more data than a server takes in one message (MariaDB's 16 MiB packet) splits it, all or none", async () => {
+    const Page = orm.Model.define("BulkPage", { body: orm.Text(), position: orm.Integer() }, { database });
+    await database.createAll();
+    // 3,000 rows of 8,000 characters: 24 MB of text, the last row's quote and backslash escaped like the rest.
+    const rows = Array.from({ length: 3_000 }, (_, position) => ({ body: `${position}:`.padEnd(7_990, "x") + "'\\%_;", position }));
+    const created = await Page.objects.bulkCreate(rows);
+    expect(created.map((page) => page.position)).toEqual(rows.map((row) => row.position));
+    const stored = await Page.objects.orderBy("position").all();
+    expect(stored.map((page) => page.pk)).toEqual(created.map((page) => page.pk));
+    expect(stored.every((page, index) => page.body === rows[index]!.body)).toBe(true);
+
+    await Page.objects.delete();
+    const Numbered = orm.Model.define("BulkNumberedPage", { body: orm.Text(), position: orm.Integer({ unique: true }) }, { database });
+    await database.createAll();
+    // The database refuses the last row, statements after the first: none is written.
+    const clash = [...rows.slice(0, -1), { ...rows[0]!, body: "again" }];
+    expect(await errorOf(() => Numbered.objects.bulkCreate(clash))).toBeInstanceOf(orm.IntegrityError);
+    expect(await Numbered.objects.count()).toBe(0);
+  });
+
   test("bulkCreate() after a gap in the keys: every key right, bigint keys too", async () => {
     await Counter.objects.delete();
     await Counter.objects.create({ id: 5_000, value: -1, label: "high" });

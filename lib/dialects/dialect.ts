@@ -40,16 +40,13 @@ export interface Dialect {
   returning(columns: Sql): Sql;
   readonly insertDefaultValues: string;
   /**
-   * Many rows go in as one prepared one-row INSERT run per row (CompiledQuery.eachRow) rather than one
-   * multi-row statement: in-process there is no round trip to save, and a long text would be parsed every time.
+   * The rows of a many-row INSERT (each an array of bound values, in `fields` order) as the one clause the
+   * INSERT reads them from, whose text is the same for any number of rows: parsed once, binding a parameter
+   * per column or one in all rather than one per value. PostgreSQL: unnest of one array per column; MySQL: a
+   * VALUES list that mysql2 writes out from one bound array of rows. Absent where many rows go in as one
+   * prepared one-row INSERT run per row (CompiledQuery.eachRow): in-process there is no round trip to save.
    */
-  readonly insertsRowByRow: boolean;
-  /**
-   * Where the database takes many rows as one array per column (PostgreSQL's unnest): the SELECT an INSERT
-   * reads them from. Its text is the same for any number of rows, so it is parsed once, and it binds a
-   * parameter per column, not one per value.
-   */
-  rowsFromArrays?(fields: readonly Field[], columns: readonly unknown[][]): Sql;
+  manyRows?(fields: readonly Field[], rows: readonly (readonly unknown[])[]): Sql;
   /**
    * After rows were inserted with their own values for a generated key: the statement that moves the
    * key generator past them, where the database does not do so itself (PostgreSQL's identity sequences).

@@ -56,7 +56,9 @@ export const mysqlDialect: Dialect = {
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, "18446744073709551615"),
   afterExplicitKeys: () => undefined,
   insertDefaultValues: "() VALUES ()",
-  insertsRowByRow: false,
+  // One bound value for all the rows, never prepared (see the driver): no text of thousands of placeholders to
+  // build, for mysql2 to scan and the server to parse, and no limit on parameters per statement.
+  manyRows: (_fields, rows) => sql`VALUES ${rows}`,
   // A binary, no-pad collation makes `=` and LIKE case- and space-sensitive, as on PostgreSQL and SQLite.
   indexesForeignKeys: true,
   tableOptions: " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin",

@@ -75,9 +75,8 @@ export const postgresqlDialect: Dialect = {
     return sql`SELECT setval(${sequence}, GREATEST(COALESCE(MAX(${key}), 0), nextval(${sequence}) - 1, 1)) FROM ${raw(quoteIdentifier(table, '"'))}`;
   },
   insertDefaultValues: "DEFAULT VALUES",
-  insertsRowByRow: false,
-  rowsFromArrays: (fields, columns) =>
-    sql`SELECT * FROM unnest(${join(fields.map((field, index) => sql`${columns[index]}::${raw(ARRAY_TYPES[field.kind])}`))})`,
+  manyRows: (fields, rows) =>
+    sql`SELECT * FROM unnest(${join(fields.map((field, index) => sql`${rows.map((row) => row[index])}::${raw(ARRAY_TYPES[field.kind])}`))})`,
   indexesForeignKeys: false,
   tableOptions: "",
   selfSubquery: (select) => select,

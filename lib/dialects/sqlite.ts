@@ -89,7 +89,6 @@ export const sqliteDialect: Dialect = {
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, "-1"),
   afterExplicitKeys: () => undefined,
   insertDefaultValues: "DEFAULT VALUES",
-  insertsRowByRow: true,
   indexesForeignKeys: false,
   tableOptions: "",
   selfSubquery: (select) => select,

@@ -56,6 +56,15 @@ export async function createMysqlDriver(url: DatabaseURL, options: DriverOptions
 /** JSON columns as their text, decoded once by the JSON codec. */
 const jsonAsText: MySql.TypeCast = (field, next) => (field.type === "JSON" ? field.string("utf8") : next());
 
+/**
+ * An array bound to one placeholder is a list that mysql2 writes out into the text itself (`IN (?)`, a
+ * many-row INSERT's `VALUES ?`): such a statement can only be sent unprepared.
+ */
+function bindsList(values: readonly unknown[]): boolean {
+  for (const value of values) if (Array.isArray(value)) return true;
+  return false;
+}
+
 /** The server refuses to prepare this kind of statement (ER_UNSUPPORTED_PS). */
 const UNSUPPORTED_PREPARE = "ER_UNSUPPORTED_PS";
 
@@ -158,8 +167,8 @@ class MysqlConnection extends CallbackConnection {
   }
 
   send(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void {
-    const prepare = this.statements.nameFor(query) !== undefined;
     const values = query.values as MySql.ExecuteValues[];
+    const prepare = !bindsList(values) && this.statements.nameFor(query) !== undefined;
     const done = (error: MySql.QueryError | null, result: unknown, fields?: MySql.FieldPacket[]) => {
       if (error) {
         // A statement the server cannot prepare ran nowhere: it goes as a plain query, now and from now on.

@@ -1,4 +1,4 @@
-import sql, { raw, Sql, type RawValue } from "sql-template-tag";
+import sql, { empty, join, raw } from "sql-template-tag";
 import type { Dialect } from "../dialects/dialect.js";
 import type { CompiledQuery, QueryResult } from "../drivers/driver.js";
 import { IntegrityError, NoMatch } from "../errors.js";
@@ -7,10 +7,24 @@ import type { ModelMeta } from "../model/meta.js";
 import { QueryCompiler, boundValue, emptyState, patchState, type QueryState } from "./compiler.js";
 import { findLookup } from "./lookups.js";
 
-/** Largest number of bound values one statement may carry on every database (SQLite allows 32766). */
-const MAX_PARAMETERS = 30_000;
-/** Rows per INSERT where they travel as arrays, one per column: bounds the size of one statement's message. */
-const ROWS_PER_ARRAY_INSERT = 50_000;
+/** Rows per many-row INSERT: bounds the work one statement holds up. */
+const MAX_ROWS_PER_STATEMENT = 50_000;
+/**
+ * Characters of values per many-row INSERT, so that a statement fits in one server message whatever the rows
+ * hold (MariaDB's max_allowed_packet is 16 MiB by default, MySQL 5.7's 4 MiB; escaping and UTF-8 can triple
+ * a character's bytes).
+ */
+const MAX_CHARACTERS_PER_STATEMENT = 1_000_000;
+
+/** Rows of one statement: their values, encoded for the database, and where each row came from. */
+interface InsertBatch {
+  /** The columns these rows give a value for, in declaration order. */
+  readonly fields: readonly Field[];
+  readonly positions: number[];
+  readonly rows: unknown[][];
+  /** About how many characters the rows' values take in the statement. */
+  characters: number;
+}
 
 /**
  * Inserts validated rows, each as an instance's slots (see validateSlots), and writes the key each row got into
@@ -19,51 +33,55 @@ const ROWS_PER_ARRAY_INSERT = 50_000;
 export async function insertRows(meta: ModelMeta, rows: readonly unknown[][]): Promise<void> {
   if (rows.length === 0) return;
   const database = meta.database;
-  const dialect = database.dialect;
   const pk = meta.pk;
-  // Rows that set the key themselves and rows that leave it to the database go in separate statements.
-  const groups = new Map<string, InsertGroup>();
-  let previous: InsertGroup | undefined;
-  rows.forEach((row, index) => {
-    // Rows of one call mostly give the same fields: the previous row's group is tried before a key is built.
-    if (!previous || !givesExactly(previous.fields, meta.columns, row)) {
-      const fields = meta.columns.filter((field) => row[field.slot] !== undefined);
-      const key = fields.map((field) => field.name).join(",");
-      previous = groups.get(key);
-      if (!previous) groups.set(key, (previous = { fields, indexes: [] }));
-    }
-    previous.indexes.push(index);
-  });
+  const batches = insertBatches(meta, rows);
   const run = async () => {
-    for (const { fields, indexes } of groups.values()) {
+    for (const [index, { fields, positions, rows: values }] of batches.entries()) {
       const generatesKey = !fields.includes(pk);
-      const chunkSize = rowsPerStatement(dialect, fields);
-      for (let start = 0; start < indexes.length; start += chunkSize) {
-        const chunk = indexes.slice(start, start + chunkSize);
-        const chunkRows = chunk.map((index) => rows[index]!);
-        const query = chunkRows.length === 1 ? insertOneQuery(meta, dialect, fields, chunkRows, generatesKey) : insertManyQuery(meta, dialect, fields, chunkRows, generatesKey);
-        const result = await withModel(meta, database.runCompiled(query, { arrayRows: true }));
-        if (generatesKey) chunk.forEach((rowIndex, position) => (rows[rowIndex]![pk.slot] = generatedKey(meta, result, position)));
-      }
-      if (!generatesKey) await resyncKeys(meta);
+      const query = values.length === 1 ? insertOneQuery(meta, fields, values[0]!, generatesKey) : insertManyQuery(meta, fields, values, generatesKey);
+      const result = await withModel(meta, database.runCompiled(query, { arrayRows: true }));
+      if (generatesKey) positions.forEach((row, position) => (rows[row]![pk.slot] = generatedKey(meta, result, position)));
+      // After the last batch of rows that set the key themselves, the generator moves past them.
+      else if (batches[index + 1]?.fields !== fields) await resyncKeys(meta);
     }
   };
-  const [first] = groups.values();
-  if (groups.size === 1 && rows.length <= rowsPerStatement(dialect, first!.fields)) await run();
+  if (batches.length === 1) await run();
   else await database.transaction(run);
 }
 
-function rowsPerStatement(dialect: Dialect, fields: readonly Field[]): number {
-  // A row of nothing but defaults has no VALUES list to share, so it goes alone.
-  if (fields.length === 0) return 1;
-  if (dialect.rowsFromArrays) return ROWS_PER_ARRAY_INSERT;
-  return dialect.insertsRowByRow ? Infinity : Math.floor(MAX_PARAMETERS / fields.length);
+/**
+ * The rows in statements: rows giving the same fields share one (rows that set the key themselves and rows
+ * that leave it to the database never do), up to a statement's bounds where the dialect sends many rows at once.
+ */
+function insertBatches(meta: ModelMeta, rows: readonly unknown[][]): InsertBatch[] {
+  const dialect = meta.database.dialect;
+  const groups = new Map<string, InsertBatch[]>();
+  let previous: InsertBatch[] | undefined;
+  rows.forEach((row, position) => {
+    // Rows of one call mostly give the same fields: the previous row's group is tried before a key is built.
+    if (!previous || !givesExactly(previous[0]!.fields, meta.columns, row)) {
+      const fields = meta.columns.filter((field) => row[field.slot] !== undefined);
+      const key = fields.map((field) => field.name).join(",");
+      previous = groups.get(key);
+      if (!previous) groups.set(key, (previous = [newBatch(fields)]));
+    }
+    let batch = previous[previous.length - 1]!;
+    const values = encodeRow(dialect, batch.fields, row);
+    if (dialect.manyRows) {
+      const characters = valuesSize(values);
+      // A row of nothing but defaults has no VALUES list to share, so it goes alone.
+      const full = batch.fields.length === 0 || batch.rows.length === MAX_ROWS_PER_STATEMENT || batch.characters + characters > MAX_CHARACTERS_PER_STATEMENT;
+      if (batch.rows.length > 0 && full) previous.push((batch = newBatch(batch.fields)));
+      batch.characters += characters;
+    }
+    batch.positions.push(position);
+    batch.rows.push(values);
+  });
+  return [...groups.values()].flat();
 }
 
-interface InsertGroup {
-  /** The columns these rows give a value for, in declaration order. */
-  readonly fields: readonly Field[];
-  readonly indexes: number[];
+function newBatch(fields: readonly Field[]): InsertBatch {
+  return { fields, positions: [], rows: [], characters: 0 };
 }
 
 function givesExactly(fields: readonly Field[], columns: readonly Field[], row: readonly unknown[]): boolean {
@@ -76,11 +94,23 @@ function givesExactly(fields: readonly Field[], columns: readonly Field[], row: 
   return given === fields.length;
 }
 
+/** One row's bound values, in `fields` order. */
+function encodeRow(dialect: Dialect, fields: readonly Field[], row: readonly unknown[]): unknown[] {
+  return fields.map((field) => boundValue(dialect, field, row[field.slot]));
+}
+
+/** About how many characters the values take in a statement. */
+function valuesSize(values: readonly unknown[]): number {
+  let size = 0;
+  for (const value of values) size += typeof value === "string" ? value.length : value instanceof Uint8Array ? 2 * value.byteLength : 8;
+  return size;
+}
+
 /** One validated row's slots (create(), save()): one INSERT, without insertRows' grouping; returns its primary key. */
 export async function insertRow(meta: ModelMeta, slots: readonly unknown[]): Promise<unknown> {
   const fields = meta.columns.filter((field) => slots[field.slot] !== undefined);
   const generatesKey = !fields.includes(meta.pk);
-  const query = insertOneQuery(meta, meta.database.dialect, fields, [slots], generatesKey);
+  const query = insertOneQuery(meta, fields, encodeRow(meta.database.dialect, fields, slots), generatesKey);
   const result = await withModel(meta, meta.database.runCompiled(query, { arrayRows: true }));
   if (generatesKey) return generatedKey(meta, result, 0);
   await resyncKeys(meta);
@@ -105,59 +135,40 @@ const MAX_ONE_ROW_TEXTS = 500;
 /** By model, by which fields are given and whether the key comes back: the text of a one-row INSERT. */
 const oneRowTexts = new WeakMap<ModelMeta, Map<string, string>>();
 
-/**
- * A one-row INSERT (create(), save()), or on a dialect that inserts row by row, the same text run for each of
- * `rows`: its text depends only on the fields given (and on RETURNING), so it is built once per set of fields.
- */
-function insertOneQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly (readonly unknown[])[], returning: boolean): CompiledQuery {
+/** The text of a one-row INSERT: it depends only on the fields given (and on RETURNING), so it is built once per set of fields. */
+function oneRowText(meta: ModelMeta, fields: readonly Field[], returning: boolean): string {
   let byFields = oneRowTexts.get(meta);
   if (!byFields) oneRowTexts.set(meta, (byFields = new Map()));
   let key = returning ? "+" : "-";
   for (const field of fields) key += `${field.name},`;
   let text = byFields.get(key);
   if (text === undefined) {
-    text = meta.database.compile(insertStatement(meta, dialect, fields, rows.slice(0, 1), returning)).text;
+    const dialect = meta.database.dialect;
+    const values = fields.length === 0 ? raw(dialect.insertDefaultValues) : sql`${insertColumns(meta, fields)} VALUES (${join(fields.map(() => null))})`;
+    text = meta.database.compile(sql`INSERT INTO ${raw(dialect.quote(meta.tablename))} ${values}${returningKey(meta, returning)}`).text;
     if (byFields.size < MAX_ONE_ROW_TEXTS) byFields.set(key, text);
   }
-  if (rows.length === 1) return { text, values: insertValues(dialect, fields, rows) };
-  return { text, values: rowValues(dialect, fields, rows), eachRow: true };
+  return text;
 }
 
-/** Many rows: one multi-row INSERT, or where the dialect inserts row by row, its one-row text run per row (each reports its key). */
-function insertManyQuery(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly (readonly unknown[])[], generatesKey: boolean): CompiledQuery {
-  if (dialect.insertsRowByRow) return insertOneQuery(meta, dialect, fields, rows, false);
-  return meta.database.compile(insertStatement(meta, dialect, fields, rows, generatesKey));
+function insertOneQuery(meta: ModelMeta, fields: readonly Field[], values: readonly unknown[], returning: boolean): CompiledQuery {
+  return { text: oneRowText(meta, fields, returning), values };
 }
 
-function insertStatement(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly (readonly unknown[])[], generatesKey: boolean): Sql {
-  const table = dialect.quote(meta.tablename);
-  const returning = generatesKey ? dialect.returning(raw(dialect.quote(meta.pk.column))) : sql``;
-  if (fields.length === 0) return sql`INSERT INTO ${raw(table)} ${raw(dialect.insertDefaultValues)}${returning}`;
-  const columns = fields.map((field) => dialect.quote(field.column)).join(",");
-  if (dialect.rowsFromArrays && rows.length > 1) {
-    const arrays = fields.map((field) => rows.map((row) => boundValue(dialect, field, row[field.slot])));
-    return sql`INSERT INTO ${raw(table)} (${raw(columns)}) ${dialect.rowsFromArrays(fields, arrays)}${returning}`;
-  }
-  // Built flat, string by string: nesting one Sql per value and per row costs more than the INSERT itself.
-  const strings = [`INSERT INTO ${table} (${columns}) VALUES (`];
-  for (let index = 1; index < rows.length * fields.length; index++) strings.push(index % fields.length === 0 ? "),(" : ",");
-  strings.push(")", "");
-  // RETURNING rides along as the last value: one pass of Sql's constructor over the thousands of values.
-  const values = insertValues(dialect, fields, rows) as RawValue[];
-  values.push(returning);
-  return new Sql(strings, values);
+/** Many rows: one INSERT reading them from the dialect's many-row clause, or its one-row text run per row (each reports its key). */
+function insertManyQuery(meta: ModelMeta, fields: readonly Field[], rows: readonly (readonly unknown[])[], returning: boolean): CompiledQuery {
+  const dialect = meta.database.dialect;
+  if (!dialect.manyRows) return { text: oneRowText(meta, fields, false), values: rows, eachRow: true };
+  const table = raw(dialect.quote(meta.tablename));
+  return meta.database.compile(sql`INSERT INTO ${table} ${insertColumns(meta, fields)} ${dialect.manyRows(fields, rows)}${returningKey(meta, returning)}`);
 }
 
-/** The bound values of an INSERT's rows, row after row, in `fields` order. */
-function insertValues(dialect: Dialect, fields: readonly Field[], rows: readonly (readonly unknown[])[]): unknown[] {
-  const values: unknown[] = [];
-  for (const row of rows) for (const field of fields) values.push(boundValue(dialect, field, row[field.slot]));
-  return values;
+function insertColumns(meta: ModelMeta, fields: readonly Field[]) {
+  return raw(`(${fields.map((field) => meta.database.dialect.quote(field.column)).join(",")})`);
 }
 
-/** Each row's bound values, in `fields` order. */
-function rowValues(dialect: Dialect, fields: readonly Field[], rows: readonly (readonly unknown[])[]): unknown[][] {
-  return rows.map((row) => fields.map((field) => boundValue(dialect, field, row[field.slot])));
+function returningKey(meta: ModelMeta, returning: boolean) {
+  return returning ? meta.database.dialect.returning(raw(meta.database.dialect.quote(meta.pk.column))) : empty;
 }
 
 function pkState(meta: ModelMeta, pk: unknown): QueryState {
