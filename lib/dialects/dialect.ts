@@ -92,7 +92,8 @@ export function likeMatch(dialect: Dialect, expression: Sql, value: string, posi
     : sql`${expression} LIKE ${pattern}${likeEscapeClause}`;
 }
 
-const identity: Codec = { encode: (value) => value, decode: (value) => value };
+/** For kinds the drivers already hand over as their JS values: rows keep them as read (see keepRaw). */
+export const unchanged: Codec = { encode: (value) => value, decode: (value) => value };
 
 /** The codecs every database shares; a dialect overrides the kinds it stores differently. */
 export const commonCodecs: Record<ColumnKind, Codec> = {
@@ -100,10 +101,10 @@ export const commonCodecs: Record<ColumnKind, Codec> = {
   bigint: { encode: (value) => value, decode: (value) => (typeof value === "bigint" ? value : BigInt(value as string)) },
   float: { encode: (value) => value, decode: (value) => (typeof value === "number" ? value : Number(value)) },
   decimal: { encode: (value) => value, decode: (value, field) => (field as DecimalField).normalize(value) },
-  boolean: identity,
-  string: identity,
-  text: identity,
-  date: identity,
+  boolean: unchanged,
+  string: unchanged,
+  text: unchanged,
+  date: unchanged,
   time: { encode: (value) => value, decode: (value) => String(value).slice(0, 8) },
   datetime: {
     encode: (value) => (value as Date).toISOString(),
@@ -113,7 +114,7 @@ export const commonCodecs: Record<ColumnKind, Codec> = {
     encode: (value) => JSON.stringify(value),
     decode: (value) => (typeof value === "string" ? JSON.parse(value) : value),
   },
-  uuid: identity,
+  uuid: unchanged,
 };
 
 export const numericBoolean: Codec = {

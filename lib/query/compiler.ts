@@ -1,5 +1,5 @@
 import sql, { empty, join, raw, type Sql } from "sql-template-tag";
-import type { Dialect } from "../dialects/dialect.js";
+import { unchanged, type Dialect } from "../dialects/dialect.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { BoundAggregate } from "./aggregates.js";
@@ -101,6 +101,9 @@ export interface AnnotatedColumn {
   readonly index: number;
   readonly decode: (raw: unknown) => unknown;
 }
+
+/** The decode of a column whose raw value is already its JS value: hydration leaves it as read, without a call. */
+export const keepRaw = (value: unknown): unknown => value;
 
 /** One column of a SELECT list and how its raw value becomes a JS value. */
 export interface SelectedColumn {
@@ -230,7 +233,7 @@ export class QueryCompiler {
     for (const field of fields) {
       list.push(this.column(field, alias));
       const codec = this.dialect.codec(field.kind);
-      columns.push({ field, decode: (value: unknown) => (value === null ? null : codec.decode(value, field)) });
+      columns.push({ field, decode: codec === unchanged ? keepRaw : (value: unknown) => (value === null ? null : codec.decode(value, field)) });
     }
     return { list, columns };
   }

@@ -1,7 +1,7 @@
 import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, rowInstance, slotsOf, UNLOADED, type RowSource } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { ModelClass } from "../model/model.js";
-import type { AnnotatedColumn, QueryState, RelatedColumns, SelectedColumn } from "./compiler.js";
+import { keepRaw, type AnnotatedColumn, type QueryState, type RelatedColumns, type SelectedColumn } from "./compiler.js";
 import type { CompiledSelect } from "./statement-cache.js";
 
 /** One selectRelated slice of a row, planned once per select list. */
@@ -107,12 +107,16 @@ function decodeSlice(meta: ModelMeta, columns: readonly SelectedColumn[], row: r
   if (columns.length < slots.length) slots.fill(UNLOADED);
   for (let index = 0; index < columns.length; index++) {
     const column = columns[index]!;
-    slots[column.field.slot] = filled?.[index] ? undefined : column.decode(row[offset + index]);
+    const value = row[offset + index];
+    slots[column.field.slot] = filled?.[index] ? undefined : column.decode === keepRaw ? value : column.decode(value);
   }
   return slots;
 }
 
 function decodeInPlace(columns: readonly SelectedColumn[], row: unknown[]): unknown[] {
-  for (let index = 0; index < columns.length; index++) row[index] = columns[index]!.decode(row[index]);
+  for (let index = 0; index < columns.length; index++) {
+    const { decode } = columns[index]!;
+    if (decode !== keepRaw) row[index] = decode(row[index]);
+  }
   return row;
 }
