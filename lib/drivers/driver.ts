@@ -8,9 +8,9 @@ export interface CompiledQuery {
   readonly text: string;
   readonly values: readonly unknown[];
   /**
-   * Set where the dialect inserts row by row (an embedded database): `text` is a one-row INSERT and `values`
-   * holds one array of values per row, run one after another, all or none. The result has one row per
-   * inserted row, holding its generated key.
+   * Set where the dialect has no many-row clause (Dialect.manyRows; an embedded database): `text` is a one-row
+   * INSERT and `values` holds one array of values per row, run one after another, all or none. The result has
+   * one row per inserted row, holding its generated key.
    */
   readonly eachRow?: boolean;
 }
