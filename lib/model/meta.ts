@@ -2,6 +2,7 @@ import type { Database } from "../database.js";
 import { UnknownFieldError } from "../errors.js";
 import type { RelationStep } from "../query/paths.js";
 import type { Field } from "./fields.js";
+import { UNLOADED } from "./instance.js";
 import type { ModelClass } from "./model.js";
 
 /** What Model.define learned about a model: its table, its fields by name, its primary key. */
@@ -14,6 +15,8 @@ export class ModelMeta {
   model!: ModelClass;
   /** Relations that lookups can hop across, forward and reverse, by the name used in a path. */
   readonly relations = new Map<string, RelationStep>();
+  /** Slots of a row none of whose fields was loaded: a partial row's slots start as a copy (a copy costs less than a fill). */
+  readonly unloadedSlots: readonly unknown[];
 
   constructor(
     readonly name: string,
@@ -24,6 +27,7 @@ export class ModelMeta {
     this.fieldMap = new Map(fields.map((field) => [field.name, field]));
     this.pk = fields.find((field) => field.primaryKey)!;
     this.columns = fields;
+    this.unloadedSlots = fields.map(() => UNLOADED);
   }
 
   /** The field called `name` (or `pk`), or an UnknownFieldError listing those that exist. */

@@ -1,4 +1,4 @@
-import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, rowInstance, slotsOf, UNLOADED, type RowSource } from "../model/instance.js";
+import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, rowInstance, slotsOf, type RowSource } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { ModelClass } from "../model/model.js";
 import { keepRaw, type AnnotatedColumn, type QueryState, type RelatedColumns, type SelectedColumn } from "./compiler.js";
@@ -103,8 +103,7 @@ function rowHydrator(
  * not selected (only(), defer()) are UNLOADED.
  */
 function decodeSlice(meta: ModelMeta, columns: readonly SelectedColumn[], row: readonly unknown[], offset: number, filled: readonly boolean[] | undefined): unknown[] {
-  const slots = new Array<unknown>(meta.fields.length);
-  if (columns.length < slots.length) slots.fill(UNLOADED);
+  const slots = columns.length < meta.fields.length ? meta.unloadedSlots.slice() : new Array<unknown>(meta.fields.length);
   for (let index = 0; index < columns.length; index++) {
     const column = columns[index]!;
     const value = row[offset + index];

@@ -1,6 +1,6 @@
 import { ValidationError } from "../errors.js";
 import { Field, describe, type ColumnKind, type FieldOptions } from "../model/fields.js";
-import { META, PARTIAL_FROM_DATABASE, rowInstance, STATE, UNLOADED, type StubOrigin } from "../model/instance.js";
+import { META, PARTIAL_FROM_DATABASE, rowInstance, STATE, type StubOrigin } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { AnyModelClass, Model, ModelClass } from "../model/model.js";
 
@@ -119,7 +119,7 @@ function modelName(value: object): string {
 /** A related row of which only the key is known; reading anything else says how to load it. */
 export function makeStub(target: ModelClass, key: unknown, origin: StubOrigin): Model {
   const meta = target[META];
-  const slots = new Array<unknown>(meta.fields.length).fill(UNLOADED);
+  const slots = meta.unloadedSlots.slice();
   slots[meta.pk.slot] = key;
   const stub = rowInstance<Model>(target, slots, PARTIAL_FROM_DATABASE);
   stub[STATE].origin = origin;
