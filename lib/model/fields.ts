@@ -214,17 +214,23 @@ export class DecimalField extends Field<string> {
   /** Canonical texts of numbers SQLite handed back (NUMERIC columns give doubles), the first 1,024 seen. */
   readonly #texts = new Map<number, string>();
 
-  /** Matches the canonical text of a value this field holds ("12.50" for 2 places), positive: most values are. */
-  #canonical: RegExp | undefined;
-
+  /**
+   * Whether `text` is the canonical text of a value this field holds ("12.50" for 2 places: no sign, no
+   * leading zero but "0" itself, every place written), as the servers return DECIMALs. Read char by char:
+   * it runs for every decimal of every row, and costs half what a regular expression does.
+   */
   #isCanonical(text: string): boolean {
-    if (!this.#canonical) {
-      const { maxDigits, decimalPlaces } = this.options;
-      const wholeDigits = maxDigits - decimalPlaces;
-      const whole = wholeDigits > 0 ? `(?:0|[1-9]\\d{0,${wholeDigits - 1}})` : "0";
-      this.#canonical = new RegExp(`^${whole}${decimalPlaces > 0 ? `\\.\\d{${decimalPlaces}}` : ""}$`);
+    const { maxDigits, decimalPlaces } = this.options;
+    const wholeDigits = maxDigits - decimalPlaces;
+    const point = decimalPlaces > 0 ? text.length - decimalPlaces - 1 : text.length;
+    if (point < 1 || point > Math.max(wholeDigits, 1)) return false;
+    if (decimalPlaces > 0 && text.charCodeAt(point) !== 46 /* . */) return false;
+    if (text.charCodeAt(0) === 48 /* 0 */ ? point > 1 : wholeDigits === 0) return false;
+    for (let index = 0; index < text.length; index++) {
+      const code = text.charCodeAt(index);
+      if ((code < 48 || code > 57) && index !== point) return false;
     }
-    return this.#canonical.test(text);
+    return true;
   }
 
   protected check(value: unknown): string {
