@@ -1,5 +1,5 @@
 import sql, { empty, join, raw, type Sql } from "sql-template-tag";
-import { unchanged, type Dialect } from "../dialects/dialect.js";
+import { unchanged, type Codec, type Dialect } from "../dialects/dialect.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { BoundAggregate } from "./aggregates.js";
@@ -358,8 +358,13 @@ export class QueryCompiler {
 
 /** What the driver binds for `value` of `field`: the field's column value, encoded as this database stores it. */
 export function boundValue(dialect: Dialect, field: Field, value: unknown): unknown {
+  return encodeValue(dialect.codec(field.kind), field, value);
+}
+
+/** boundValue with the field's codec at hand: a bulk insert looks each column's up once, not once a row. */
+export function encodeValue(codec: Codec, field: Field, value: unknown): unknown {
   if (value === null) return null;
-  return dialect.codec(field.kind).encode(field.toColumn(value), field);
+  return codec.encode(field.toColumn(value), field);
 }
 
 /** A row read in select-list order, as field values by name. */

@@ -1,10 +1,10 @@
 import sql, { empty, join, raw } from "sql-template-tag";
-import type { Dialect } from "../dialects/dialect.js";
+import type { Codec, Dialect } from "../dialects/dialect.js";
 import type { CompiledQuery, QueryResult } from "../drivers/driver.js";
 import { IntegrityError, NoMatch } from "../errors.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
-import { QueryCompiler, boundValue, emptyState, patchState, type QueryState } from "./compiler.js";
+import { QueryCompiler, emptyState, encodeValue, patchState, type QueryState } from "./compiler.js";
 import { findLookup } from "./lookups.js";
 
 /** Rows per many-row INSERT: bounds the work one statement holds up. */
@@ -18,8 +18,9 @@ const MAX_CHARACTERS_PER_STATEMENT = 1_000_000;
 
 /** Rows of one statement: their values, encoded for the database, and where each row came from. */
 interface InsertBatch {
-  /** The columns these rows give a value for, in declaration order. */
+  /** The columns these rows give a value for, in declaration order, and their codecs. */
   readonly fields: readonly Field[];
+  readonly codecs: readonly Codec[];
   readonly positions: number[];
   readonly rows: unknown[][];
   /** About how many characters the rows' values take in the statement. */
@@ -63,15 +64,15 @@ function insertBatches(meta: ModelMeta, rows: readonly unknown[][]): InsertBatch
       const fields = meta.columns.filter((field) => row[field.slot] !== undefined);
       const key = fields.map((field) => field.name).join(",");
       previous = groups.get(key);
-      if (!previous) groups.set(key, (previous = [newBatch(fields)]));
+      if (!previous) groups.set(key, (previous = [newBatch(fields, codecsOf(dialect, fields))]));
     }
     let batch = previous[previous.length - 1]!;
-    const values = encodeRow(dialect, batch.fields, row);
+    const values = encodeRow(batch.fields, batch.codecs, row);
     if (dialect.manyRows) {
       const characters = valuesSize(values);
       // A row of nothing but defaults has no VALUES list to share, so it goes alone.
       const full = batch.fields.length === 0 || batch.rows.length === MAX_ROWS_PER_STATEMENT || batch.characters + characters > MAX_CHARACTERS_PER_STATEMENT;
-      if (batch.rows.length > 0 && full) previous.push((batch = newBatch(batch.fields)));
+      if (batch.rows.length > 0 && full) previous.push((batch = newBatch(batch.fields, batch.codecs)));
       batch.characters += characters;
     }
     batch.positions.push(position);
@@ -80,8 +81,12 @@ function insertBatches(meta: ModelMeta, rows: readonly unknown[][]): InsertBatch
   return [...groups.values()].flat();
 }
 
-function newBatch(fields: readonly Field[]): InsertBatch {
-  return { fields, positions: [], rows: [], characters: 0 };
+function newBatch(fields: readonly Field[], codecs: readonly Codec[]): InsertBatch {
+  return { fields, codecs, positions: [], rows: [], characters: 0 };
+}
+
+function codecsOf(dialect: Dialect, fields: readonly Field[]): Codec[] {
+  return fields.map((field) => dialect.codec(field.kind));
 }
 
 function givesExactly(fields: readonly Field[], columns: readonly Field[], row: readonly unknown[]): boolean {
@@ -95,8 +100,10 @@ function givesExactly(fields: readonly Field[], columns: readonly Field[], row: 
 }
 
 /** One row's bound values, in `fields` order. */
-function encodeRow(dialect: Dialect, fields: readonly Field[], row: readonly unknown[]): unknown[] {
-  return fields.map((field) => boundValue(dialect, field, row[field.slot]));
+function encodeRow(fields: readonly Field[], codecs: readonly Codec[], row: readonly unknown[]): unknown[] {
+  const values = new Array<unknown>(fields.length);
+  for (let index = 0; index < fields.length; index++) values[index] = encodeValue(codecs[index]!, fields[index]!, row[fields[index]!.slot]);
+  return values;
 }
 
 /** About how many characters the values take in a statement. */
@@ -110,7 +117,7 @@ function valuesSize(values: readonly unknown[]): number {
 export async function insertRow(meta: ModelMeta, slots: readonly unknown[]): Promise<unknown> {
   const fields = meta.columns.filter((field) => slots[field.slot] !== undefined);
   const generatesKey = !fields.includes(meta.pk);
-  const query = insertOneQuery(meta, fields, encodeRow(meta.database.dialect, fields, slots), generatesKey);
+  const query = insertOneQuery(meta, fields, encodeRow(fields, codecsOf(meta.database.dialect, fields), slots), generatesKey);
   const result = await withModel(meta, meta.database.runCompiled(query, { arrayRows: true }));
   if (generatesKey) return generatedKey(meta, result, 0);
   await resyncKeys(meta);
