@@ -172,6 +172,28 @@ describeEachDialect("queryset", (target) => {
     expect(entries.map((entry) => amounts.get(entry.pk))).toEqual(Array.from({ length: 77 }, (_, amount) => amount));
   });
 
+  test("bulkCreate() keys are right whatever step the key generator takes (auto_increment_increment 3, as on a Galera cluster)", async () => {
+    // One connection, so that a session setting holds for every statement.
+    const stepping = new orm.Database(target.url, { pool: { max: 1 } });
+    const Stepped = orm.Model.define("SteppedCounter", { value: orm.Integer() }, { database: stepping, tablename: "stepped_counter" });
+    try {
+      await stepping.connect();
+      await stepping.createAll();
+      if (target.dialect === "mysql") await stepping.execute(orm.sql`SET SESSION auto_increment_increment = 3`);
+      if (target.dialect === "postgresql") await stepping.execute(orm.sql`ALTER TABLE stepped_counter ALTER COLUMN id SET INCREMENT BY 3`);
+      await Stepped.objects.create({ value: -1 });
+      const created = await Stepped.objects.bulkCreate(Array.from({ length: 10 }, (_, value) => ({ value })));
+      const stored = new Map((await Stepped.objects.all()).map((row) => [row.pk, row.value]));
+      expect(stored.size).toBe(11);
+      expect(created.map((row) => stored.get(row.pk))).toEqual(created.map((row) => row.value));
+      const steps = new Set(created.slice(1).map((row, index) => row.pk - created[index]!.pk));
+      expect(steps).toEqual(new Set([target.dialect === "sqlite" ? 1 : 3]));
+    } finally {
+      await stepping.execute(orm.sql`DROP TABLE stepped_counter`).catch(() => undefined);
+      await stepping.disconnect();
+    }
+  });
+
   test("bulkCreate() is all or nothing: one invalid row writes none", async () => {
     await Counter.objects.delete();
     const error = await errorOf(() => Counter.objects.bulkCreate([{ value: 1, label: "ok" }, { value: "two" as never, label: "bad" }]));

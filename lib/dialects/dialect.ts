@@ -52,6 +52,12 @@ export interface Dialect {
    * key generator past them, where the database does not do so itself (PostgreSQL's identity sequences).
    */
   afterExplicitKeys(table: string, column: string): Sql | undefined;
+  /**
+   * Where a many-row INSERT reports only the first key it generated (MySQL's insertId; no RETURNING): the
+   * query for the step between its keys, which is 1 but on a cluster that interleaves them (Galera sets
+   * auto_increment_increment to the number of nodes).
+   */
+  readonly generatedKeyStep?: Sql;
   /** LIMIT and OFFSET, either of which may be absent. */
   limitOffset(limit: number | undefined, offset: number | undefined): Sql;
   /** The database indexes a foreign key's column itself (InnoDB), so quarry must not add a second index. */

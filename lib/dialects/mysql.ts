@@ -55,6 +55,7 @@ export const mysqlDialect: Dialect = {
   returning: () => empty,
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, "18446744073709551615"),
   afterExplicitKeys: () => undefined,
+  generatedKeyStep: sql`SELECT @@auto_increment_increment`,
   insertDefaultValues: "() VALUES ()",
   // One bound value for all the rows, never prepared (see the driver): no text of thousands of placeholders to
   // build, for mysql2 to scan and the server to parse, and no limit on parameters per statement.

@@ -1,4 +1,5 @@
 import sql, { empty, join, raw } from "sql-template-tag";
+import type { Database } from "../database.js";
 import type { Codec, Dialect } from "../dialects/dialect.js";
 import type { CompiledQuery, QueryResult } from "../drivers/driver.js";
 import { IntegrityError, NoMatch } from "../errors.js";
@@ -40,8 +41,9 @@ export async function insertRows(meta: ModelMeta, rows: readonly unknown[][]): P
     for (const [index, { fields, positions, rows: values }] of batches.entries()) {
       const generatesKey = !fields.includes(pk);
       const query = values.length === 1 ? insertOneQuery(meta, fields, values[0]!, generatesKey) : insertManyQuery(meta, fields, values, generatesKey);
+      const step = generatesKey && values.length > 1 ? await generatedKeyStep(meta) : 1;
       const result = await withModel(meta, database.runCompiled(query, { arrayRows: true }));
-      if (generatesKey) positions.forEach((row, position) => (rows[row]![pk.slot] = generatedKey(meta, result, position)));
+      if (generatesKey) positions.forEach((row, position) => (rows[row]![pk.slot] = generatedKey(meta, result, position, step)));
       // After the last batch of rows that set the key themselves, the generator moves past them.
       else if (batches[index + 1]?.fields !== fields) await resyncKeys(meta);
     }
@@ -125,10 +127,25 @@ export async function insertRow(meta: ModelMeta, slots: readonly unknown[]): Pro
 }
 
 /** The key the database gave the `position`th row of an INSERT: from RETURNING, or else from the first insert id. */
-function generatedKey(meta: ModelMeta, result: QueryResult, position: number): unknown {
-  // Without RETURNING (MySQL) a multi-row INSERT reports its first id; InnoDB gives the rest consecutively.
-  const value = result.rows.length > 0 ? (result.rows[position] as unknown[])[0] : Number(result.insertId) + position;
+function generatedKey(meta: ModelMeta, result: QueryResult, position: number, step = 1): unknown {
+  // Without RETURNING (MySQL) a multi-row INSERT reports its first id; InnoDB gives the rest `step` apart.
+  const value = result.rows.length > 0 ? (result.rows[position] as unknown[])[0] : Number(result.insertId) + position * step;
   return meta.database.dialect.codec(meta.pk.kind).decode(value, meta.pk);
+}
+
+/** By database: the step between the keys one INSERT generates, asked once (a server setting, seldom a session's). */
+const keySteps = new WeakMap<Database, number>();
+
+async function generatedKeyStep(meta: ModelMeta): Promise<number> {
+  const { database } = meta;
+  const query = database.dialect.generatedKeyStep;
+  if (!query) return 1;
+  let step = keySteps.get(database);
+  if (step === undefined) {
+    const result = await database.runCompiled(database.compile(query), { arrayRows: true });
+    keySteps.set(database, (step = Number((result.rows[0] as unknown[])[0])));
+  }
+  return step;
 }
 
 /** After rows that set a generated key themselves, the sequence moves past them where the dialect needs telling. */
