@@ -1,5 +1,6 @@
 /** Command-line options of the one-workload tools (profile, cpu): `--name value`. */
-import type { Dialect } from "./config.js";
+import path from "node:path";
+import { BENCH_DIR, type Dialect } from "./config.js";
 import { WORKLOADS, type Workload } from "./workloads.js";
 import type { Adapter } from "./adapters/types.js";
 
@@ -19,7 +20,12 @@ export function workloadOption(fallback: string): Workload<any, any> {
   return workload;
 }
 
-/** A tool's adapter, by its file name under adapters/. */
+/**
+ * A tool's adapter, by its file name under adapters/. `quarry@<path>` loads quarry from another build (a path
+ * relative to bench/), so that two builds can be measured side by side in one process.
+ */
 export async function loadAdapter(tool: string): Promise<Adapter> {
-  return new ((await import(`./adapters/${tool}.js`)) as { default: new () => Adapter }).default();
+  const [name, entry] = tool.split("@");
+  const Adapter = ((await import(`./adapters/${name}.js`)) as { default: new (entry?: string) => Adapter }).default;
+  return new Adapter(entry === undefined ? undefined : path.resolve(BENCH_DIR, entry));
 }

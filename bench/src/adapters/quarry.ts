@@ -37,14 +37,17 @@ export default class QuarryAdapter implements Adapter<any[]> {
   private Album: any;
   private Track: any;
 
+  /** `entry`: the build to load, relative to bench/ (the cpu and profile tools take `quarry@<entry>`). */
+  constructor(private readonly entry = QUARRY_DIST) {}
+
   version(): string {
     const pkg = JSON.parse(readFileSync(path.resolve(BENCH_DIR, "..", "package.json"), "utf8")) as { version: string };
-    return `quarry ${pkg.version} (${path.relative(path.resolve(BENCH_DIR, ".."), QUARRY_DIST)})`;
+    return `quarry ${pkg.version} (${path.relative(path.resolve(BENCH_DIR, ".."), this.entry)})`;
   }
 
   async setup(cfg: DbConfig): Promise<void> {
-    if (!existsSync(QUARRY_DIST)) throw new Error(`quarry is not built: ${path.relative(BENCH_DIR, QUARRY_DIST)} is missing (run npm run build in the repository root)`);
-    this.orm = await import(pathToFileURL(QUARRY_DIST).href);
+    if (!existsSync(this.entry)) throw new Error(`quarry is not built: ${path.relative(BENCH_DIR, this.entry)} is missing (run npm run build in the repository root)`);
+    this.orm = await import(pathToFileURL(this.entry).href);
     const orm = this.orm;
     this.database = new orm.Database(cfg.url, { pool: { max: cfg.poolMax } });
     const database = this.database;
