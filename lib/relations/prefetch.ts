@@ -96,19 +96,16 @@ function relatedKey(value: unknown): unknown {
 /** `album.tracks` for every album: one query, rows grouped by their key, each pointing back at its owner. */
 async function prefetchReverse(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
   // Keyed by the keys themselves: a foreign key decodes with its target's key codec, so both sides hold one type.
-  const owners = new Map(instances.map((instance) => [(instance as Model).pk, instance]));
+  const owners = new Map(instances.map((instance) => [(instance as Model).pk, { owner: instance, rows: [] as Model[] }]));
   const keyField = relation.toField;
   const rows = await fetchIn(relation.to, keyField.name, [...owners.keys()]);
-  const groups = new Map<unknown, Model[]>([...owners.keys()].map((key) => [key, []]));
   for (const row of rows) {
     const slots = slotsOf(row);
-    const key = slots[keyField.slot];
-    groups.get(key)?.push(row);
-    slots[keyField.slot] = owners.get(key);
+    const group = owners.get(slots[keyField.slot]);
+    if (!group) continue;
+    group.rows.push(row);
+    slots[keyField.slot] = group.owner;
   }
-  for (const [key, owner] of owners) {
-    const state = ownState(owner);
-    (state.prefetched ??= new Map()).set(relation.name, groups.get(key)!);
-  }
+  for (const { owner, rows: owned } of owners.values()) (ownState(owner).prefetched ??= new Map()).set(relation.name, owned);
   return rows;
 }
