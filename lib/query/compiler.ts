@@ -232,10 +232,15 @@ export class QueryCompiler {
     const columns: SelectedColumn[] = [];
     for (const field of fields) {
       list.push(this.column(field, alias));
-      const codec = this.dialect.codec(field.kind);
-      columns.push({ field, decode: codec === unchanged ? keepRaw : (value: unknown) => (value === null ? null : codec.decode(value, field)) });
+      columns.push({ field, decode: this.decoder(field) });
     }
     return { list, columns };
+  }
+
+  /** How a column of `field` reads back: keepRaw where the driver already hands over the JS value. */
+  decoder(field: Field): (value: unknown) => unknown {
+    const codec = this.dialect.codec(field.kind);
+    return codec === unchanged ? keepRaw : (value) => (value === null ? null : codec.decode(value, field));
   }
 
   /**
@@ -285,8 +290,7 @@ export class QueryCompiler {
       list.push(selected);
       plain.push(selected);
       // A foreign key reads as its key here, not as a stub: values are plain data.
-      const codec = this.dialect.codec(column.field.kind);
-      decoders.push((value) => (value === null ? null : codec.decode(value, column.field)));
+      decoders.push(this.decoder(column.field));
     }
     let groupBy = empty;
     if (state.annotations.length > 0) {

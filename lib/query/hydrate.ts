@@ -106,8 +106,7 @@ function decodeSlice(meta: ModelMeta, columns: readonly SelectedColumn[], row: r
   const slots = columns.length < meta.fields.length ? meta.unloadedSlots.slice() : new Array<unknown>(meta.fields.length);
   for (let index = 0; index < columns.length; index++) {
     const column = columns[index]!;
-    const value = row[offset + index];
-    slots[column.field.slot] = filled?.[index] ? undefined : column.decode === keepRaw ? value : column.decode(value);
+    slots[column.field.slot] = filled?.[index] ? undefined : column.decode(row[offset + index]);
   }
   return slots;
 }

@@ -41,9 +41,11 @@ export async function insertRows(meta: ModelMeta, rows: readonly unknown[][]): P
     for (const [index, { fields, positions, rows: values }] of batches.entries()) {
       const generatesKey = !fields.includes(pk);
       const query = values.length === 1 ? insertOneQuery(meta, fields, values[0]!, generatesKey) : insertManyQuery(meta, fields, values, generatesKey);
-      const step = generatesKey && values.length > 1 ? await generatedKeyStep(meta) : 1;
       const result = await withModel(meta, database.runCompiled(query, { arrayRows: true }));
-      if (generatesKey) positions.forEach((row, position) => (rows[row]![pk.slot] = generatedKey(meta, result, position, step)));
+      if (generatesKey) {
+        const keys = await generatedKeys(meta, result, positions.length);
+        positions.forEach((row, position) => (rows[row]![pk.slot] = keys[position]));
+      }
       // After the last batch of rows that set the key themselves, the generator moves past them.
       else if (batches[index + 1]?.fields !== fields) await resyncKeys(meta);
     }
@@ -121,16 +123,20 @@ export async function insertRow(meta: ModelMeta, slots: readonly unknown[]): Pro
   const generatesKey = !fields.includes(meta.pk);
   const query = insertOneQuery(meta, fields, encodeRow(fields, codecsOf(meta.database.dialect, fields), slots), generatesKey);
   const result = await withModel(meta, meta.database.runCompiled(query, { arrayRows: true }));
-  if (generatesKey) return generatedKey(meta, result, 0);
+  if (generatesKey) return (await generatedKeys(meta, result, 1))[0];
   await resyncKeys(meta);
   return slots[meta.pk.slot];
 }
 
-/** The key the database gave the `position`th row of an INSERT: from RETURNING, or else from the first insert id. */
-function generatedKey(meta: ModelMeta, result: QueryResult, position: number, step = 1): unknown {
-  // Without RETURNING (MySQL) a multi-row INSERT reports its first id; InnoDB gives the rest `step` apart.
-  const value = result.rows.length > 0 ? (result.rows[position] as unknown[])[0] : Number(result.insertId) + position * step;
-  return meta.database.dialect.codec(meta.pk.kind).decode(value, meta.pk);
+/** The keys the database gave an INSERT's `count` rows, in order: from RETURNING, or else from its first insert id. */
+async function generatedKeys(meta: ModelMeta, result: QueryResult, count: number): Promise<unknown[]> {
+  const { pk } = meta;
+  const codec = meta.database.dialect.codec(pk.kind);
+  if (result.rows.length > 0) return result.rows.map((row) => codec.decode((row as unknown[])[0], pk));
+  // Without RETURNING (MySQL) a many-row INSERT reports its first id; InnoDB gives the rest `step` apart.
+  const step = count > 1 ? await generatedKeyStep(meta) : 1;
+  const first = Number(result.insertId);
+  return Array.from({ length: count }, (_, position) => codec.decode(first + position * step, pk));
 }
 
 /** By database: the step between the keys one INSERT generates, asked once (a server setting, seldom a session's). */
