@@ -155,18 +155,6 @@ export class Database extends EventEmitter<DatabaseEvents> {
     return this.#driver?.stats() ?? { total: 0, idle: 0, waiting: 0 };
   }
 
-  /** #lease without waiting, where the driver has a connection free this instant (SQLite's, when no one holds it). */
-  #leaseNow(): Lease | undefined {
-    const driver = this.#driver;
-    if (this.#closed || !driver?.acquireNow) return undefined;
-    const connection = driver.acquireNow();
-    if (!connection) return undefined;
-    this.#inFlight++;
-    const lease: Lease = { driver, connection };
-    this.#leases.add(lease);
-    return lease;
-  }
-
   /** A connection of its own for one statement or stream (or an outermost transaction); counted until released. */
   async #lease(): Promise<Lease> {
     this.#refuseIfClosed();
@@ -211,30 +199,27 @@ export class Database extends EventEmitter<DatabaseEvents> {
   runCompiled(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
     const transaction = this.#transactions.getStore();
     if (transaction) return transaction[SEND](query, options);
-    const lease = this.#leaseNow();
-    if (lease?.connection.querySync && this.listenerCount("query") === 0) {
-      let failure: unknown;
-      try {
-        return Promise.resolve(lease.connection.querySync(query, options));
-      } catch (error) {
-        failure = error;
-        return Promise.reject(error);
-      } finally {
-        this.#release(lease, failure);
+    const driver = this.#driver;
+    if (driver && !this.#closed && this.listenerCount("query") === 0) {
+      if (driver.runNow) {
+        try {
+          const result = driver.runNow(query, options);
+          if (result) return Promise.resolve(result);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      } else if (driver.run) {
+        // A server pool's statement in one promise (Driver.run). Its connection is held for that statement only,
+        // so it is counted in flight but not leased: a disconnect() past its timeout closes the pool under it.
+        this.#inFlight++;
+        return driver.run(query, options, this.#leaseEnded);
       }
     }
-    // A server pool's statement in one promise (Driver.run). Its connection is held for that statement only,
-    // so it is counted in flight but not leased: a disconnect() past its timeout closes the pool under it.
-    const driver = this.#driver;
-    if (!lease && driver?.run && !this.#closed && this.listenerCount("query") === 0) {
-      this.#inFlight++;
-      return driver.run(query, options, this.#leaseEnded);
-    }
-    return this.#runLeased(lease, query, options);
+    return this.#runLeased(query, options);
   }
 
-  async #runLeased(leased: Lease | undefined, query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
-    const lease = leased ?? (await this.#lease());
+  async #runLeased(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    const lease = await this.#lease();
     let failure: unknown;
     try {
       return await this.#send(lease.connection, query, options);

@@ -353,6 +353,18 @@ describeEachDialect("transactions", ({ database, dialect, statementsDuring }) =>
       expect(order).toEqual(["first ends", "second starts"]);
       expect(await names()).toEqual(["second"]);
     });
+
+    test("SQLite: a raw BEGIN outside transaction() is not left open on the one connection", async () => {
+      await database.execute(orm.sql`BEGIN`);
+      await Account.objects.create({ name: "after a raw BEGIN" });
+      // Had the BEGIN stayed open, this one's own BEGIN would fail and the row above would be uncommitted.
+      await database.transaction(async () => {
+        await Account.objects.create({ name: "in a transaction" });
+      });
+      expect(await names()).toEqual(["after a raw BEGIN", "in a transaction"]);
+      expect(await rejectionOf(() => database.execute(orm.sql`ROLLBACK`))).toBeInstanceOf(orm.DatabaseError);
+      expect(await names()).toEqual(["after a raw BEGIN", "in a transaction"]);
+    });
   } else {
     test("concurrent transactions get their own connections and never see each other's uncommitted writes", async () => {
       await Account.objects.bulkCreate([

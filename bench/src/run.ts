@@ -20,15 +20,22 @@ import { writeReport, type AllocResult, type BenchResults, type ToolStatus, type
 
 export const TOOLS = ["raw", "quarry", "drizzle", "kysely", "sequelize", "typeorm", "mikroorm", "prisma"] as const;
 
-interface Plan { warmupMs: number; warmupMinOps: number; rounds: number; batchMs: number; minOps: number; maxOps: number }
+/**
+ * collectFirst: a forced full GC before each batch, so that no tool's single timed op pays for the
+ * garbage the tool before it left (a bulk insert of the slowest peers leaves hundreds of MB).
+ * Fast workloads take the median of thousands of ops, which a collection's pause does not move.
+ */
+interface Plan { warmupMs: number; warmupMinOps: number; rounds: number; batchMs: number; minOps: number; maxOps: number; collectFirst: boolean }
 const PLANS: Record<"quick" | "full", Record<Cost, Plan>> = {
   quick: {
-    fast: { warmupMs: 25, warmupMinOps: 3, rounds: 3, batchMs: 35, minOps: 3, maxOps: 5000 },
-    bulk: { warmupMs: 0, warmupMinOps: 0, rounds: 1, batchMs: 0, minOps: 1, maxOps: 1 },
+    fast: { warmupMs: 25, warmupMinOps: 3, rounds: 3, batchMs: 35, minOps: 3, maxOps: 5000, collectFirst: false },
+    bulk: { warmupMs: 0, warmupMinOps: 0, rounds: 1, batchMs: 0, minOps: 1, maxOps: 1, collectFirst: true },
   },
+  // Many short rounds rather than a few long ones: the machine's speed drifts over seconds, and
+  // the more often the tools take turns, the more evenly a slow spell falls on all of them.
   full: {
-    fast: { warmupMs: 300, warmupMinOps: 20, rounds: 10, batchMs: 250, minOps: 5, maxOps: 100_000 },
-    bulk: { warmupMs: 0, warmupMinOps: 1, rounds: 5, batchMs: 0, minOps: 1, maxOps: 1 },
+    fast: { warmupMs: 300, warmupMinOps: 20, rounds: 25, batchMs: 100, minOps: 5, maxOps: 100_000, collectFirst: false },
+    bulk: { warmupMs: 0, warmupMinOps: 1, rounds: 9, batchMs: 0, minOps: 1, maxOps: 1, collectFirst: true },
   },
 };
 
@@ -132,7 +139,9 @@ async function runWorkload(w: Workload, live: Live[], plan: Plan, admin: AdminCo
     const order = running();
     const shift = order.length ? r % order.length : 0;
     for (const l of [...order.slice(shift), ...order.slice(0, shift)]) {
-      if (!failed.has(l.tool)) await batch(l, plan.batchMs, plan.minOps, plan.maxOps, true);
+      if (failed.has(l.tool)) continue;
+      if (plan.collectFirst) gc();
+      await batch(l, plan.batchMs, plan.minOps, plan.maxOps, true);
     }
   }
   if (w.afterAll) await w.afterAll(admin, data);

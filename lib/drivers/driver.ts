@@ -34,8 +34,6 @@ export interface QueryResult<R = Row | unknown[]> {
 /** One open connection. Everything a transaction does runs on one of these. */
 export interface Connection {
   query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult>;
-  /** `query`, answered at once, where statements run in-process (SQLite): callers skip a promise per layer. */
-  querySync?(query: CompiledQuery, options?: QueryOptions): QueryResult;
   /** Rows one batch at a time, from a server-side cursor or streaming read; ends early on `return()`. */
   stream(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]>;
 }
@@ -57,8 +55,12 @@ export interface Driver {
   /** Opens at least one connection, so a bad URL or a dead server fails here. */
   connect(): Promise<void>;
   acquire(): Promise<Connection>;
-  /** A connection at once if one is free this instant, else undefined (then `acquire()` waits for one). */
-  acquireNow?(): Connection | undefined;
+  /**
+   * One statement answered at once, where statements run in-process (SQLite) and the connection is free this
+   * instant; undefined where it is held (then `acquire()` waits for it). Nothing awaits in between, so nothing
+   * needs to be leased: callers skip a promise per layer and the pool's bookkeeping.
+   */
+  runNow?(query: CompiledQuery, options?: QueryOptions): QueryResult | undefined;
   /**
    * One statement on a pooled connection, acquired and given back around it, with one promise in all where
    * acquire(), query() and release() take three; `settled` runs once the connection is back.

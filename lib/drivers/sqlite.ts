@@ -65,10 +65,14 @@ class SqliteDriver implements Driver {
     return this.#connection;
   }
 
-  acquireNow(): Connection | undefined {
-    if (this.#held || !this.#connection) return undefined;
-    this.#held = true;
-    return this.#connection;
+  runNow(query: CompiledQuery, options?: QueryOptions): QueryResult | undefined {
+    const connection = this.#connection;
+    if (this.#held || !connection) return undefined;
+    try {
+      return connection.querySync(query, options);
+    } finally {
+      this.#leaveNoTransactionOpen();
+    }
   }
 
   async acquire(): Promise<Connection> {
@@ -96,7 +100,14 @@ class SqliteDriver implements Driver {
   }
 
   release(): void {
-    // Never hand the connection over inside a transaction (a COMMIT that failed with SQLITE_BUSY leaves one open).
+    this.#leaveNoTransactionOpen();
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#held = false;
+  }
+
+  /** The connection is never handed over inside a transaction (a COMMIT that failed with SQLITE_BUSY leaves one open). */
+  #leaveNoTransactionOpen(): void {
     if (this.#db?.inTransaction) {
       try {
         this.#db.exec("ROLLBACK");
@@ -104,9 +115,6 @@ class SqliteDriver implements Driver {
         // Nothing left to roll back.
       }
     }
-    const next = this.#waiters.shift();
-    if (next) next();
-    else this.#held = false;
   }
 
   async close(): Promise<void> {

@@ -41,8 +41,9 @@ export function planGet(model: ModelClass, state: QueryState, lookups: LookupObj
   const keyValues: unknown[] = [];
   const shapes: string[] = [];
   for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
     const { field, lookup } = resolved[index]!;
-    const shape = bindReused(meta.database.dialect, field, lookup, lookupValue(meta, keys[index]!, lookups[keys[index]!]), keyValues);
+    const shape = bindReused(meta.database.dialect, field, lookup, lookupValue(meta, key, resolved[index]!, lookups[key]), keyValues);
     if (shape === undefined) return null;
     shapes.push(shape);
   }
@@ -57,8 +58,9 @@ export function bindGet(meta: ModelMeta, plan: GetPlan, lookups: LookupObject): 
   const values = plan.baseValues.slice();
   for (let index = 0; index < plan.keys.length; index++) {
     const key = plan.keys[index]!;
-    const { field, lookup } = plan.lookups[index]!;
-    if (bindReused(meta.database.dialect, field, lookup, lookupValue(meta, key, lookups[key]), values) !== plan.shapes[index]) return undefined;
+    const resolved = plan.lookups[index]!;
+    const value = lookupValue(meta, key, resolved, lookups[key]);
+    if (bindReused(meta.database.dialect, resolved.field, resolved.lookup, value, values) !== plan.shapes[index]) return undefined;
   }
   return { text: plan.text, values };
 }

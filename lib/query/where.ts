@@ -53,16 +53,16 @@ export function resolveCondition(meta: ModelMeta, condition: LookupObject | Q): 
   }
   const children: Condition[] = [];
   for (const key in condition) {
-    const { steps, field, lookup, shapeKey } = resolveKey(meta, key);
-    children.push({ kind: "lookup", steps, field, lookup, value: lookupValue(meta, key, condition[key]), shapeKey });
+    const resolved = resolveKey(meta, key);
+    const { steps, field, lookup, shapeKey } = resolved;
+    children.push({ kind: "lookup", steps, field, lookup, value: lookupValue(meta, key, resolved, condition[key]), shapeKey });
   }
   return children.length === 1 ? children[0]! : { kind: "and", children };
 }
 
 /** A lookup's value checked against its field (ValidationError before any SQL), expressions bound to the model. */
-export function lookupValue(meta: ModelMeta, key: string, value: unknown): unknown {
+export function lookupValue(meta: ModelMeta, key: string, { field, lookup }: ResolvedKey, value: unknown): unknown {
   if (value === undefined) throw new ValidationError(`${meta.name}: the lookup ${JSON.stringify(key)} was given undefined`, meta.name, key);
-  const { field, lookup } = resolveKey(meta, key);
   return bindValue(meta, lookup.prepare(field, value));
 }
 
