@@ -102,6 +102,28 @@ describeEachDialect("queryset", (target) => {
     expect(await errorOf(() => untyped(Note).update({ nope: 1 }))).toBeInstanceOf(orm.ValidationError);
   });
 
+  test("count(), exists(), update() and delete() again with other values: each binds its own", async () => {
+    // Every second call of a shape reuses the text compiled at the first: only the values change.
+    for (const [text, expected] of [["Mumble", 1], ["nothing", 0], ["Call Mum.", 1]] as const) {
+      expect(await Note.objects.filter({ text }).count()).toBe(expected);
+    }
+    expect(await Note.objects.filter({ completed: false }).exclude({ text: "Mumble" }).count()).toBe(2);
+    expect(await Note.objects.filter({ completed: true }).exclude({ text: "Mumble" }).count()).toBe(3);
+    expect(await Note.objects.filter({ text__in: ["Mumble"] }).count()).toBe(1);
+    expect(await Note.objects.filter({ text__in: ["Mumble", "Call Mum."] }).count()).toBe(2);
+    expect(await Note.objects.filter({ text__in: ["nothing"] }).exists()).toBe(false);
+    expect(await Note.objects.filter({ text__in: ["Mumble"] }).exists()).toBe(true);
+    expect(await Note.objects.filter({ text: "Mumble" }).update({ text: "Mumble 2" })).toBe(1);
+    expect(await Note.objects.filter({ text: "Mumble 2" }).update({ text: "Mumble 3" })).toBe(1);
+    // Another set of fields, and the same fields in another order, are statements of their own.
+    expect(await Note.objects.filter({ text: "Mumble 3" }).update({ text: "Mumble 4", completed: true })).toBe(1);
+    expect(await Note.objects.filter({ text: "Mumble 4" }).update({ completed: false, text: "Mumble 5" })).toBe(1);
+    expect(await Note.objects.filter({ text: "Mumble 5" }).get()).toMatchObject({ text: "Mumble 5", completed: false });
+    expect(await Note.objects.filter({ text: "Zebra crossing" }).delete()).toBe(1);
+    expect(await Note.objects.filter({ text: "Mumble 5" }).delete()).toBe(1);
+    expect(texts(await Note.objects.orderBy("id"))).toEqual(TEXTS.slice(0, 4));
+  });
+
   test("delete() removes the matching rows and returns how many", async () => {
     expect(await Note.objects.filter({ completed: true }).delete()).toBe(3);
     expect(texts(await Note.objects)).toEqual(["Buy the groceries.", "Send invoices.", "Mumble"]);

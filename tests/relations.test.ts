@@ -324,7 +324,14 @@ describeEachDialect("relations", (target) => {
       await Track.objects.bulkCreate([1, 2, 3].map((n) => ({ name: `t${n}`, album, milliseconds: n })));
       expect(await Track.objects.filter({ album__artist__name: "Temporary Artist" }).update({ milliseconds: 99 })).toBe(3);
       expect(await album.tracks.filter({ milliseconds: 99 }).count()).toBe(3);
-      expect(await Track.objects.filter({ album__artist: artist }).delete()).toBe(3);
+      // The same shapes again with other values: each statement binds its own, whatever text it reuses.
+      expect(await Track.objects.filter({ album__artist__name: "No Such Artist" }).update({ milliseconds: 99 })).toBe(0);
+      expect(await Track.objects.filter({ album__artist__name: "Temporary Artist" }).update({ milliseconds: 7 })).toBe(3);
+      expect(await album.tracks.filter({ milliseconds: 99 }).count()).toBe(0);
+      expect(await album.tracks.filter({ milliseconds: 7 }).count()).toBe(3);
+      expect(await Track.objects.filter({ album__artist: artist, name: "t1" }).delete()).toBe(1);
+      expect(await Track.objects.filter({ album__artist: artist, name: "t4" }).delete()).toBe(0);
+      expect(await Track.objects.filter({ album__artist: artist }).delete()).toBe(2);
       await album.delete();
       await artist.delete();
     });

@@ -6,6 +6,7 @@ import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch
 import { validateSlots, validateValues } from "../model/validation.js";
 import {
   QueryCompiler,
+  boundValue,
   emptyState,
   patchState,
   type Annotation,
@@ -23,7 +24,7 @@ import type { FieldsOf, FilterObject, OrderKey, PrefetchPath, SelectPath, WithAl
 type PrimaryKeyOf<T> = T extends { pk: infer K } ? K : unknown;
 import { resolvePath, type RelationStep } from "./paths.js";
 import { hasBigIntegers, insertRows, withModel } from "./persist.js";
-import { compileSelect } from "./statement-cache.js";
+import { compileSelect, compileStatement } from "./statement-cache.js";
 import { selectReader } from "./hydrate.js";
 import { bindGet, getState, planGet, type GetPlan } from "./get-plan.js";
 import type { CompiledQuery } from "../drivers/driver.js";
@@ -315,12 +316,14 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   async count(): Promise<number> {
-    const result = await this.meta.database.run(this.#compiler().count(this.state), { arrayRows: true });
+    const query = compileStatement(this.meta, "count", this.state, (compiler) => compiler.count(this.state));
+    const result = await this.meta.database.runCompiled(query, { arrayRows: true });
     return Number((result.rows[0] as unknown[])[0]);
   }
 
   async exists(): Promise<boolean> {
-    const result = await this.meta.database.run(this.#compiler().exists(this.state), { arrayRows: true });
+    const query = compileStatement(this.meta, "exists", this.state, (compiler) => compiler.exists(this.state));
+    const result = await this.meta.database.runCompiled(query, { arrayRows: true });
     return result.rows.length > 0;
   }
 
@@ -334,19 +337,26 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     for (const field of meta.fields) {
       if ((field.options as { autoNow?: boolean }).autoNow && !(field.name in values)) checked[field.name] = new Date();
     }
-    const compiler = this.#compiler();
-    const assignments = [
-      ...Object.entries(checked).map(([name, value]) => [meta.field(name), compiler.value(meta.field(name), value)] as const),
-      ...bound.map(([field, value]) => [field, value.toSql(compiler)] as const),
-    ];
-    if (assignments.length === 0) return this.count();
-    const result = await withModel(meta, meta.database.run(compiler.update(this.state, assignments)));
+    const assigned = Object.entries(checked).map(([name, value]) => [meta.field(name), value] as const);
+    if (assigned.length === 0 && bound.length === 0) return this.count();
+    const compile = (compiler: QueryCompiler) =>
+      compiler.update(this.state, [
+        ...assigned.map(([field, value]) => [field, compiler.value(field, value)] as const),
+        ...bound.map(([field, value]) => [field, value.toSql(compiler)] as const),
+      ]);
+    // Plain values bind ahead of the WHERE's, one placeholder each: the text depends on which fields are set.
+    const query =
+      bound.length > 0
+        ? meta.database.compile(compile(this.#compiler()))
+        : compileStatement(meta, `update ${assigned.map(([field]) => field.slot).join(",")}`, this.state, compile, assigned.map(([field, value]) => boundValue(meta.database.dialect, field, value)));
+    const result = await withModel(meta, meta.database.runCompiled(query));
     return result.rowsAffected;
   }
 
   /** Deletes every matching row; returns how many. */
   async delete(): Promise<number> {
-    const result = await withModel(this.meta, this.meta.database.run(this.#compiler().delete(this.state)));
+    const query = compileStatement(this.meta, "delete", this.state, (compiler) => compiler.delete(this.state));
+    const result = await withModel(this.meta, this.meta.database.runCompiled(query));
     return result.rowsAffected;
   }
 

@@ -1,3 +1,4 @@
+import type { Sql } from "sql-template-tag";
 import type { Dialect } from "../dialects/dialect.js";
 import type { CompiledQuery } from "../drivers/driver.js";
 import type { Field } from "../model/fields.js";
@@ -17,18 +18,19 @@ export interface CompiledSelect {
   readonly reusable: boolean;
 }
 
-/** What one query shape compiles to, whatever the values: the text, and the reading plan. */
-interface Template {
+/** What one statement of one query shape compiles to, whatever the values: the text, and what reads its rows. */
+interface Template<Plan> {
   readonly text: string;
-  readonly columns: readonly SelectedColumn[];
-  readonly related: readonly RelatedColumns[];
-  readonly annotations: readonly AnnotatedColumn[];
+  readonly plan: Plan;
 }
+
+/** How a SELECT's rows read back. */
+type SelectPlan = Pick<CompiledSelect, "columns" | "related" | "annotations">;
 
 /** Shapes kept per model; past it the oldest goes (a program has few shapes, but `in` lists vary in length). */
 const MAX_SHAPES = 500;
-/** By model, by shape: the template, or null for a shape whose values did not come out as predicted. */
-const templates = new WeakMap<ModelMeta, Map<string, Template | null>>();
+/** By model, by statement and shape: the template, or null for a shape whose values did not come out as predicted. */
+const templates = new WeakMap<ModelMeta, Map<string, Template<unknown> | null>>();
 const SEPARATOR = "\u0000";
 
 /**
@@ -38,28 +40,48 @@ const SEPARATOR = "\u0000";
  * expressions, lookups without `reuse`) compile every time, as before.
  */
 export function compileSelect(meta: ModelMeta, state: QueryState): CompiledSelect {
-  const database = meta.database;
-  const values: unknown[] = [];
-  const key = state.values || state.annotations.length > 0 ? undefined : shapeKey(meta, state, values);
-  let byShape = templates.get(meta);
-  const template = key === undefined ? undefined : byShape?.get(key);
-  if (template) return { query: { text: template.text, values }, columns: template.columns, related: template.related, annotations: template.annotations, reusable: true };
-  const { statement, columns, related, annotations } = new QueryCompiler(meta, database.dialect).select(state);
-  const query = database.compile(statement);
-  if (key !== undefined && template === undefined) {
-    if (!byShape) templates.set(meta, (byShape = new Map()));
-    if (byShape.size >= MAX_SHAPES) byShape.delete(byShape.keys().next().value!);
-    // The values predicted from the state must be exactly those the compiler bound, or the shape is never reused.
-    const predicted = values.length === query.values.length && values.every((value, index) => Object.is(value, query.values[index]));
-    byShape.set(key, predicted ? { text: query.text, columns, related, annotations } : null);
-    return { query, columns, related, annotations, reusable: predicted };
-  }
-  return { query, columns, related, annotations, reusable: false };
+  const { query, plan, reusable } = compileShape<SelectPlan>(meta, "select", state, [], (compiler) => {
+    const { statement, ...plan } = compiler.select(state);
+    return { statement, plan };
+  });
+  return { query, ...plan, reusable };
 }
 
-/** The state's shape as a string, its bound values pushed onto `values` in statement order; undefined if not describable. */
-function shapeKey(meta: ModelMeta, state: QueryState, values: unknown[]): string | undefined {
-  let key = "";
+/**
+ * count(), exists(), delete() and update() of plain values, cached like compileSelect: `statement` names
+ * what is compiled (with the fields an UPDATE sets), `leading` are the values bound ahead of the WHERE's.
+ */
+export function compileStatement(meta: ModelMeta, statement: string, state: QueryState, build: (compiler: QueryCompiler) => Sql, leading: readonly unknown[] = []): CompiledQuery {
+  return compileShape(meta, statement, state, leading, (compiler) => ({ statement: build(compiler), plan: undefined })).query;
+}
+
+function compileShape<Plan>(
+  meta: ModelMeta,
+  statement: string,
+  state: QueryState,
+  leading: readonly unknown[],
+  compile: (compiler: QueryCompiler) => { statement: Sql; plan: Plan },
+): { query: CompiledQuery; plan: Plan; reusable: boolean } {
+  const database = meta.database;
+  const values = leading.slice();
+  const key = state.values || state.annotations.length > 0 ? undefined : shapeKey(meta, statement, state, values);
+  let byShape = templates.get(meta);
+  const template = key === undefined ? undefined : (byShape?.get(key) as Template<Plan> | null | undefined);
+  if (template) return { query: { text: template.text, values }, plan: template.plan, reusable: true };
+  const compiled = compile(new QueryCompiler(meta, database.dialect));
+  const query = database.compile(compiled.statement);
+  if (key === undefined || template === null) return { query, plan: compiled.plan, reusable: false };
+  if (!byShape) templates.set(meta, (byShape = new Map()));
+  if (byShape.size >= MAX_SHAPES) byShape.delete(byShape.keys().next().value!);
+  // The values predicted from the state must be exactly those the compiler bound, or the shape is never reused.
+  const predicted = values.length === query.values.length && values.every((value, index) => Object.is(value, query.values[index]));
+  byShape.set(key, predicted ? { text: query.text, plan: compiled.plan } : null);
+  return { query, plan: compiled.plan, reusable: predicted };
+}
+
+/** The statement's and state's shape as a string, its bound values pushed onto `values` in statement order; undefined if not describable. */
+function shapeKey(meta: ModelMeta, statement: string, state: QueryState, values: unknown[]): string | undefined {
+  let key = statement + SEPARATOR;
   for (const condition of state.conditions) {
     const part = conditionKey(meta, condition, values);
     if (part === undefined) return undefined;
