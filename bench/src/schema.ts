@@ -38,6 +38,12 @@ function mysqlForeignKeys(): string[] {
 export interface AdminConn {
   all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   exec(sql: string, params?: unknown[]): Promise<void>;
+  /**
+   * After a bulk insert and its deletion, untimed: the database back in the state the next tool's op found
+   * before (SQLite's WAL checkpointed and emptied, PostgreSQL's dead rows vacuumed), so that no tool's op
+   * pays for the one before it. InnoDB purges deleted rows in the background.
+   */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,6 +59,7 @@ export async function openAdmin(cfg: DbConfig, database = cfg.database): Promise
       return {
         async all(sql, params = []) { return db.prepare(sql).all(...params) as never; },
         async exec(sql, params = []) { if (params.length) db.prepare(sql).run(...params); else db.exec(sql); },
+        async settle() { db.pragma("wal_checkpoint(TRUNCATE)"); },
         async close() { db.close(); },
       };
     }
@@ -62,6 +69,7 @@ export async function openAdmin(cfg: DbConfig, database = cfg.database): Promise
       return {
         async all(sql, params = []) { return (await client.query(toPg(sql), params)).rows; },
         async exec(sql, params = []) { await client.query(toPg(sql), params); },
+        async settle() { await client.query("VACUUM track"); },
         async close() { await client.end(); },
       };
     }
@@ -70,6 +78,7 @@ export async function openAdmin(cfg: DbConfig, database = cfg.database): Promise
       return {
         async all(sql, params = []) { return (await conn.query(sql, params))[0] as never; },
         async exec(sql, params = []) { await conn.query(sql, params); },
+        async settle() {},
         async close() { await conn.end(); },
       };
     }

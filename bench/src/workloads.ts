@@ -127,6 +127,7 @@ export const WORKLOADS: Workload<any, any>[] = [
     afterOp: async (admin, rows: NewTrack[]) => {
       assert.equal(await countInserted(admin), rows.length, "rows in the table after bulkCreate");
       await deleteInserted(admin);
+      await admin.settle();
     },
   },
   {
