@@ -34,8 +34,8 @@ const PLANS: Record<"quick" | "full", Record<Cost, Plan>> = {
   // Many short rounds rather than a few long ones: the machine's speed drifts over seconds, and
   // the more often the tools take turns, the more evenly a slow spell falls on all of them.
   full: {
-    fast: { warmupMs: 300, warmupMinOps: 20, rounds: 25, batchMs: 100, minOps: 5, maxOps: 100_000, collectFirst: false },
-    bulk: { warmupMs: 0, warmupMinOps: 1, rounds: 9, batchMs: 0, minOps: 1, maxOps: 1, collectFirst: true },
+    fast: { warmupMs: 300, warmupMinOps: 20, rounds: 50, batchMs: 50, minOps: 5, maxOps: 100_000, collectFirst: false },
+    bulk: { warmupMs: 0, warmupMinOps: 1, rounds: 15, batchMs: 0, minOps: 1, maxOps: 1, collectFirst: true },
   },
 };
 
