@@ -6,6 +6,7 @@
  * and wall time per operation are kept, and the medians printed. Every block's first answer is checked.
  *
  *   npm run cpu -- --db mysql --tool raw,quarry,kysely --workload filter-order-limit [--rounds 200 --block 100]
+ *   npm run cpu -- --db mysql --tool raw,raw,raw,raw --workload filter-order-limit   (the noise floor: one code, four pools)
  */
 import { dbConfig } from "./config.js";
 import { loadDataset } from "./data.js";
@@ -60,7 +61,9 @@ async function main(): Promise<void> {
       }
     }
     tools.forEach((tool, k) => {
-      console.log(`${dialect} ${workload.key} ${tool}: cpu ${median(cpu[k]!).toFixed(1)} µs/op, wall ${median(wall[k]!).toFixed(1)} µs/op`);
+      // A tool named twice is two instances, each with its own connections: what they differ by is noise.
+      const label = tools.indexOf(tool) === tools.lastIndexOf(tool) ? tool : `${tool} #${tools.slice(0, k + 1).filter((t) => t === tool).length}`;
+      console.log(`${dialect} ${workload.key} ${label}: cpu ${median(cpu[k]!).toFixed(1)} µs/op, wall ${median(wall[k]!).toFixed(1)} µs/op`);
     });
     await deleteInserted(admin);
     await workload.afterAll?.(admin, data);
