@@ -188,6 +188,28 @@ describeEachDialect("instances", (target) => {
     expect(String(fetched)).toBe(`Task(id=${created.pk})`);
   });
 
+  test("a subclass's class fields and constructor run for the rows a query returns, not only for new instances", async () => {
+    let constructed = 0;
+    const RemarkBase = orm.Model.define("Remark", { text: orm.String({ maxLength: 40 }) }, { database });
+    class Remark extends RemarkBase {
+      readonly views = new Set<string>();
+      constructor(...args: ConstructorParameters<typeof RemarkBase>) {
+        super(...args);
+        constructed++;
+      }
+    }
+    const remarks = Remark.objects as unknown as orm.Manager<Remark>;
+    await database.createAll();
+    await remarks.delete();
+    await remarks.bulkCreate([{ text: "one" }, { text: "two" }]);
+    constructed = 0;
+    const rows = await remarks.orderBy("text").all();
+    expect(rows.map((row) => row.text)).toEqual(["one", "two"]);
+    expect(rows.every((row) => row instanceof Remark && row.views instanceof Set)).toBe(true);
+    expect(constructed).toBe(2);
+    await remarks.delete();
+  });
+
   test("defaults: values, and functions called once per instance", async () => {
     const a = await Task.objects.create({ title: "a" });
     const b = await Task.objects.create({ title: "b", priority: 1 });

@@ -59,9 +59,24 @@ export function slotsOf(instance: object): unknown[] {
   return (instance as InstanceInternals)[SLOTS];
 }
 
-/** An instance of `model` holding these slots as they are: a row quarry read or wrote (see Model's constructor). */
+/** A row's state: LOADED, shared, for a whole row; its own for a partial one. */
+export function rowState(source: RowSource): InstanceState {
+  return source === FROM_DATABASE ? LOADED : { persisted: true, dirty: undefined, origin: undefined, partial: true, validated: false };
+}
+
+/**
+ * An instance of `model` holding these slots as they are: a row quarry read or wrote. A row of the class
+ * Model.define made is not constructed but created on its prototype (half the cost of a `new`, which runs two
+ * constructors); a subclass's rows go through its constructor (see Model's), so its own constructor and class
+ * fields run for them as for any instance of it.
+ */
 export function rowInstance<T = object>(model: object, slots: unknown[], source: RowSource): T {
-  return new (model as new (slots: unknown[], source: RowSource) => T)(slots, source);
+  const modelClass = model as { prototype: object; [META]: ModelMeta } & (new (slots: unknown[], source: RowSource) => T);
+  if ((modelClass as object) !== modelClass[META].definedModel) return new modelClass(slots, source);
+  const instance = Object.create(modelClass.prototype) as InstanceInternals;
+  instance[STATE] = rowState(source);
+  instance[SLOTS] = slots;
+  return instance as T;
 }
 
 /** The slots for these field values by name (undefined where none is given). */

@@ -13,6 +13,8 @@ export class ModelMeta {
   readonly columns: readonly Field[];
   /** The class rows become: the defined class, or the subclass of it that the code uses. */
   model!: ModelClass;
+  /** The class Model.define made, which has no constructor or class fields of the user's. */
+  definedModel!: ModelClass;
   /** Relations that lookups can hop across, forward and reverse, by the name used in a path. */
   readonly relations = new Map<string, RelationStep>();
   /** Slots of a row none of whose fields was loaded: a partial row's slots start as a copy (a copy costs less than a fill). */

@@ -9,10 +9,10 @@ import { IntegerField, type Field } from "./fields.js";
 import {
   defineFieldAccessors,
   FROM_DATABASE,
-  LOADED,
   META,
   ownState,
   PARTIAL_FROM_DATABASE,
+  rowState,
   SLOTS,
   slotsOf,
   STATE,
@@ -54,14 +54,13 @@ export class Model {
   constructor(data?: Record<string, unknown> | unknown[], source?: RowSource) {
     const meta = (new.target as unknown as typeof Model)[META];
     if (!meta) throw new TypeError("Models are made with Model.define(name, fields, { database })");
-    const fromDatabase = source === FROM_DATABASE || source === PARTIAL_FROM_DATABASE;
-    this[STATE] =
-      source === FROM_DATABASE
-        ? LOADED
-        : { persisted: fromDatabase, dirty: undefined, origin: undefined, partial: source === PARTIAL_FROM_DATABASE, validated: !fromDatabase };
-    this[SLOTS] = fromDatabase
-      ? (data as unknown[])
-      : validateSlots(meta, (data as Record<string, unknown> | undefined) ?? {}, { partial: true, applyDefaults: true });
+    if (source === FROM_DATABASE || source === PARTIAL_FROM_DATABASE) {
+      this[STATE] = rowState(source);
+      this[SLOTS] = data as unknown[];
+      return;
+    }
+    this[STATE] = { persisted: false, dirty: undefined, origin: undefined, partial: false, validated: true };
+    this[SLOTS] = validateSlots(meta, (data as Record<string, unknown> | undefined) ?? {}, { partial: true, applyDefaults: true });
   }
 
   static define<const F extends FieldMap>(name: string, fields: F, options: DefineOptions): ModelClass<WithPrimaryKey<F>> {
@@ -87,7 +86,7 @@ export class Model {
     const defined = { [name]: class extends Model {} }[name]!;
     Object.defineProperty(defined, META, { value: meta });
     defineFieldAccessors(defined.prototype, meta);
-    meta.model = defined as unknown as ModelClass;
+    meta.model = meta.definedModel = defined as unknown as ModelClass;
     options.database.register(meta);
     wireRelations(options.database);
     return defined as unknown as ModelClass<WithPrimaryKey<F>>;
