@@ -21,7 +21,7 @@ import { writeReport, type AllocResult, type BenchResults, type ToolStatus, type
 export const TOOLS = ["raw", "quarry", "drizzle", "kysely", "sequelize", "typeorm", "mikroorm", "prisma"] as const;
 
 /**
- * collectFirst: a forced full GC before each batch, so that no tool's single timed op pays for the
+ * collectFirst: a forced full GC (and its sweeping) before each batch, so that no tool's single timed op pays for the
  * garbage the tool before it left (a bulk insert of the slowest peers leaves hundreds of MB).
  * Fast workloads take the median of thousands of ops, which a collection's pause does not move.
  */
@@ -74,6 +74,16 @@ const errorText = (e: unknown): string => {
 };
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+/**
+ * A full collection, then a pause: V8 sweeps what it freed on helper threads after gc() returns, and on two
+ * cores that work would run inside the timed op (SQLite's raw bulk insert measured 43 ms right after gc(),
+ * 25 ms after this pause).
+ */
+const COLLECTION_PAUSE_MS = 100;
+async function collect(): Promise<void> {
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, COLLECTION_PAUSE_MS));
+}
 const log = (s: string) => process.stdout.write(s + "\n");
 
 async function loadAdapter(tool: string): Promise<Adapter> {
@@ -140,7 +150,7 @@ async function runWorkload(w: Workload, live: Live[], plan: Plan, admin: AdminCo
     const shift = order.length ? r % order.length : 0;
     for (const l of [...order.slice(shift), ...order.slice(0, shift)]) {
       if (failed.has(l.tool)) continue;
-      if (plan.collectFirst) gc();
+      if (plan.collectFirst) await collect();
       await batch(l, plan.batchMs, plan.minOps, plan.maxOps, true);
     }
   }
