@@ -240,7 +240,8 @@ export class QueryCompiler {
   /** How a column of `field` reads back: keepRaw where the driver already hands over the JS value. */
   decoder(field: Field): (value: unknown) => unknown {
     const codec = this.dialect.codec(field.kind);
-    return codec === unchanged ? keepRaw : (value) => (value === null ? null : codec.decode(value, field));
+    if (codec === unchanged) return keepRaw;
+    return codec.read?.(field) ?? ((value) => (value === null ? null : codec.decode(value, field)));
   }
 
   /**
