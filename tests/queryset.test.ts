@@ -115,7 +115,7 @@ describeEachDialect("queryset", (target) => {
     expect(await Note.objects.filter({ text__in: ["Mumble"] }).exists()).toBe(true);
     expect(await Note.objects.filter({ text: "Mumble" }).update({ text: "Mumble 2" })).toBe(1);
     expect(await Note.objects.filter({ text: "Mumble 2" }).update({ text: "Mumble 3" })).toBe(1);
-    // Another set of fields, and the same fields in another order, are statements of their own.
+    // Another set of fields is a statement of its own; the same fields given in another order are the same one.
     expect(await Note.objects.filter({ text: "Mumble 3" }).update({ text: "Mumble 4", completed: true })).toBe(1);
     expect(await Note.objects.filter({ text: "Mumble 4" }).update({ completed: false, text: "Mumble 5" })).toBe(1);
     expect(await Note.objects.filter({ text: "Mumble 5" }).get()).toMatchObject({ text: "Mumble 5", completed: false });

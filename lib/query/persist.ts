@@ -5,8 +5,9 @@ import type { CompiledQuery, QueryResult } from "../drivers/driver.js";
 import { IntegrityError, NoMatch } from "../errors.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
-import { QueryCompiler, emptyState, encodeValue, patchState, type QueryState } from "./compiler.js";
+import { emptyState, encodeValue, patchState, type QueryState } from "./compiler.js";
 import { findLookup } from "./lookups.js";
+import { compileStatement, compileUpdate } from "./statement-cache.js";
 
 /** Rows per many-row INSERT: bounds the work one statement holds up. */
 const MAX_ROWS_PER_STATEMENT = 50_000;
@@ -207,18 +208,14 @@ function pkState(meta: ModelMeta, pk: unknown): QueryState {
 }
 
 export async function updateByPk(meta: ModelMeta, pk: unknown, values: Record<string, unknown>): Promise<void> {
-  const compiler = new QueryCompiler(meta, meta.database.dialect);
-  const assignments = Object.entries(values).map(([name, value]) => {
-    const field = meta.field(name);
-    return [field, compiler.value(field, value)] as const;
-  });
-  const result = await withModel(meta, meta.database.run(compiler.update(pkState(meta, pk), assignments)));
+  const assigned = Object.entries(values).map(([name, value]) => [meta.field(name), value] as const);
+  const result = await withModel(meta, meta.database.runCompiled(compileUpdate(meta, pkState(meta, pk), assigned)));
   if (result.rowsAffected === 0) throw missing(meta, pk);
 }
 
 export async function deleteByPk(meta: ModelMeta, pk: unknown): Promise<void> {
-  const compiler = new QueryCompiler(meta, meta.database.dialect);
-  await withModel(meta, meta.database.run(compiler.delete(pkState(meta, pk))));
+  const state = pkState(meta, pk);
+  await withModel(meta, meta.database.runCompiled(compileStatement(meta, "delete", state, (compiler) => compiler.delete(state))));
 }
 
 export function hasBigIntegers(meta: ModelMeta): boolean {

@@ -3,10 +3,9 @@ import { FROM_DATABASE, META, rowInstance } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
-import { validateSlots, validateValues } from "../model/validation.js";
+import { validateSlots } from "../model/validation.js";
 import {
   QueryCompiler,
-  boundValue,
   emptyState,
   patchState,
   type Annotation,
@@ -24,7 +23,7 @@ import type { FieldsOf, FilterObject, OrderKey, PrefetchPath, SelectPath, WithAl
 type PrimaryKeyOf<T> = T extends { pk: infer K } ? K : unknown;
 import { resolvePath, type RelationStep } from "./paths.js";
 import { hasBigIntegers, insertRows, withModel } from "./persist.js";
-import { compileSelect, compileStatement } from "./statement-cache.js";
+import { compileSelect, compileStatement, compileUpdate } from "./statement-cache.js";
 import { selectReader } from "./hydrate.js";
 import { bindGet, getState, planGet, type GetPlan } from "./get-plan.js";
 import type { CompiledQuery } from "../drivers/driver.js";
@@ -333,22 +332,13 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const expressions = Object.entries(values).filter(([, value]) => isExpression(value));
     const plain = Object.fromEntries(Object.entries(values).filter(([, value]) => !isExpression(value)));
     const bound = expressions.map(([name, value]) => [meta.field(name), bindUpdateValue(meta, name, value as Expression)] as const);
-    const checked = validateValues(meta, plain, { partial: true });
+    const slots = validateSlots(meta, plain, { partial: true });
     for (const field of meta.fields) {
-      if ((field.options as { autoNow?: boolean }).autoNow && !(field.name in values)) checked[field.name] = new Date();
+      if ((field.options as { autoNow?: boolean }).autoNow && !(field.name in values)) slots[field.slot] = new Date();
     }
-    const assigned = Object.entries(checked).map(([name, value]) => [meta.field(name), value] as const);
+    const assigned = meta.fields.filter((field) => slots[field.slot] !== undefined).map((field) => [field, slots[field.slot]] as const);
     if (assigned.length === 0 && bound.length === 0) return this.count();
-    const compile = (compiler: QueryCompiler) =>
-      compiler.update(this.state, [
-        ...assigned.map(([field, value]) => [field, compiler.value(field, value)] as const),
-        ...bound.map(([field, value]) => [field, value.toSql(compiler)] as const),
-      ]);
-    // Plain values bind ahead of the WHERE's, one placeholder each: the text depends on which fields are set.
-    const query =
-      bound.length > 0
-        ? meta.database.compile(compile(this.#compiler()))
-        : compileStatement(meta, `update ${assigned.map(([field]) => field.slot).join(",")}`, this.state, compile, assigned.map(([field, value]) => boundValue(meta.database.dialect, field, value)));
+    const query = compileUpdate(meta, this.state, assigned, bound);
     const result = await withModel(meta, meta.database.runCompiled(query));
     return result.rowsAffected;
   }

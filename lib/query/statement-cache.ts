@@ -1,5 +1,6 @@
-import type { Sql } from "sql-template-tag";
+import sql, { type Sql } from "sql-template-tag";
 import type { Dialect } from "../dialects/dialect.js";
+import type { Expression } from "./lookups.js";
 import type { CompiledQuery } from "../drivers/driver.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
@@ -53,6 +54,26 @@ export function compileSelect(meta: ModelMeta, state: QueryState): CompiledSelec
  */
 export function compileStatement(meta: ModelMeta, statement: string, state: QueryState, build: (compiler: QueryCompiler) => Sql, leading: readonly unknown[] = []): CompiledQuery {
   return compileShape(meta, statement, state, leading, (compiler) => ({ statement: build(compiler), plan: undefined })).query;
+}
+
+/**
+ * UPDATE of the rows of `state`: plain values, already validated, bind ahead of the WHERE's, each encoded once, and
+ * the text is cached per shape and set of fields; expressions (F("views").add(1)) compile every time.
+ */
+export function compileUpdate(
+  meta: ModelMeta,
+  state: QueryState,
+  assigned: readonly (readonly [Field, unknown])[],
+  expressions: readonly (readonly [Field, Expression])[] = [],
+): CompiledQuery {
+  const encoded = assigned.map(([field, value]) => boundValue(meta.database.dialect, field, value));
+  const build = (compiler: QueryCompiler) =>
+    compiler.update(state, [
+      ...assigned.map(([field], index) => [field, sql`${encoded[index]}`] as const),
+      ...expressions.map(([field, expression]) => [field, expression.toSql(compiler)] as const),
+    ]);
+  if (expressions.length > 0) return meta.database.compile(build(new QueryCompiler(meta, meta.database.dialect)));
+  return compileStatement(meta, `update ${assigned.map(([field]) => field.slot).join(",")}`, state, build, encoded);
 }
 
 function compileShape<Plan>(
