@@ -38,7 +38,7 @@ export async function createMysqlDriver(url: DatabaseURL, options: DriverOptions
     bigNumberStrings: true,
     decimalNumbers: false,
     // mysql2 parses MySQL's JSON columns, and MariaDB's (LONGTEXT flagged json), itself: read both as text, decode once.
-    // (Plain queries also pass jsonAsText; not the pool, whose typeCast function prepared statements would run per field.)
+    // (An option, not a typeCast function, which both protocols' row readers would call with a closure per field.)
     jsonStrings: true,
     ssl: options.ssl as MySql.PoolOptions["ssl"],
     connectTimeout: 10_000,
@@ -52,9 +52,6 @@ export async function createMysqlDriver(url: DatabaseURL, options: DriverOptions
   });
   return new MysqlDriver(pool, url, acquireTimeoutMs(options, url), options.pool?.max ?? Number(url.params.pool_max ?? 10));
 }
-
-/** JSON columns as their text, decoded once by the JSON codec. */
-const jsonAsText: MySql.TypeCast = (field, next) => (field.type === "JSON" ? field.string("utf8") : next());
 
 /**
  * An array bound to one placeholder is a list that mysql2 writes out into the text itself (`IN (?)`, a
@@ -174,7 +171,7 @@ class MysqlConnection extends CallbackConnection {
         // A statement the server cannot prepare ran nowhere: it goes as a plain query, now and from now on.
         if (prepare && error.code === UNSUPPORTED_PREPARE) {
           this.statements.forget(query.text);
-          return void this.raw.query({ sql: query.text, values, typeCast: jsonAsText }, done);
+          return void this.raw.query(query.text, values, done);
         }
         return callback(translateMysqlError(error));
       }
@@ -184,17 +181,16 @@ class MysqlConnection extends CallbackConnection {
       const header = result as MySql.ResultSetHeader;
       callback(null, { rows: [], rowsAffected: header.affectedRows, insertId: header.insertId });
     };
-    // Repeated statements run prepared (execute): the server parses them once per connection. They go in execute's
-    // (text, values) form, reading the pool's array rows: its options-object form costs some 9 µs more CPU per call
-    // (mysql2 3.24), a tenth of a 20-row query. And without the typeCast function, which the binary protocol would
-    // call with a new object per field of every row: jsonStrings keeps JSON as text there.
+    // Repeated statements run prepared (execute): the server parses them once per connection. Both calls go in the
+    // (text, values) form, reading the pool's array rows: execute's options-object form costs some 9 µs more CPU per
+    // call (mysql2 3.24), a tenth of a 20-row query.
     if (prepare) this.raw.execute(query.text, values, done);
-    else this.raw.query({ sql: query.text, values, typeCast: jsonAsText }, done);
+    else this.raw.query(query.text, values, done);
   }
 
   async *stream(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]> {
     // mysql2's row stream pauses the socket when its buffer is full, so memory stays bounded.
-    const command = this.raw.query({ sql: query.text, values: query.values as unknown[], rowsAsArray: options?.arrayRows ?? false, typeCast: jsonAsText });
+    const command = this.raw.query({ sql: query.text, values: query.values as unknown[], rowsAsArray: options?.arrayRows ?? false });
     let ended = false;
     command.once("end", () => {
       ended = true;

@@ -24,7 +24,7 @@ import {
 } from "./instance.js";
 import { ModelMeta } from "./meta.js";
 import type { CreateValues, FieldMap, fieldsBrand, PrimaryKeyValue, Values, WithPrimaryKey } from "./types.js";
-import { validateSlots, validateValues } from "./validation.js";
+import { checkComplete, validateSlots, validateValues } from "./validation.js";
 
 export interface DefineOptions {
   database: Database;
@@ -135,7 +135,9 @@ export class Model {
     const self = this as unknown as Record<string, unknown>;
     touchAutoNow(meta, self, !state.persisted);
     if (!state.persisted) {
-      const slots = validateSlots(meta, ownValues(this), { partial: false, applyDefaults: true, trusted: isUntouched(meta, state) });
+      let slots = slotsOf(this);
+      if (isUntouched(meta, state)) checkComplete(meta, slots);
+      else slots = validateSlots(meta, ownValues(this), { partial: false, applyDefaults: true });
       markSaved(this, await insertRow(meta, slots));
     } else {
       const names = changedFields(meta, state);

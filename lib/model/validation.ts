@@ -1,4 +1,5 @@
 import { ValidationError } from "../errors.js";
+import type { Field } from "./fields.js";
 import type { ModelMeta } from "./meta.js";
 
 export interface ValidateOptions {
@@ -6,8 +7,6 @@ export interface ValidateOptions {
   partial: boolean;
   /** Fill in defaults for fields that were not given. */
   applyDefaults?: boolean;
-  /** The values already passed validateValues (an instance's, untouched since): only what is missing is filled in or reported. */
-  trusted?: boolean;
 }
 
 /**
@@ -43,7 +42,7 @@ export function validateSlots(meta: ModelMeta, data: object, options: ValidateOp
     }
     const value = given[name];
     if (value === undefined) continue;
-    slots[field.slot] = options.trusted ? value : field.validate(value);
+    slots[field.slot] = field.validate(value);
   }
   for (const field of meta.fields) {
     if (slots[field.slot] !== undefined) continue;
@@ -54,7 +53,20 @@ export function validateSlots(meta: ModelMeta, data: object, options: ValidateOp
         continue;
       }
     }
-    if (!options.partial && !field.generated) field.validate(undefined);
+    if (!options.partial) requireValue(field);
   }
   return slots;
+}
+
+/**
+ * Reports the first field that has no value and needs one: the check a new instance's slots, which its
+ * constructor validated and filled with defaults, still need before they are inserted.
+ */
+export function checkComplete(meta: ModelMeta, slots: readonly unknown[]): void {
+  for (const field of meta.fields) if (slots[field.slot] === undefined) requireValue(field);
+}
+
+function requireValue(field: Field): void {
+  // A missing value is what validate() refuses for a required field, with its message.
+  if (!field.generated) field.validate(undefined);
 }

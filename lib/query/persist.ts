@@ -1,6 +1,6 @@
 import sql, { empty, join, raw } from "sql-template-tag";
 import type { Database } from "../database.js";
-import type { Codec, Dialect } from "../dialects/dialect.js";
+import type { Codec } from "../dialects/dialect.js";
 import type { CompiledQuery, QueryResult } from "../drivers/driver.js";
 import { IntegrityError, NoMatch } from "../errors.js";
 import type { Field } from "../model/fields.js";
@@ -18,11 +18,42 @@ const MAX_ROWS_PER_STATEMENT = 50_000;
  */
 const MAX_CHARACTERS_PER_STATEMENT = 1_000_000;
 
-/** Rows of one statement: their values, encoded for the database, and where each row came from. */
-interface InsertBatch {
-  /** The columns these rows give a value for, in declaration order, and their codecs. */
+/** Which of a model's columns rows give values for, and what inserting such rows takes, worked out once. */
+interface InsertShape {
+  /** A "+" or "-" per column, in declaration order. */
+  readonly key: string;
+  /** The columns given, in declaration order, and their codecs. */
   readonly fields: readonly Field[];
   readonly codecs: readonly Codec[];
+  /** The key column is left out: the database generates it. */
+  readonly generatesKey: boolean;
+  /** The one-row INSERT's text, without RETURNING ([0]) and with it ([1]), each built when first needed. */
+  readonly texts: [string?, string?];
+}
+
+/** Shapes kept per model (a program inserts few; past it, each is worked out every time). */
+const MAX_INSERT_SHAPES = 500;
+const insertShapes = new WeakMap<ModelMeta, Map<string, InsertShape>>();
+
+/** The shape of a row of slots. */
+function insertShape(meta: ModelMeta, row: readonly unknown[]): InsertShape {
+  let key = "";
+  for (const field of meta.columns) key += row[field.slot] === undefined ? "-" : "+";
+  let byKey = insertShapes.get(meta);
+  if (!byKey) insertShapes.set(meta, (byKey = new Map()));
+  let shape = byKey.get(key);
+  if (!shape) {
+    const dialect = meta.database.dialect;
+    const fields = meta.columns.filter((field) => row[field.slot] !== undefined);
+    shape = { key, fields, codecs: fields.map((field) => dialect.codec(field.kind)), generatesKey: !fields.includes(meta.pk), texts: [] };
+    if (byKey.size < MAX_INSERT_SHAPES) byKey.set(key, shape);
+  }
+  return shape;
+}
+
+/** Rows of one statement: their values, encoded for the database, and where each row came from. */
+interface InsertBatch {
+  readonly shape: InsertShape;
   readonly positions: number[];
   readonly rows: unknown[][];
   /** About how many characters the rows' values take in the statement. */
@@ -39,16 +70,15 @@ export async function insertRows(meta: ModelMeta, rows: readonly unknown[][]): P
   const pk = meta.pk;
   const batches = insertBatches(meta, rows);
   const run = async () => {
-    for (const [index, { fields, positions, rows: values }] of batches.entries()) {
-      const generatesKey = !fields.includes(pk);
-      const query = values.length === 1 ? insertOneQuery(meta, fields, values[0]!, generatesKey) : insertManyQuery(meta, fields, values, generatesKey);
+    for (const [index, { shape, positions, rows: values }] of batches.entries()) {
+      const query = values.length === 1 ? { text: oneRowText(meta, shape, shape.generatesKey), values: values[0]! } : insertManyQuery(meta, shape, values);
       const result = await withModel(meta, database.runCompiled(query, { arrayRows: true }));
-      if (generatesKey) {
+      if (shape.generatesKey) {
         const keys = await generatedKeys(meta, result, positions.length);
         positions.forEach((row, position) => (rows[row]![pk.slot] = keys[position]));
       }
       // After the last batch of rows that set the key themselves, the generator moves past them.
-      else if (batches[index + 1]?.fields !== fields) await resyncKeys(meta);
+      else if (batches[index + 1]?.shape !== shape) await resyncKeys(meta);
     }
   };
   if (batches.length === 1) await run();
@@ -65,19 +95,19 @@ function insertBatches(meta: ModelMeta, rows: readonly unknown[][]): InsertBatch
   let previous: InsertBatch[] | undefined;
   rows.forEach((row, position) => {
     // Rows of one call mostly give the same fields: the previous row's group is tried before a key is built.
-    if (!previous || !givesExactly(previous[0]!.fields, meta.columns, row)) {
-      const fields = meta.columns.filter((field) => row[field.slot] !== undefined);
-      const key = fields.map((field) => field.name).join(",");
-      previous = groups.get(key);
-      if (!previous) groups.set(key, (previous = [newBatch(fields, codecsOf(dialect, fields))]));
+    if (!previous || !givesExactly(previous[0]!.shape.fields, meta.columns, row)) {
+      const shape = insertShape(meta, row);
+      previous = groups.get(shape.key);
+      if (!previous) groups.set(shape.key, (previous = [newBatch(shape)]));
     }
     let batch = previous[previous.length - 1]!;
-    const values = encodeRow(batch.fields, batch.codecs, row);
+    const { fields, codecs } = batch.shape;
+    const values = encodeRow(fields, codecs, row);
     if (dialect.manyRows) {
       const characters = valuesSize(values);
       // A row of nothing but defaults has no VALUES list to share, so it goes alone.
-      const full = batch.fields.length === 0 || batch.rows.length === MAX_ROWS_PER_STATEMENT || batch.characters + characters > MAX_CHARACTERS_PER_STATEMENT;
-      if (batch.rows.length > 0 && full) previous.push((batch = newBatch(batch.fields, batch.codecs)));
+      const full = fields.length === 0 || batch.rows.length === MAX_ROWS_PER_STATEMENT || batch.characters + characters > MAX_CHARACTERS_PER_STATEMENT;
+      if (batch.rows.length > 0 && full) previous.push((batch = newBatch(batch.shape)));
       batch.characters += characters;
     }
     batch.positions.push(position);
@@ -86,12 +116,8 @@ function insertBatches(meta: ModelMeta, rows: readonly unknown[][]): InsertBatch
   return [...groups.values()].flat();
 }
 
-function newBatch(fields: readonly Field[], codecs: readonly Codec[]): InsertBatch {
-  return { fields, codecs, positions: [], rows: [], characters: 0 };
-}
-
-function codecsOf(dialect: Dialect, fields: readonly Field[]): Codec[] {
-  return fields.map((field) => dialect.codec(field.kind));
+function newBatch(shape: InsertShape): InsertBatch {
+  return { shape, positions: [], rows: [], characters: 0 };
 }
 
 function givesExactly(fields: readonly Field[], columns: readonly Field[], row: readonly unknown[]): boolean {
@@ -120,24 +146,25 @@ function valuesSize(values: readonly unknown[]): number {
 
 /** One validated row's slots (create(), save()): one INSERT, without insertRows' grouping; returns its primary key. */
 export async function insertRow(meta: ModelMeta, slots: readonly unknown[]): Promise<unknown> {
-  const fields = meta.columns.filter((field) => slots[field.slot] !== undefined);
-  const generatesKey = !fields.includes(meta.pk);
-  const query = insertOneQuery(meta, fields, encodeRow(fields, codecsOf(meta.database.dialect, fields), slots), generatesKey);
+  const shape = insertShape(meta, slots);
+  const query = { text: oneRowText(meta, shape, shape.generatesKey), values: encodeRow(shape.fields, shape.codecs, slots) };
   const result = await withModel(meta, meta.database.runCompiled(query, { arrayRows: true }));
-  if (generatesKey) return (await generatedKeys(meta, result, 1))[0];
+  if (shape.generatesKey) return generatedKey(meta, result.rows.length > 0 ? (result.rows[0] as unknown[])[0] : Number(result.insertId));
   await resyncKeys(meta);
   return slots[meta.pk.slot];
 }
 
 /** The keys the database gave an INSERT's `count` rows, in order: from RETURNING, or else from its first insert id. */
 async function generatedKeys(meta: ModelMeta, result: QueryResult, count: number): Promise<unknown[]> {
-  const { pk } = meta;
-  const codec = meta.database.dialect.codec(pk.kind);
-  if (result.rows.length > 0) return result.rows.map((row) => codec.decode((row as unknown[])[0], pk));
+  if (result.rows.length > 0) return result.rows.map((row) => generatedKey(meta, (row as unknown[])[0]));
   // Without RETURNING (MySQL) a many-row INSERT reports its first id; InnoDB gives the rest `step` apart.
   const step = count > 1 ? await generatedKeyStep(meta) : 1;
   const first = Number(result.insertId);
-  return Array.from({ length: count }, (_, position) => codec.decode(first + position * step, pk));
+  return Array.from({ length: count }, (_, position) => generatedKey(meta, first + position * step));
+}
+
+function generatedKey(meta: ModelMeta, key: unknown): unknown {
+  return meta.database.dialect.codec(meta.pk.kind).decode(key, meta.pk);
 }
 
 /** By database: the step between the keys one INSERT generates, asked once (a server setting, seldom a session's). */
@@ -161,37 +188,25 @@ async function resyncKeys(meta: ModelMeta): Promise<void> {
   if (resync) await meta.database.run(resync);
 }
 
-/** Sets of given fields kept per model (a program inserts few; past it, texts are built every time). */
-const MAX_ONE_ROW_TEXTS = 500;
-/** By model, by which fields are given and whether the key comes back: the text of a one-row INSERT. */
-const oneRowTexts = new WeakMap<ModelMeta, Map<string, string>>();
-
-/** The text of a one-row INSERT: it depends only on the fields given (and on RETURNING), so it is built once per set of fields. */
-function oneRowText(meta: ModelMeta, fields: readonly Field[], returning: boolean): string {
-  let byFields = oneRowTexts.get(meta);
-  if (!byFields) oneRowTexts.set(meta, (byFields = new Map()));
-  let key = returning ? "+" : "-";
-  for (const field of fields) key += `${field.name},`;
-  let text = byFields.get(key);
+/** The text of a one-row INSERT of rows of this shape, with RETURNING of the key or without. */
+function oneRowText(meta: ModelMeta, shape: InsertShape, returning: boolean): string {
+  const { fields, texts } = shape;
+  const index = returning ? 1 : 0;
+  let text = texts[index];
   if (text === undefined) {
     const dialect = meta.database.dialect;
     const values = fields.length === 0 ? raw(dialect.insertDefaultValues) : sql`${insertColumns(meta, fields)} VALUES (${join(fields.map(() => null))})`;
-    text = meta.database.compile(sql`INSERT INTO ${raw(dialect.quote(meta.tablename))} ${values}${returningKey(meta, returning)}`).text;
-    if (byFields.size < MAX_ONE_ROW_TEXTS) byFields.set(key, text);
+    texts[index] = text = meta.database.compile(sql`INSERT INTO ${raw(dialect.quote(meta.tablename))} ${values}${returningKey(meta, returning)}`).text;
   }
   return text;
 }
 
-function insertOneQuery(meta: ModelMeta, fields: readonly Field[], values: readonly unknown[], returning: boolean): CompiledQuery {
-  return { text: oneRowText(meta, fields, returning), values };
-}
-
 /** Many rows: one INSERT reading them from the dialect's many-row clause, or its one-row text run per row (each reports its key). */
-function insertManyQuery(meta: ModelMeta, fields: readonly Field[], rows: readonly (readonly unknown[])[], returning: boolean): CompiledQuery {
+function insertManyQuery(meta: ModelMeta, shape: InsertShape, rows: readonly (readonly unknown[])[]): CompiledQuery {
   const dialect = meta.database.dialect;
-  if (!dialect.manyRows) return { text: oneRowText(meta, fields, false), values: rows, eachRow: true };
+  if (!dialect.manyRows) return { text: oneRowText(meta, shape, false), values: rows, eachRow: true };
   const table = raw(dialect.quote(meta.tablename));
-  return meta.database.compile(sql`INSERT INTO ${table} ${insertColumns(meta, fields)} ${dialect.manyRows(fields, rows)}${returningKey(meta, returning)}`);
+  return meta.database.compile(sql`INSERT INTO ${table} ${insertColumns(meta, shape.fields)} ${dialect.manyRows(shape.fields, rows)}${returningKey(meta, shape.generatesKey)}`);
 }
 
 function insertColumns(meta: ModelMeta, fields: readonly Field[]) {
