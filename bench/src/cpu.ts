@@ -12,12 +12,14 @@ import { dbConfig } from "./config.js";
 import { loadDataset } from "./data.js";
 import { createSchemaAndSeed, deleteInserted, dropDatabase } from "./schema.js";
 import type { Adapter } from "./adapters/types.js";
+import { pollIdleCpus } from "./idle-polling.js";
 import { dialectOption, loadAdapter, option, workloadOption } from "./cli.js";
 
 const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[samples.length >> 1]!;
 const WARMUP_ROUNDS = 2;
 
 async function main(): Promise<void> {
+  console.log(pollIdleCpus());
   const dialect = dialectOption();
   const tools = option("tool", "raw,quarry").split(",");
   const workload = workloadOption("get-by-pk");

@@ -10,9 +10,11 @@ import { dbConfig } from "./config.js";
 import { loadDataset } from "./data.js";
 import { createSchemaAndSeed, deleteInserted, dropDatabase } from "./schema.js";
 import { summarize } from "./stats.js";
+import { pollIdleCpus } from "./idle-polling.js";
 import { dialectOption, loadAdapter, option, workloadOption } from "./cli.js";
 
 async function main(): Promise<void> {
+  console.log(pollIdleCpus());
   const dialect = dialectOption();
   const tools = option("tool", "quarry").split(",");
   const workload = workloadOption("get-by-pk");

@@ -15,6 +15,8 @@ export interface AllocResult { db: string; tool: string; bytesPerOp: number; sam
 export interface BenchResults {
   meta: {
     mode: "quick" | "full"; startedAt: string; node: string; platform: string; cpus: number; durationSec: number;
+    /** How idle vCPUs behaved during the run (see idle-polling.ts); absent in results from before it was recorded. */
+    idleCpus?: string;
     plans: unknown; dbs: string[]; tools: string[]; workloads: { key: string; title: string }[];
   };
   status: ToolStatus[];
@@ -40,7 +42,7 @@ function markdown(r: BenchResults, svgName: string): string {
   const find = (db: string, w: string, t: string) => r.results.find((x) => x.db === db && x.workload === w && x.tool === t);
   const status = (db: string, t: string) => r.status.find((s) => s.db === db && s.tool === t);
   out.push(`# quarry bench results (${meta.mode} run)`, "");
-  out.push(`${meta.startedAt} · Node ${meta.node} · ${meta.platform} · ${meta.cpus} CPUs · ${meta.durationSec} s in all.`);
+  out.push(`${meta.startedAt} · Node ${meta.node} · ${meta.platform} · ${meta.cpus} CPUs${meta.idleCpus ? ` (${meta.idleCpus})` : ""} · ${meta.durationSec} s in all.`);
   out.push("Each cell is the median latency of one operation; ratios are that median over the raw driver's on the same database.");
   out.push("All tools ran interleaved in one process (round-robin batches, order rotated each round); every answer was checked.", "");
   out.push(`![ratio to raw](${svgName})`, "");

@@ -7,6 +7,7 @@
  *   npm run bench                      full run
  *   npm run bench -- --quick           a short run (under 2 minutes)
  *   npm run bench -- --db sqlite,postgresql --only raw,drizzle --workloads get-by-pk,fk-loads
+ *   npm run bench -- --no-idle-polling  leave the machine's idle vCPUs halting at once (see idle-polling.ts)
  */
 import { performance } from "node:perf_hooks";
 import v8 from "node:v8";
@@ -16,6 +17,7 @@ import { createSchemaAndSeed, deleteInserted, dropDatabase, type AdminConn } fro
 import { WORKLOADS, type Cost, type Workload } from "./workloads.js";
 import type { Adapter } from "./adapters/types.js";
 import { summarize, median } from "./stats.js";
+import { pollIdleCpus } from "./idle-polling.js";
 import { writeReport, type AllocResult, type BenchResults, type ToolStatus, type WorkloadResult } from "./report.js";
 
 export const TOOLS = ["raw", "quarry", "drizzle", "kysely", "sequelize", "typeorm", "mikroorm", "prisma"] as const;
@@ -51,11 +53,12 @@ function parseArgs(argv: string[]) {
     const value = () => inline ?? argv[++k];
     if (flag === "--quick") opts.quick = true;
     else if (flag === "--keep") opts.keep = true;
+    else if (flag === "--no-idle-polling") continue; // read by pollIdleCpus
     else if (flag === "--db") opts.dbs = list(value(), flag).map((d) => (d === "mariadb" ? "mysql" : d === "postgres" ? "postgresql" : d)) as Dialect[];
     else if (flag === "--only") opts.tools = list(value(), flag);
     else if (flag === "--workloads") opts.workloads = list(value(), flag);
     else if (flag === "--help" || flag === "-h") {
-      console.log("usage: npm run bench -- [--quick] [--db sqlite,postgresql,mysql] [--only raw,quarry,...] [--workloads get-by-pk,...] [--keep]");
+      console.log("usage: npm run bench -- [--quick] [--db sqlite,postgresql,mysql] [--only raw,quarry,...] [--workloads get-by-pk,...] [--keep] [--no-idle-polling]");
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -173,12 +176,14 @@ async function main(): Promise<void> {
   const started = Date.now();
   log(`quarry bench (${mode}): databases ${opts.dbs.join(", ")}; tools ${opts.tools.join(", ")}`);
   if (!(globalThis as { gc?: unknown }).gc) log("note: run with node --expose-gc (npm run bench does) for steadier numbers");
+  const idleCpus = pollIdleCpus();
+  log(idleCpus);
   const data = loadDataset();
   const workloads = WORKLOADS.filter((w) => opts.workloads.includes(w.key));
   const results: BenchResults = {
     meta: {
       mode, startedAt: new Date(started).toISOString(), node: process.version, platform: `${process.platform} ${process.arch}`,
-      cpus: (await import("node:os")).cpus().length, plans: PLANS[mode], dbs: opts.dbs, tools: opts.tools,
+      cpus: (await import("node:os")).cpus().length, idleCpus, plans: PLANS[mode], dbs: opts.dbs, tools: opts.tools,
       workloads: workloads.map((w) => ({ key: w.key, title: w.title })), durationSec: 0,
     },
     status: [], results: [], alloc: [],
