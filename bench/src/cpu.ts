@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds + WARMUP_ROUNDS; round++) {
       for (let turn = 0; turn < adapters.length; turn++) {
         const index = (turn + round) % adapters.length;
+        // As in the run: each block's scavenges collect its own tool's garbage (see run.ts).
+        (globalThis as { gc?: (options: { type: "minor" }) => void }).gc?.({ type: "minor" });
         let micros = 0;
         let millis = 0;
         for (let n = 0; n < block; n++, op++) {
