@@ -45,7 +45,7 @@ export function compileSelect(meta: ModelMeta, state: QueryState): CompiledSelec
     const { statement, ...plan } = compiler.select(state);
     return { statement, plan };
   });
-  return { query, ...plan, reusable };
+  return { query, columns: plan.columns, related: plan.related, annotations: plan.annotations, reusable };
 }
 
 /**
