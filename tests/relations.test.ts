@@ -109,6 +109,10 @@ describeEachDialect("relations", (target) => {
       expect(loaded.title).toBe("For Those About To Rock We Salute You");
       expect(String(track.album)).toBe("Album(id=1)");
       expect(String(loaded.artist)).toBe("Artist(id=1) [sparse]");
+      // Stubs of one foreign key share their state until one is written: the others stay sparse.
+      const sibling = (await Track.objects.get({ pk: 2 })).album;
+      expect(String(sibling)).toBe("Album(id=2) [sparse]");
+      expect(() => (sibling as unknown as { title: string }).title).toThrow(orm.UnloadedFieldError);
     });
 
     test("a null foreign key reads as null, not a stub", async () => {

@@ -35,11 +35,11 @@ export interface InstanceState {
  */
 export const LOADED: Readonly<InstanceState> = Object.freeze({ persisted: true, dirty: undefined, origin: undefined, partial: false, validated: false });
 
-/** The instance's state, its own from now on (a copy of LOADED the first time), to write to. */
+/** The instance's state, its own from now on (a copy of a shared, frozen one the first time: LOADED, a stub's), to write to. */
 export function ownState(instance: object): InstanceState {
   const internals = instance as InstanceInternals;
   const state = internals[STATE];
-  return state === LOADED ? (internals[STATE] = { ...LOADED }) : state;
+  return Object.isFrozen(state) ? (internals[STATE] = { ...state }) : state;
 }
 
 export interface StubOrigin {
@@ -70,11 +70,10 @@ export function rowState(source: RowSource): InstanceState {
  * constructors); a subclass's rows go through its constructor (see Model's), so its own constructor and class
  * fields run for them as for any instance of it.
  */
-export function rowInstance<T = object>(model: object, slots: unknown[], source: RowSource): T {
+export function rowInstance<T = object>(model: object, slots: unknown[], source: RowSource, state: InstanceState = rowState(source)): T {
   const modelClass = model as { prototype: object; [META]: ModelMeta } & (new (slots: unknown[], source: RowSource) => T);
-  if ((modelClass as object) !== modelClass[META].definedModel) return new modelClass(slots, source);
-  const instance = Object.create(modelClass.prototype) as InstanceInternals;
-  instance[STATE] = rowState(source);
+  const instance = (modelClass as object) === modelClass[META].definedModel ? (Object.create(modelClass.prototype) as InstanceInternals) : (new modelClass(slots, source) as InstanceInternals);
+  instance[STATE] = state;
   instance[SLOTS] = slots;
   return instance as T;
 }

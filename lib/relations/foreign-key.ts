@@ -1,6 +1,6 @@
 import { ValidationError } from "../errors.js";
 import { Field, describe, type ColumnKind, type FieldOptions } from "../model/fields.js";
-import { META, PARTIAL_FROM_DATABASE, rowInstance, STATE, type StubOrigin } from "../model/instance.js";
+import { META, PARTIAL_FROM_DATABASE, rowInstance, type InstanceState, type StubOrigin } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { AnyModelClass, Model, ModelClass } from "../model/model.js";
 
@@ -80,8 +80,8 @@ export class ForeignKeyField extends Field {
     return typeof value === "object" && value !== null ? (value as Model).pk : value;
   }
 
-  override readonly fromColumn = (key: unknown): unknown => makeStub(this.target, key, this.#origin ??= { model: this.owner.name, field: this.name });
-  #origin: StubOrigin | undefined;
+  override readonly fromColumn = (key: unknown): unknown => makeStub(this.target, key, (this.#stubState ??= stubState({ model: this.owner.name, field: this.name })));
+  #stubState: InstanceState | undefined;
 
   override assign(value: unknown): unknown {
     return this.validate(value);
@@ -116,12 +116,15 @@ function modelName(value: object): string {
   return meta ? ` (a ${meta.name})` : "";
 }
 
+/** The state of the stubs one foreign key builds, shared and frozen: ownState copies it before any write. */
+function stubState(origin: StubOrigin): InstanceState {
+  return Object.freeze({ persisted: true, dirty: undefined, origin, partial: true, validated: false });
+}
+
 /** A related row of which only the key is known; reading anything else says how to load it. */
-export function makeStub(target: ModelClass, key: unknown, origin: StubOrigin): Model {
+function makeStub(target: ModelClass, key: unknown, state: InstanceState): Model {
   const meta = target[META];
   const slots = meta.unloadedSlots.slice();
   slots[meta.pk.slot] = key;
-  const stub = rowInstance<Model>(target, slots, PARTIAL_FROM_DATABASE);
-  stub[STATE].origin = origin;
-  return stub;
+  return rowInstance<Model>(target, slots, PARTIAL_FROM_DATABASE, state);
 }
