@@ -42,10 +42,19 @@ export type UpdateValues<T> = { [K in keyof FieldsOf<T>]?: FieldInput<FieldsOf<T
  * is sent until it is awaited, iterated, or asked for a result (`all`, `get`, `count`, ...).
  */
 export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
+  readonly #state: QueryState;
+
   constructor(
     readonly model: ModelClass,
-    protected readonly state: QueryState = emptyState,
-  ) {}
+    state: QueryState = emptyState,
+  ) {
+    this.#state = state;
+  }
+
+  /** What the query selects; a subclass may work it out when first asked (RelatedManager). */
+  protected get state(): QueryState {
+    return this.#state;
+  }
 
   /** get()'s plans by lookup keys: a Manager lives as long as its model, so its plans serve every get() on it. */
   #getPlans: Map<string, GetPlan | null> | undefined;

@@ -3,7 +3,7 @@ import { META } from "../model/instance.js";
 import type { Model, ModelClass } from "../model/model.js";
 import { QuerySet } from "../query/queryset.js";
 import { resolveCondition } from "../query/where.js";
-import { emptyState, patchState } from "../query/compiler.js";
+import { emptyState, patchState, type QueryState } from "../query/compiler.js";
 import type { ForeignKeyField } from "./foreign-key.js";
 import { prefetchedRows } from "./prefetch.js";
 import type { CreateValues } from "../model/types.js";
@@ -16,13 +16,20 @@ import type { reverseBrand } from "../query/typing.js";
  */
 export class RelatedManager<T extends object = Model> extends QuerySet<T> {
   declare readonly [reverseBrand]?: T;
+  #state: QueryState | undefined;
+
   constructor(
     source: ModelClass,
     readonly field: ForeignKeyField,
     readonly owner: Model,
     readonly relatedName: string,
   ) {
-    super(source, patchState(emptyState, { conditions: [resolveCondition(source[META], { [field.name]: owner })] }));
+    super(source);
+  }
+
+  // Worked out when first asked: after prefetchRelated, all() and count() answer without it.
+  protected override get state(): QueryState {
+    return (this.#state ??= patchState(emptyState, { conditions: [resolveCondition(this.model[META], { [this.field.name]: this.owner })] }));
   }
 
   override async all(): Promise<T[]> {
