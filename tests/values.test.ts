@@ -151,6 +151,11 @@ describeEachDialect("values and partial loads", (target) => {
       await track.load();
       expect(track.notes).toBe("note 2");
       await reread.update({ title: "Shoot to Thrill" });
+      // Rows read partially share their state until one is written: loading one leaves the others partial.
+      const [first, second] = await Track.objects.defer("notes").orderBy("id").limit(2);
+      await first!.load();
+      expect(first!.notes).toBe("note 1");
+      expect(() => second!.notes).toThrow(orm.UnloadedFieldError);
     });
 
     test("only() and defer() combine with filters, selectRelated and streaming; unknown names are refused", async () => {

@@ -19,7 +19,7 @@ const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[samples
 const WARMUP_ROUNDS = 2;
 
 async function main(): Promise<void> {
-  console.log(pollIdleCpus());
+  console.log(pollIdleCpus(process.argv.includes("--no-idle-polling")));
   const dialect = dialectOption();
   const tools = option("tool", "raw,quarry").split(",");
   const workload = workloadOption("get-by-pk");

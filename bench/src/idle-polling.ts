@@ -12,15 +12,18 @@ import { readFileSync, writeFileSync } from "node:fs";
 const PARAMETER = "/sys/module/haltpoll/parameters/guest_halt_poll_ns";
 const POLL_NS = 200_000;
 
-/** Sets idle polling where it is off and can be set; returns how idle vCPUs behave during the run, for the results. */
-export function pollIdleCpus(): string {
+/**
+ * Sets idle polling where it is off and can be set (unless `leave`, from --no-idle-polling); returns how idle vCPUs
+ * behave during the run, for the results.
+ */
+export function pollIdleCpus(leave: boolean): string {
   let before: string;
   try {
     before = readFileSync(PARAMETER, "utf8").trim();
   } catch {
     return "no haltpoll cpuidle on this machine (left as is)";
   }
-  if (process.argv.includes("--no-idle-polling")) return `idle vCPUs: guest_halt_poll_ns ${before}, left as is (--no-idle-polling)`;
+  if (leave) return `idle vCPUs: guest_halt_poll_ns ${before}, left as is (--no-idle-polling)`;
   if (Number(before) >= POLL_NS) return `idle vCPUs poll ${Number(before) / 1000} µs before halting (guest_halt_poll_ns, as set on the machine)`;
   try {
     writeFileSync(PARAMETER, String(POLL_NS));

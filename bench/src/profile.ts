@@ -14,7 +14,7 @@ import { pollIdleCpus } from "./idle-polling.js";
 import { dialectOption, loadAdapter, option, workloadOption } from "./cli.js";
 
 async function main(): Promise<void> {
-  console.log(pollIdleCpus());
+  console.log(pollIdleCpus(process.argv.includes("--no-idle-polling")));
   const dialect = dialectOption();
   const tools = option("tool", "quarry").split(",");
   const workload = workloadOption("get-by-pk");

@@ -42,7 +42,7 @@ const PLANS: Record<"quick" | "full", Record<Cost, Plan>> = {
 };
 
 function parseArgs(argv: string[]) {
-  const opts = { quick: false, dbs: [...DIALECTS] as Dialect[], tools: [...TOOLS] as string[], workloads: WORKLOADS.map((w) => w.key), keep: false };
+  const opts = { quick: false, dbs: [...DIALECTS] as Dialect[], tools: [...TOOLS] as string[], workloads: WORKLOADS.map((w) => w.key), keep: false, noIdlePolling: false };
   const list = (v: string | undefined, flag: string) => {
     if (!v) throw new Error(`${flag} needs a comma-separated list`);
     return v.split(",").map((s) => s.trim()).filter(Boolean);
@@ -53,7 +53,7 @@ function parseArgs(argv: string[]) {
     const value = () => inline ?? argv[++k];
     if (flag === "--quick") opts.quick = true;
     else if (flag === "--keep") opts.keep = true;
-    else if (flag === "--no-idle-polling") continue; // read by pollIdleCpus
+    else if (flag === "--no-idle-polling") opts.noIdlePolling = true;
     else if (flag === "--db") opts.dbs = list(value(), flag).map((d) => (d === "mariadb" ? "mysql" : d === "postgres" ? "postgresql" : d)) as Dialect[];
     else if (flag === "--only") opts.tools = list(value(), flag);
     else if (flag === "--workloads") opts.workloads = list(value(), flag);
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   log(`quarry bench (${mode}): databases ${opts.dbs.join(", ")}; tools ${opts.tools.join(", ")}`);
   if (!(globalThis as { gc?: unknown }).gc) log("note: run with node --expose-gc (npm run bench does) for steadier numbers");
-  const idleCpus = pollIdleCpus();
+  const idleCpus = pollIdleCpus(opts.noIdlePolling);
   log(idleCpus);
   const data = loadDataset();
   const workloads = WORKLOADS.filter((w) => opts.workloads.includes(w.key));

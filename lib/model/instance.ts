@@ -33,9 +33,11 @@ export interface InstanceState {
  * The state of every row read whole from the database until something changes it: shared, so that reading
  * rows costs no state object each. Whatever writes to a state takes the instance's own first (ownState).
  */
-export const LOADED: Readonly<InstanceState> = Object.freeze({ persisted: true, dirty: undefined, origin: undefined, partial: false, validated: false });
+const LOADED: Readonly<InstanceState> = Object.freeze({ persisted: true, dirty: undefined, origin: undefined, partial: false, validated: false });
+/** Likewise, for the rows read with only some of their fields (only(), defer()). */
+const PARTIALLY_LOADED: Readonly<InstanceState> = Object.freeze({ ...LOADED, partial: true });
 
-/** The instance's state, its own from now on (a copy of a shared, frozen one the first time: LOADED, a stub's), to write to. */
+/** The instance's state, its own from now on (a copy of a shared, frozen one the first time: a row's or a stub's), to write to. */
 export function ownState(instance: object): InstanceState {
   const internals = instance as InstanceInternals;
   const state = internals[STATE];
@@ -59,9 +61,9 @@ export function slotsOf(instance: object): unknown[] {
   return (instance as InstanceInternals)[SLOTS];
 }
 
-/** A row's state: LOADED, shared, for a whole row; its own for a partial one. */
+/** A row's state, shared by every row read the same way until one is written (see ownState). */
 export function rowState(source: RowSource): InstanceState {
-  return source === FROM_DATABASE ? LOADED : { persisted: true, dirty: undefined, origin: undefined, partial: true, validated: false };
+  return source === FROM_DATABASE ? LOADED : PARTIALLY_LOADED;
 }
 
 /**

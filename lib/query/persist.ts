@@ -149,21 +149,21 @@ export async function insertRow(meta: ModelMeta, slots: readonly unknown[]): Pro
   const shape = insertShape(meta, slots);
   const query = { text: oneRowText(meta, shape, shape.generatesKey), values: encodeRow(shape.fields, shape.codecs, slots) };
   const result = await withModel(meta, meta.database.runCompiled(query, { arrayRows: true }));
-  if (shape.generatesKey) return generatedKey(meta, result.rows.length > 0 ? (result.rows[0] as unknown[])[0] : Number(result.insertId));
+  if (shape.generatesKey) return generatedKey(meta, result, 0, 1);
   await resyncKeys(meta);
   return slots[meta.pk.slot];
 }
 
-/** The keys the database gave an INSERT's `count` rows, in order: from RETURNING, or else from its first insert id. */
+/** The keys the database gave an INSERT's `count` rows, in order. */
 async function generatedKeys(meta: ModelMeta, result: QueryResult, count: number): Promise<unknown[]> {
-  if (result.rows.length > 0) return result.rows.map((row) => generatedKey(meta, (row as unknown[])[0]));
   // Without RETURNING (MySQL) a many-row INSERT reports its first id; InnoDB gives the rest `step` apart.
-  const step = count > 1 ? await generatedKeyStep(meta) : 1;
-  const first = Number(result.insertId);
-  return Array.from({ length: count }, (_, position) => generatedKey(meta, first + position * step));
+  const step = result.rows.length === 0 && count > 1 ? await generatedKeyStep(meta) : 1;
+  return Array.from({ length: count }, (_, position) => generatedKey(meta, result, position, step));
 }
 
-function generatedKey(meta: ModelMeta, key: unknown): unknown {
+/** The key of the INSERT's row at `position`: from RETURNING, or else the first insert id plus `step` per row. */
+function generatedKey(meta: ModelMeta, result: QueryResult, position: number, step: number): unknown {
+  const key = result.rows.length > 0 ? (result.rows[position] as unknown[])[0] : Number(result.insertId) + position * step;
   return meta.database.dialect.codec(meta.pk.kind).decode(key, meta.pk);
 }
 
