@@ -1,7 +1,7 @@
 /**
  * Client CPU per operation: what a tool costs the Node process, apart from the database's own time,
- * which dominates a latency and varies from run to run. The tools take turns in short blocks (the
- * order rotating each round) on one seeded database, so drift on a shared machine falls on all of
+ * which dominates a latency and varies from run to run. The tools take turns in short blocks (in
+ * turnOrder's balanced order) on one seeded database, so drift on a shared machine falls on all of
  * them; each block's CPU (process.cpuUsage around each operation, not its preparation or its check)
  * and wall time per operation are kept, and the medians printed. Every block's first answer is checked.
  *
@@ -12,6 +12,7 @@ import { dbConfig } from "./config.js";
 import { loadDataset } from "./data.js";
 import { createSchemaAndSeed, deleteInserted, dropDatabase } from "./schema.js";
 import type { Adapter } from "./adapters/types.js";
+import { turnOrder } from "./turns.js";
 import { pollIdleCpus } from "./idle-polling.js";
 import { dialectOption, loadAdapter, option, workloadOption } from "./cli.js";
 
@@ -39,8 +40,7 @@ async function main(): Promise<void> {
     const wall = tools.map(() => [] as number[]);
     let op = 0;
     for (let round = 0; round < rounds + WARMUP_ROUNDS; round++) {
-      for (let turn = 0; turn < adapters.length; turn++) {
-        const index = (turn + round) % adapters.length;
+      for (const index of turnOrder(adapters.map((_, index) => index), round)) {
         // As in the run: each block's scavenges collect its own tool's garbage (see run.ts).
         (globalThis as { gc?: (options: { type: "minor" }) => void }).gc?.({ type: "minor" });
         let micros = 0;

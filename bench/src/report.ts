@@ -44,7 +44,7 @@ function markdown(r: BenchResults, svgName: string): string {
   out.push(`# quarry bench results (${meta.mode} run)`, "");
   out.push(`${meta.startedAt} · Node ${meta.node} · ${meta.platform} · ${meta.cpus} CPUs${meta.idleCpus ? ` (${meta.idleCpus})` : ""} · ${meta.durationSec} s in all.`);
   out.push("Each cell is the median latency of one operation; ratios are that median over the raw driver's on the same database.");
-  out.push("All tools ran interleaved in one process (round-robin batches, order rotated each round); every answer was checked.", "");
+  out.push("All tools ran interleaved in one process (round-robin batches, in an order that balances which tool runs after which); every answer was checked.", "");
   out.push(`![ratio to raw](${svgName})`, "");
 
   out.push("## Tools", "", `| tool | ${meta.dbs.map((d) => DB_LABEL[d] ?? d).join(" | ")} |`, `| --- |${meta.dbs.map(() => " --- |").join("")}`);

@@ -1,8 +1,8 @@
 /**
  * The harness. For each database: create and seed it through the raw driver, set up every tool,
  * measure allocation per get-by-pk, then run each workload on all tools interleaved (round-robin
- * batches, rotating the order each round) in this one process, checking every answer. Results go
- * to results/ as Markdown, JSON and an SVG chart (see report.ts).
+ * batches, each tool after every other equally often: turns.ts) in this one process, checking every
+ * answer. Results go to results/ as Markdown, JSON and an SVG chart (see report.ts).
  *
  *   npm run bench                      full run
  *   npm run bench -- --quick           a short run (under 2 minutes)
@@ -13,6 +13,7 @@ import { performance } from "node:perf_hooks";
 import v8 from "node:v8";
 import { DIALECTS, dbConfig, type Dialect } from "./config.js";
 import { loadDataset, type Dataset } from "./data.js";
+import { turnOrder } from "./turns.js";
 import { createSchemaAndSeed, deleteInserted, dropDatabase, type AdminConn } from "./schema.js";
 import { WORKLOADS, type Cost, type Workload } from "./workloads.js";
 import type { Adapter } from "./adapters/types.js";
@@ -35,8 +36,9 @@ const PLANS: Record<"quick" | "full", Record<Cost, Plan>> = {
   },
   // Many short rounds rather than a few long ones: the machine's speed drifts over seconds, and
   // the more often the tools take turns, the more evenly a slow spell falls on all of them.
+  // 48: whole cycles of turnOrder for the eight tools.
   full: {
-    fast: { warmupMs: 300, warmupMinOps: 20, rounds: 50, batchMs: 50, minOps: 5, maxOps: 100_000, collectFirst: false },
+    fast: { warmupMs: 300, warmupMinOps: 20, rounds: 48, batchMs: 50, minOps: 5, maxOps: 100_000, collectFirst: false },
     bulk: { warmupMs: 0, warmupMinOps: 1, rounds: 15, batchMs: 0, minOps: 1, maxOps: 1, collectFirst: true },
   },
 };
@@ -149,9 +151,7 @@ async function runWorkload(w: Workload, live: Live[], plan: Plan, admin: AdminCo
   const running = () => live.filter((l) => !failed.has(l.tool));
   for (const l of running()) if (plan.warmupMinOps > 0) await batch(l, plan.warmupMs, plan.warmupMinOps, plan.maxOps, false);
   for (let r = 0; r < plan.rounds; r++) {
-    const order = running();
-    const shift = order.length ? r % order.length : 0;
-    for (const l of [...order.slice(shift), ...order.slice(0, shift)]) {
+    for (const l of turnOrder(running(), r)) {
       if (failed.has(l.tool)) continue;
       if (plan.collectFirst) await collect();
       // The young generation emptied first (~0.3 ms), so that the batch's scavenges collect its own tool's garbage,
