@@ -4,7 +4,7 @@ import { inspect } from "node:util";
 import type { Sql } from "sql-template-tag";
 import { dialects, type Dialect } from "./dialects/index.js";
 import type { CompiledQuery, Connection, Driver, PoolOptions, QueryOptions, QueryResult, Row } from "./drivers/driver.js";
-import { ConnectionError, TransactionError } from "./errors.js";
+import { ConnectionError, TransactionError, ValidationError } from "./errors.js";
 import { SAVEPOINT, SEND, STREAM, Transaction, type TransactionHost, type TransactionOptions } from "./transaction.js";
 import type { ModelMeta } from "./model/meta.js";
 import { createTableStatements, dropTableStatement, sortByDependency } from "./query/ddl.js";
@@ -187,11 +187,23 @@ export class Database extends EventEmitter<DatabaseEvents> {
 
   /** Sends one statement: on the transaction's connection inside `transaction()` or `tx.run()`, else on a pooled one. */
   run(statement: Sql, options?: QueryOptions): Promise<QueryResult> {
-    return this.runCompiled(this.compile(statement), options);
+    try {
+      return this.runCompiled(this.compile(statement), options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  /** The statement's text with this database's placeholders, and its values. */
+  /**
+   * The statement's text with this database's placeholders, and its values. An undefined value is refused here:
+   * the drivers disagree on it (pg sends NULL, better-sqlite3 refuses it, mysql2 throws from inside its pool).
+   */
   compile(statement: Sql): CompiledQuery {
+    const unbound = statement.values.indexOf(undefined);
+    if (unbound >= 0) {
+      const text = statement.sql.length > 200 ? `${statement.sql.slice(0, 200)}...` : statement.sql;
+      throw new ValidationError(`Value ${unbound + 1} of the statement is undefined (pass null for SQL NULL): ${JSON.stringify(text)}`);
+    }
     return { text: this.dialect.text(statement), values: statement.values };
   }
 
@@ -254,8 +266,8 @@ export class Database extends EventEmitter<DatabaseEvents> {
   }
 
   /** Rows one at a time; the connection is held until the loop ends, breaks or throws. */
-  stream(statement: Sql, batchSize: number, options?: QueryOptions): AsyncGenerator<Row | unknown[]> {
-    return this.streamCompiled(this.compile(statement), batchSize, options);
+  async *stream(statement: Sql, batchSize: number, options?: QueryOptions): AsyncGenerator<Row | unknown[]> {
+    yield* this.streamCompiled(this.compile(statement), batchSize, options);
   }
 
   /** `stream` for a statement already compiled. */

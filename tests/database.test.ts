@@ -67,6 +67,26 @@ describeEachDialect("database", (target) => {
     expect((await database.execute(orm.sql`DELETE FROM ledger`)).rowsAffected).toBe(2);
   });
 
+  test("an undefined value in a raw statement is a ValidationError, prepared or not, and nothing runs", async () => {
+    const amountAbove = (amount: number | undefined) => orm.sql`SELECT label FROM ledger WHERE amount > ${amount}`;
+    // Twice with a value first: the text is then one the drivers send prepared (mysql2 threw from inside its pool there).
+    await database.query(amountAbove(1));
+    await database.query(amountAbove(1));
+    for (const attempt of [
+      () => database.query(amountAbove(undefined)),
+      () => database.execute(orm.sql`INSERT INTO ledger (label, amount) VALUES (${"x"}, ${undefined})`),
+      async () => {
+        for await (const row of database.stream(amountAbove(undefined), 10)) void row;
+      },
+      () => database.transaction((tx) => tx.query(amountAbove(undefined))),
+    ]) {
+      const error = await errorOf(attempt);
+      expect(error).toBeInstanceOf(orm.ValidationError);
+      expect(error.message).toMatch(/^Value (1|2) of the statement is undefined \(pass null for SQL NULL\): "(SELECT|INSERT)/);
+    }
+    expect(Number((await database.query<{ n: unknown }>(orm.sql`SELECT COUNT(*) AS n FROM ledger`))[0]!.n)).toBe(0);
+  });
+
   test('the "query" event carries sql, values and durationMs of every statement', async () => {
     const events: orm.QueryEvent[] = [];
     const listener = (event: orm.QueryEvent) => events.push(event);
