@@ -87,6 +87,27 @@ describeEachDialect("database", (target) => {
     expect(Number((await database.query<{ n: unknown }>(orm.sql`SELECT COUNT(*) AS n FROM ledger`))[0]!.n)).toBe(0);
   });
 
+  test("statements issued together in a transaction run in the order issued, one of them prepared there first", async () => {
+    const single = new orm.Database(url, { pool: { max: 1 } });
+    const insert = (label: string) => orm.sql`INSERT INTO ledger (label, amount) VALUES (${label}, ${1})`;
+    const count = orm.sql`SELECT COUNT(*) AS n FROM ledger`;
+    try {
+      await single.execute(insert("first"));
+      await single.transaction(async (tx) => {
+        // The INSERT's second use: prepared on this connection now (MySQL, PostgreSQL), the count issued right behind it.
+        const [, counted] = await Promise.all([tx.execute(insert("second")), tx.query<{ n: unknown }>(count)]);
+        expect(Number(counted[0]!.n)).toBe(2);
+        // And through what was prepared.
+        const [, again] = await Promise.all([tx.execute(insert("third")), tx.query<{ n: unknown }>(count)]);
+        expect(Number(again[0]!.n)).toBe(3);
+      });
+      expect(await single.query(orm.sql`SELECT label FROM ledger ORDER BY label`)).toEqual([{ label: "first" }, { label: "second" }, { label: "third" }]);
+    } finally {
+      await single.execute(orm.sql`DELETE FROM ledger`);
+      await single.disconnect();
+    }
+  });
+
   test('the "query" event carries sql, values and durationMs of every statement', async () => {
     const events: orm.QueryEvent[] = [];
     const listener = (event: orm.QueryEvent) => events.push(event);
