@@ -107,8 +107,11 @@ export function likeMatch(dialect: Dialect, expression: Sql, value: string, posi
 /** For kinds the drivers already hand over as their JS values: rows keep them as read (see keepRaw). */
 export const unchanged: Codec = { encode: (value) => value, decode: (value) => value };
 
-/** Numbers as read, null too; the text of a BIGINT or DECIMAL column that an Integer or Float field maps onto, parsed. */
-function readNumber(value: unknown): unknown {
+/**
+ * Numbers as read, null too; the text of a BIGINT or DECIMAL column that an Integer or Float field maps onto, parsed.
+ * Hydration recognises it and tests the value inline rather than call it (see hydrate.ts).
+ */
+export function readNumber(value: unknown): unknown {
   return typeof value === "number" || value === null ? value : Number(value);
 }
 

