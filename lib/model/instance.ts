@@ -76,11 +76,28 @@ export function rowState(source: RowSource): InstanceState {
  * fields run for them as for any instance of it.
  */
 export function rowInstance<T = object>(model: object, slots: unknown[], source: RowSource, state: InstanceState = rowState(source)): T {
-  const modelClass = model as { prototype: object; [META]: ModelMeta } & (new (slots: unknown[], source: RowSource) => T);
-  const instance = (modelClass as object) === modelClass[META].definedModel ? (Object.create(modelClass.prototype) as InstanceInternals) : (new modelClass(slots, source) as InstanceInternals);
-  instance[STATE] = state;
-  instance[SLOTS] = slots;
-  return instance as T;
+  const modelClass = model as RowClass<T>;
+  const instance = (modelClass as object) === modelClass[META].definedModel ? (Object.create(modelClass.prototype) as T) : new modelClass(slots, source);
+  return withRow(instance, state, slots);
+}
+
+type RowClass<T> = { prototype: object; [META]: ModelMeta } & (new (slots: unknown[], source: RowSource) => T);
+
+/** rowInstance settled once, for the many rows of one model that a SELECT reads: each row then costs no test of its class. */
+export function rowMaker<T = object>(model: object, source: RowSource, state: InstanceState = rowState(source)): (slots: unknown[]) => T {
+  const modelClass = model as RowClass<T>;
+  if ((modelClass as object) === modelClass[META].definedModel) {
+    const { prototype } = modelClass;
+    return (slots) => withRow(Object.create(prototype), state, slots);
+  }
+  return (slots) => withRow(new modelClass(slots, source), state, slots);
+}
+
+function withRow<T>(instance: T, state: InstanceState, slots: unknown[]): T {
+  const internals = instance as InstanceInternals;
+  internals[STATE] = state;
+  internals[SLOTS] = slots;
+  return instance;
 }
 
 /** The slots for these field values by name (undefined where none is given). */

@@ -1,4 +1,4 @@
-import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, rowInstance, slotsOf, type RowSource } from "../model/instance.js";
+import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, rowInstance, rowMaker, slotsOf, type RowSource } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { ModelClass } from "../model/model.js";
 import { readNumber } from "../dialects/dialect.js";
@@ -43,12 +43,13 @@ function rowHydrator(
   source: RowSource,
 ): (row: readonly unknown[]) => object {
   const meta = model[META];
+  const make = rowMaker(model, source);
   if (related.length === 0 && annotations.length === 0) {
     // A row holding every field, in order, becomes the instance's slots itself: the driver's array is ours to keep.
     if (columns.length === meta.fields.length && columns.every((column, index) => column.field.slot === index)) {
-      return (row) => rowInstance(model, decodeInPlace(columns, row as unknown[]), source);
+      return (row) => make(decodeInPlace(columns, row as unknown[]));
     }
-    return (row) => rowInstance(model, decodeSlice(meta, columns, row, 0, undefined), source);
+    return (row) => make(decodeSlice(meta, columns, row, 0, undefined));
   }
   const slices = [{ columns, offset: 0 }, ...related];
   const filledBy = (slice: number) => {
@@ -73,7 +74,7 @@ function rowHydrator(
     };
   });
   return (row) => {
-    const instance = rowInstance(model, decodeSlice(meta, columns, row, 0, rootFilled), source);
+    const instance = make(decodeSlice(meta, columns, row, 0, rootFilled));
     // Annotations are plain properties beside the fields (annotate() refuses a field's name).
     for (const annotation of annotations) (instance as Record<string, unknown>)[annotation.name] = annotation.decode(row[annotation.index]);
     if (plans.length === 0) return instance;

@@ -99,9 +99,12 @@ async function prefetchReverse(instances: readonly object[], relation: RelationS
   const owners = new Map(instances.map((instance) => [(instance as Model).pk, { owner: instance, rows: [] as Model[] }]));
   const keyField = relation.toField;
   const rows = await fetchIn(relation.to, keyField.name, [...owners.keys()]);
+  // The rows mostly arrive grouped by key (as the key's index hands them over): a run of them finds its group once.
+  let key: unknown;
+  let group: { owner: object; rows: Model[] } | undefined;
   for (const row of rows) {
     const slots = slotsOf(row);
-    const group = owners.get(slots[keyField.slot]);
+    if (slots[keyField.slot] !== key || group === undefined) group = owners.get((key = slots[keyField.slot]));
     if (!group) continue;
     group.rows.push(row);
     slots[keyField.slot] = group.owner;

@@ -34,7 +34,7 @@ export class RelatedManager<T extends object = Model> extends QuerySet<T> {
 
   override async all(): Promise<T[]> {
     const cached = prefetchedRows(this.owner, this.relatedName);
-    return cached ? ([...cached] as T[]) : super.all();
+    return cached ? (cached.slice() as T[]) : super.all();
   }
 
   override async count(): Promise<number> {
