@@ -383,6 +383,26 @@ describeEachDialect("relations", (target) => {
       }
     });
 
+    test("prefetched rows land with their own owner whichever order they arrive in", async () => {
+      const artist = await Artist.objects.create({ name: "Interleaved" });
+      const [first, second] = [await Album.objects.create({ title: "Side A", artist }), await Album.objects.create({ title: "Side B", artist })];
+      // Inserted alternately: read back in the table's order, runs of one key and changes of key.
+      const tracks = await Track.objects.bulkCreate(
+        ["a1", "b1", "b2", "a2", "b3", "a3", "a4"].map((name) => ({ name, album: name.startsWith("a") ? first : second, milliseconds: 1 })),
+      );
+      try {
+        const [a, b] = await Album.objects.filter({ artist }).orderBy("title").prefetchRelated("tracks");
+        const names = async (album: Album | undefined) => (await album!.tracks.all()).map((track) => track.name).sort();
+        expect(await names(a)).toEqual(["a1", "a2", "a3", "a4"]);
+        expect(await names(b)).toEqual(["b1", "b2", "b3"]);
+        for (const track of await a!.tracks.all()) expect(track.album).toBe(a);
+      } finally {
+        await Track.objects.filter({ pk__in: tracks.map((track) => track.pk) }).delete();
+        await Album.objects.filter({ artist }).delete();
+        await artist.delete();
+      }
+    });
+
     test("forward and nested prefetch: one statement per relation", async () => {
       let rows: Awaited<ReturnType<typeof Track.objects.all>> = [];
       const events = await target.statementsDuring(async () => {
