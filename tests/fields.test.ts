@@ -267,6 +267,20 @@ describe("field declarations", () => {
     expect(() => orm.Enum([])).toThrow(TypeError);
   });
 
+  test("Decimal reads a value back the same whatever it read before (it remembers the last canonical text)", () => {
+    const pool = ["1.50", "1.5", "1.500", "0.99", "0.990", ".99", "-0.00", "0.00", "-1.50", 1.5, 0.99, "12", "12.00"];
+    const seen = orm.Decimal({ maxDigits: 10, decimalPlaces: 2 });
+    let seed = 11;
+    for (let n = 0; n < 2_000; n++) {
+      const raw = pool[(seed = (seed * 48271) % 2147483647) % pool.length]!;
+      const fresh = orm.Decimal({ maxDigits: 10, decimalPlaces: 2 });
+      expect(seen.normalize(raw), JSON.stringify(raw)).toBe(fresh.normalize(raw));
+    }
+    expect(seen.normalize("1.5")).toBe("1.50");
+    expect(seen.normalize("1.50")).toBe("1.50");
+    expect(seen.normalize("-0.00")).toBe("0.00");
+  });
+
   test("Decimal keeps a text as it is exactly when it is canonical, at every precision (20,000 random texts each)", () => {
     const database = new orm.Database("sqlite://:memory:");
     let seed = 7;
