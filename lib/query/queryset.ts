@@ -24,7 +24,7 @@ type PrimaryKeyOf<T> = T extends { pk: infer K } ? K : unknown;
 import { resolvePath, type RelationStep } from "./paths.js";
 import { hasBigIntegers, insertRows, withModel } from "./persist.js";
 import { compileSelect, compileStatement, compileUpdate } from "./statement-cache.js";
-import { selectReader } from "./hydrate.js";
+import { readRows, selectReader } from "./hydrate.js";
 import { bindGet, getState, planGet, type GetPlan } from "./get-plan.js";
 import type { CompiledQuery } from "../drivers/driver.js";
 import { Q, resolveCondition, type LookupObject } from "./where.js";
@@ -244,7 +244,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   async all(): Promise<T[]> {
     const { query, read } = this.#reader();
     const result = await this.meta.database.runCompiled(query, { arrayRows: true, exactIntegers: this.#exactIntegers() });
-    const rows = result.rows.map((row) => read(row as unknown[]));
+    const rows = readRows(result.rows as unknown[], read);
     if (this.state.prefetch.length > 0 && !this.state.values) await prefetch(this.meta, rows as object[], prefetchTree(this.state.prefetch));
     return rows;
   }
@@ -305,7 +305,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const query = plan && bindGet(this.meta, plan, lookups);
     if (!query) return undefined;
     const { read } = plan!;
-    return this.meta.database.runCompiled(query, plan!.options).then((result) => result.rows.map((row) => read(row as unknown[]) as T));
+    return this.meta.database.runCompiled(query, plan!.options).then((result) => readRows(result.rows as unknown[], read) as T[]);
   }
 
   /** The first row (by primary key unless ordered), or null. */

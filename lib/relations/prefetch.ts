@@ -3,7 +3,7 @@ import type { ModelMeta } from "../model/meta.js";
 import type { Model } from "../model/model.js";
 import type { RelationStep } from "../query/paths.js";
 import { emptyState, patchState } from "../query/compiler.js";
-import { selectReader } from "../query/hydrate.js";
+import { readRows, selectReader } from "../query/hydrate.js";
 import { hasBigIntegers } from "../query/persist.js";
 import { compileSelect } from "../query/statement-cache.js";
 import { resolveCondition } from "../query/where.js";
@@ -57,14 +57,15 @@ export async function prefetch(meta: ModelMeta, instances: readonly object[], tr
  * bare keys until read, so prefetchReverse can point them at the owners it already has.
  */
 async function fetchIn(meta: ModelMeta, key: string, values: readonly unknown[]): Promise<Model[]> {
-  const rows: Model[] = [];
+  let rows: Model[] = [];
   for (let start = 0; start < values.length; start += KEYS_PER_QUERY) {
     const chunk = values.slice(start, start + KEYS_PER_QUERY);
     const state = patchState(emptyState, { conditions: [resolveCondition(meta, { [`${key}__in`]: chunk })] });
     const select = compileSelect(meta, state);
     const result = await meta.database.runCompiled(select.query, { arrayRows: true, exactIntegers: hasBigIntegers(meta) });
     const read = selectReader(meta.model, state, select);
-    for (const row of result.rows) rows.push(read(row as unknown[]) as Model);
+    const instances = readRows(result.rows as unknown[], read) as Model[];
+    rows = rows.length === 0 ? instances : rows.concat(instances);
   }
   return rows;
 }
