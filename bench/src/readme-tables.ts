@@ -13,7 +13,7 @@ import { DB_LABEL, type BenchResults } from "./report.js";
 const file = process.argv[2] ?? path.join(RESULTS_DIR, "bench.json");
 const run = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
 
-const ratio = (r: number) => (r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(2)}×`);
+const ratio = (r: number, digits = 2) => (r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(digits)}×`);
 const milliseconds = (ms: number) => `${ms >= 10 ? ms.toFixed(0) : ms >= 0.1 ? ms.toFixed(2) : ms.toFixed(3)} ms`;
 
 const out: string[] = [];
@@ -26,11 +26,14 @@ for (const db of run.meta.dbs) {
     const result = (tool: string) => run.results.find((x) => x.db === db && x.workload === workload.key && x.tool === tool && !x.error);
     const measured = orms.filter((tool) => result(tool)?.ratio !== undefined);
     const fastest = measured.reduce<string | undefined>((best, tool) => (best === undefined || result(tool)!.ratio! < result(best)!.ratio! ? tool : best), undefined);
+    // A peer level with the fastest to two places: the row shows three, so that the bold one is seen to be ahead.
+    const level = fastest !== undefined && measured.some((tool) => tool !== fastest && ratio(result(tool)!.ratio!) === ratio(result(fastest)!.ratio!));
     const cells = tools.map((tool) => {
       const x = result(tool);
       if (!x || x.medianMs === undefined) return "error";
       if (tool === "raw") return milliseconds(x.medianMs);
-      return tool === fastest ? `**${ratio(x.ratio!)}**` : ratio(x.ratio!);
+      const text = ratio(x.ratio!, level ? 3 : 2);
+      return tool === fastest ? `**${text}**` : text;
     });
     out.push(`| ${workload.title} | ${cells.join(" | ")} | ${fastest === "quarry" ? "yes" : `no: ${fastest ?? "–"}`} |`);
   }
