@@ -108,6 +108,24 @@ describeEachDialect("database", (target) => {
     }
   });
 
+  test("a prepared statement whose table changed shape answers with the new shape outside a transaction", async () => {
+    const single = new orm.Database(url, { pool: { max: 1 } });
+    const table = orm.raw(database.dialect.quote("reshaped"));
+    const everything = () => single.query(orm.sql`SELECT * FROM ${table} WHERE id = ${1}`);
+    try {
+      await single.execute(orm.sql`CREATE TABLE ${table} (id INTEGER PRIMARY KEY, a INTEGER)`);
+      await single.execute(orm.sql`INSERT INTO ${table} (id, a) VALUES (${1}, ${10})`);
+      for (let use = 0; use < 3; use++) expect(await everything()).toEqual([{ id: 1, a: 10 }]);
+      await single.execute(orm.sql`ALTER TABLE ${table} ADD COLUMN b INTEGER`);
+      // PostgreSQL refuses the prepared plan ("cached plan must not change result type"): quarry sends the text again, unprepared.
+      expect(await everything()).toEqual([{ id: 1, a: 10, b: null }]);
+      expect(await everything()).toEqual([{ id: 1, a: 10, b: null }]);
+    } finally {
+      await single.execute(orm.sql`DROP TABLE IF EXISTS ${table}`);
+      await single.disconnect();
+    }
+  });
+
   test('the "query" event carries sql, values and durationMs of every statement', async () => {
     const events: orm.QueryEvent[] = [];
     const listener = (event: orm.QueryEvent) => events.push(event);

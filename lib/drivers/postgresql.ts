@@ -133,7 +133,11 @@ class PostgresqlConnection extends CallbackConnection {
     const config = { name, text: query.text, values: query.values as unknown[], rowMode: options?.arrayRows ? "array" : undefined } as Pg.QueryConfig;
     this.client.query(config, (error: Error | null, result: Pg.QueryResult) => {
       if (!error) return callback(null, { rows: result.rows, rowsAffected: result.rowCount ?? 0, command: result.command });
-      if (name && (error as { code?: string }).code === PLAN_CHANGED) this.names.forget(query.text);
+      if (name && (error as { code?: string }).code === PLAN_CHANGED) {
+        this.names.forget(query.text);
+        // Raised before the statement ran: outside a transaction (which the error has aborted) it runs again, unprepared.
+        if (this.client.getTransactionStatus() === "I") return this.send(query, options, callback);
+      }
       callback(translatePostgresqlError(error));
     });
   }
