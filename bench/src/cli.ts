@@ -4,6 +4,11 @@ import { BENCH_DIR, type Dialect } from "./config.js";
 import { WORKLOADS, type Workload } from "./workloads.js";
 import type { Adapter } from "./adapters/types.js";
 
+/** `--name` given, as a bare flag. */
+export function flag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+
 export function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;

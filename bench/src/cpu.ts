@@ -14,13 +14,13 @@ import { createSchemaAndSeed, deleteInserted, dropDatabase } from "./schema.js";
 import type { Adapter } from "./adapters/types.js";
 import { turnOrder } from "./turns.js";
 import { pollIdleCpus } from "./idle-polling.js";
-import { dialectOption, loadAdapter, option, workloadOption } from "./cli.js";
+import { dialectOption, flag, loadAdapter, option, workloadOption } from "./cli.js";
 
 const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[samples.length >> 1]!;
 const WARMUP_ROUNDS = 2;
 
 async function main(): Promise<void> {
-  console.log(pollIdleCpus(process.argv.includes("--no-idle-polling")));
+  console.log(pollIdleCpus(flag("no-idle-polling")));
   const dialect = dialectOption();
   const tools = option("tool", "raw,quarry").split(",");
   const workload = workloadOption("get-by-pk");

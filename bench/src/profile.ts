@@ -11,10 +11,10 @@ import { loadDataset } from "./data.js";
 import { createSchemaAndSeed, deleteInserted, dropDatabase } from "./schema.js";
 import { summarize } from "./stats.js";
 import { pollIdleCpus } from "./idle-polling.js";
-import { dialectOption, loadAdapter, option, workloadOption } from "./cli.js";
+import { dialectOption, flag, loadAdapter, option, workloadOption } from "./cli.js";
 
 async function main(): Promise<void> {
-  console.log(pollIdleCpus(process.argv.includes("--no-idle-polling")));
+  console.log(pollIdleCpus(flag("no-idle-polling")));
   const dialect = dialectOption();
   const tools = option("tool", "quarry").split(",");
   const workload = workloadOption("get-by-pk");

@@ -109,7 +109,7 @@ export const unchanged: Codec = { encode: (value) => value, decode: (value) => v
 
 /**
  * Numbers as read, null too; the text of a BIGINT or DECIMAL column that an Integer or Float field maps onto, parsed.
- * Hydration recognises it and tests the value inline rather than call it (see hydrate.ts).
+ * Rows are decoded by decodeValue, which recognises it and tests the value inline rather than call it.
  */
 export function readNumber(value: unknown): unknown {
   return typeof value === "number" || value === null ? value : Number(value);

@@ -214,7 +214,7 @@ export class DecimalField extends Field<string> {
   /** Canonical texts of numbers SQLite handed back (NUMERIC columns give doubles), the first 1,024 seen. */
   readonly #texts = new Map<number, string>();
   /** The last text read back that was canonical: a column of prices repeats a few values, row after row. */
-  #lastCanonical = "";
+  #lastCanonical: string | undefined;
 
   /**
    * Whether `text` is the canonical text of a value this field holds ("12.50" for 2 places: no sign, no
@@ -258,7 +258,7 @@ export class DecimalField extends Field<string> {
 
   /** Canonical text of what a database returned: SQLite may hand back a number or a bigint. */
   normalize(raw: unknown): string {
-    if (raw === this.#lastCanonical) return raw;
+    if (raw === this.#lastCanonical) return raw as string;
     if (typeof raw === "string" && this.#isCanonical(raw)) return (this.#lastCanonical = raw);
     if (typeof raw === "number") {
       // Columns of prices and quantities hold few distinct values: their text is made once each.

@@ -1,8 +1,7 @@
 import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, rowInstance, rowMaker, slotsOf, type RowSource } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { ModelClass } from "../model/model.js";
-import { readNumber } from "../dialects/dialect.js";
-import { keepRaw, type AnnotatedColumn, type QueryState, type RelatedColumns, type SelectedColumn } from "./compiler.js";
+import { decodeValue, type AnnotatedColumn, type QueryState, type RelatedColumns, type SelectedColumn } from "./compiler.js";
 import type { CompiledSelect } from "./statement-cache.js";
 
 /** One selectRelated slice of a row, planned once per select list. */
@@ -96,7 +95,7 @@ function rowHydrator(
       }
       if (row[plan.pkIndex] === null) {
         // No joined row: the key reads as it would without selectRelated (null, or a stub).
-        if (plan.keyColumn) slotsOf(parent)[plan.node.field.slot] = plan.keyColumn.decode(row[plan.keyIndex]);
+        if (plan.keyColumn) slotsOf(parent)[plan.node.field.slot] = decodeValue(plan.keyColumn.decode, row[plan.keyIndex]);
         built.push(null);
         continue;
       }
@@ -117,26 +116,12 @@ function decodeSlice(meta: ModelMeta, columns: readonly SelectedColumn[], row: r
   const slots = columns.length < meta.fields.length ? meta.unloadedSlots.slice() : new Array<unknown>(meta.fields.length);
   for (let index = 0; index < columns.length; index++) {
     const column = columns[index]!;
-    slots[column.field.slot] = filled?.[index] ? undefined : decoded(column.decode, row[offset + index]);
+    slots[column.field.slot] = filled?.[index] ? undefined : decodeValue(column.decode, row[offset + index]);
   }
   return slots;
 }
 
 function decodeInPlace(columns: readonly SelectedColumn[], row: unknown[]): unknown[] {
-  for (let index = 0; index < columns.length; index++) {
-    const { decode } = columns[index]!;
-    if (decode !== keepRaw) row[index] = decoded(decode, row[index]);
-  }
+  for (let index = 0; index < columns.length; index++) row[index] = decodeValue(columns[index]!.decode, row[index]);
   return row;
-}
-
-/**
- * A column's value as its field holds it. The commonest decoders are recognised, not called: every value of every
- * row goes through the one call site below, which sees every codec, and a call from there cost hydration more than
- * the decoding (1,440 four-column rows: 49 µs -> 30).
- */
-function decoded(decode: (raw: unknown) => unknown, value: unknown): unknown {
-  if (decode === keepRaw) return value;
-  if (decode === readNumber) return typeof value === "number" || value === null ? value : Number(value);
-  return decode(value);
 }

@@ -1,5 +1,5 @@
 import type { ModelMeta } from "../model/meta.js";
-import type { Annotation, ValueColumn, ValuesSpec } from "./compiler.js";
+import { decodeValue, type Annotation, type ValueColumn, type ValuesSpec } from "./compiler.js";
 import { resolvePath } from "./paths.js";
 import type { PathValue } from "./typing.js";
 
@@ -35,12 +35,12 @@ export function valueColumns(meta: ModelMeta, annotations: readonly Annotation[]
 
 /** Turns a row read by position into what values() (an object), valuesList() (an array) or flat (the value) gives. */
 export function rowShaper(spec: ValuesSpec, decoders: readonly ((value: unknown) => unknown)[]): (row: readonly unknown[]) => unknown {
-  if (spec.shape === "flat") return (row) => decoders[0]!(row[0]);
-  if (spec.shape === "array") return (row) => decoders.map((decode, index) => decode(row[index]));
+  if (spec.shape === "flat") return (row) => decodeValue(decoders[0]!, row[0]);
+  if (spec.shape === "array") return (row) => decoders.map((decode, index) => decodeValue(decode, row[index]));
   const names = spec.columns.map((column) => column.name);
   return (row) => {
     const object: Record<string, unknown> = {};
-    for (let index = 0; index < names.length; index++) object[names[index]!] = decoders[index]!(row[index]);
+    for (let index = 0; index < names.length; index++) object[names[index]!] = decodeValue(decoders[index]!, row[index]);
     return object;
   };
 }

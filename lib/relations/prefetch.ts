@@ -105,7 +105,8 @@ async function prefetchReverse(instances: readonly object[], relation: RelationS
   let group: { owner: object; rows: Model[] } | undefined;
   for (const row of rows) {
     const slots = slotsOf(row);
-    if (slots[keyField.slot] !== key || group === undefined) group = owners.get((key = slots[keyField.slot]));
+    const rowKey = slots[keyField.slot];
+    if (rowKey !== key || group === undefined) group = owners.get((key = rowKey));
     if (!group) continue;
     group.rows.push(row);
     slots[keyField.slot] = group.owner;
