@@ -9,6 +9,7 @@ import { SAVEPOINT, SEND, STREAM, Transaction, type TransactionHost, type Transa
 import type { ModelMeta } from "./model/meta.js";
 import { createTableStatements, dropTableStatement, sortByDependency } from "./query/ddl.js";
 import { DatabaseURL } from "./url.js";
+import { Scope, type ScopeOptions } from "./scope.js";
 
 export interface DatabaseOptions {
   pool?: PoolOptions;
@@ -48,6 +49,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
   readonly #options: DatabaseOptions;
   readonly #models = new Map<string, ModelMeta>();
   readonly #transactions = new AsyncLocalStorage<Transaction>();
+  readonly #scopes = new AsyncLocalStorage<Scope>();
   readonly #host: TransactionHost;
   #driver: Driver | undefined;
   #opening: Promise<Driver> | undefined;
@@ -125,6 +127,21 @@ export class Database extends EventEmitter<DatabaseEvents> {
    */
   get currentTransaction(): Transaction | undefined {
     return this.#transactions.getStore();
+  }
+
+  /**
+   * Runs `fn` in a new scope (a request, a job) and returns what it returns: everything `fn` starts, at any
+   * async depth, finds the scope as `currentScope`. Inside another scope of this database it opens a child
+   * scope (see `Scope`). A scope is not a transaction; run one inside the other when both are wanted.
+   */
+  scope<T>(fn: (scope: Scope) => T, options?: ScopeOptions): T {
+    const scope = new Scope(options, this.#scopes.getStore());
+    return this.#scopes.run(scope, fn, scope);
+  }
+
+  /** The innermost scope of this database the calling code runs in (inside `scope()`), if any. */
+  get currentScope(): Scope | undefined {
+    return this.#scopes.getStore();
   }
 
   #open(): Promise<Driver> {

@@ -17,6 +17,7 @@ export {
   LockTimeoutError,
 } from "./errors.js";
 export { Transaction } from "./transaction.js";
+export { Scope, ScopeSlot, type ScopeOptions } from "./scope.js";
 export { Model, type ModelClass, type Instance, type InstanceMethods, type DefineOptions } from "./model/model.js";
 export {
   Integer,
