@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import { inspect } from "node:util";
 import type { Sql } from "sql-template-tag";
 import { dialects, type Dialect } from "./dialects/index.js";
-import type { CompiledQuery, Connection, Driver, PoolOptions, QueryOptions, QueryResult, Row } from "./drivers/driver.js";
+import type { CompiledQuery, Connection, Driver, PoolOptions, QueryOptions, QueryResult, Row, StatementAbout } from "./drivers/driver.js";
 import { ConnectionError, TransactionError, ValidationError } from "./errors.js";
 import { SAVEPOINT, SEND, STREAM, Transaction, type TransactionHost, type TransactionOptions } from "./transaction.js";
 import type { ModelMeta } from "./model/meta.js";
@@ -24,6 +24,8 @@ export interface QueryEvent {
   values: readonly unknown[];
   durationMs: number;
   error?: Error;
+  /** What the statement is, when quarry wrote it: its model, table and operation (absent for raw SQL). */
+  about?: StatementAbout;
 }
 
 export type { TransactionOptions } from "./transaction.js";
@@ -269,16 +271,16 @@ export class Database extends EventEmitter<DatabaseEvents> {
     const started = performance.now();
     try {
       const result = await connection.query(query, options);
-      this.emit("query", { sql: query.text, values: query.values, durationMs: performance.now() - started });
+      this.emit("query", { sql: query.text, values: query.values, durationMs: performance.now() - started, about: options?.about });
       return result;
     } catch (error) {
-      this.emit("query", { sql: query.text, values: query.values, durationMs: performance.now() - started, error: error as Error });
+      this.emit("query", { sql: query.text, values: query.values, durationMs: performance.now() - started, error: error as Error, about: options?.about });
       throw error;
     }
   }
 
   async *#stream(connection: Connection, query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncGenerator<Row | unknown[]> {
-    this.emit("query", { sql: query.text, values: query.values, durationMs: 0 });
+    this.emit("query", { sql: query.text, values: query.values, durationMs: 0, about: options?.about });
     yield* connection.stream(query, batchSize, options);
   }
 

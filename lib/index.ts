@@ -49,7 +49,7 @@ export { Count, Sum, Avg, Min, Max, Aggregate, type AggregateOptions, type Aggre
 export type { ValuesRow, ValuesListOptions } from "./query/values.js";
 export { registerLookup, type Lookup, type LookupContext, type Expression } from "./query/lookups.js";
 export type { Dialect, IsolationLevel } from "./dialects/index.js";
-export type { Driver, Connection, QueryResult, PoolOptions } from "./drivers/driver.js";
+export type { Driver, Connection, QueryResult, PoolOptions, QueryOptions, StatementAbout, Operation } from "./drivers/driver.js";
 
 import type { Instance, ModelClass } from "./model/model.js";
 import type { FieldMap, CreateValues } from "./model/types.js";

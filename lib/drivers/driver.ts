@@ -15,7 +15,24 @@ export interface CompiledQuery {
   readonly eachRow?: boolean;
 }
 
+/** The kinds of statement quarry writes for a model. */
+export type Operation = "SELECT" | "INSERT" | "UPDATE" | "DELETE";
+
+/**
+ * What quarry knows of a statement it wrote, beyond its text: the model and table it is about and what it does.
+ * Drivers ignore it; the "query" event carries it to tracing, slow-statement reports and routing.
+ */
+export interface StatementAbout {
+  readonly operation: Operation;
+  readonly model: string;
+  readonly table: string;
+  /** Rows written by a many-row INSERT, or keys asked for by one batched relation load. */
+  readonly batchSize?: number;
+}
+
 export interface QueryOptions {
+  /** What the statement is, when quarry wrote it (see StatementAbout). */
+  readonly about?: StatementAbout;
   /** Rows as arrays in select-list order (what hydration wants) instead of objects keyed by column. */
   readonly arrayRows?: boolean;
   /** Integers as bigint where the driver would otherwise round them to a double (SQLite). */

@@ -8,6 +8,7 @@ import type { ModelMeta } from "../model/meta.js";
 import { emptyState, encodeValue, patchState, type QueryState } from "./compiler.js";
 import { findLookup } from "./lookups.js";
 import { compileStatement, compileUpdate } from "./statement-cache.js";
+import { about } from "./about.js";
 
 /** Rows per many-row INSERT: bounds the work one statement holds up. */
 const MAX_ROWS_PER_STATEMENT = 50_000;
@@ -72,7 +73,7 @@ export async function insertRows(meta: ModelMeta, rows: readonly unknown[][]): P
   const run = async () => {
     for (const [index, { shape, positions, rows: values }] of batches.entries()) {
       const query = values.length === 1 ? { text: oneRowText(meta, shape, shape.generatesKey), values: values[0]! } : insertManyQuery(meta, shape, values);
-      const result = await withModel(meta, database.runCompiled(query, { arrayRows: true }));
+      const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT", values.length), arrayRows: true }));
       if (shape.generatesKey) {
         const keys = await generatedKeys(meta, result, positions.length);
         positions.forEach((row, position) => (rows[row]![pk.slot] = keys[position]));
@@ -148,7 +149,7 @@ function valuesSize(values: readonly unknown[]): number {
 export async function insertRow(meta: ModelMeta, slots: readonly unknown[]): Promise<unknown> {
   const shape = insertShape(meta, slots);
   const query = { text: oneRowText(meta, shape, shape.generatesKey), values: encodeRow(shape.fields, shape.codecs, slots) };
-  const result = await withModel(meta, meta.database.runCompiled(query, { arrayRows: true }));
+  const result = await withModel(meta, meta.database.runCompiled(query, { about: about(meta, "INSERT"), arrayRows: true }));
   if (shape.generatesKey) return generatedKey(meta, result, 0, 1);
   await resyncKeys(meta);
   return slots[meta.pk.slot];
@@ -224,13 +225,13 @@ function pkState(meta: ModelMeta, pk: unknown): QueryState {
 
 export async function updateByPk(meta: ModelMeta, pk: unknown, values: Record<string, unknown>): Promise<void> {
   const assigned = Object.entries(values).map(([name, value]) => [meta.field(name), value] as const);
-  const result = await withModel(meta, meta.database.runCompiled(compileUpdate(meta, pkState(meta, pk), assigned)));
+  const result = await withModel(meta, meta.database.runCompiled(compileUpdate(meta, pkState(meta, pk), assigned), { about: about(meta, "UPDATE") }));
   if (result.rowsAffected === 0) throw missing(meta, pk);
 }
 
 export async function deleteByPk(meta: ModelMeta, pk: unknown): Promise<void> {
   const state = pkState(meta, pk);
-  await withModel(meta, meta.database.runCompiled(compileStatement(meta, "delete", state, (compiler) => compiler.delete(state))));
+  await withModel(meta, meta.database.runCompiled(compileStatement(meta, "delete", state, (compiler) => compiler.delete(state)), { about: about(meta, "DELETE") }));
 }
 
 export function hasBigIntegers(meta: ModelMeta): boolean {

@@ -28,6 +28,7 @@ import { readRows, selectReader } from "./hydrate.js";
 import { bindGet, getState, planGet, type GetPlan } from "./get-plan.js";
 import type { CompiledQuery } from "../drivers/driver.js";
 import { Q, resolveCondition, type LookupObject } from "./where.js";
+import { about } from "./about.js";
 
 export type Filter = LookupObject | Q;
 
@@ -201,7 +202,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     });
     const compiler = this.#compiler();
     const statement = compiler.aggregate(this.state, bound);
-    const result = await meta.database.run(statement, { arrayRows: true, exactIntegers: bound.some((aggregate) => aggregate.exactIntegers) });
+    const result = await meta.database.run(statement, { about: about(meta, "SELECT"), arrayRows: true, exactIntegers: bound.some((aggregate) => aggregate.exactIntegers) });
     const row = result.rows[0] as unknown[];
     return Object.fromEntries(entries.map(([name], index) => [name, bound[index]!.decode(row[index], compiler)])) as AggregateValues<A, T>;
   }
@@ -243,7 +244,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
 
   async all(): Promise<T[]> {
     const { query, read } = this.#reader();
-    const result = await this.meta.database.runCompiled(query, { arrayRows: true, exactIntegers: this.#exactIntegers() });
+    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), arrayRows: true, exactIntegers: this.#exactIntegers() });
     const rows = readRows(result.rows as unknown[], read);
     if (this.state.prefetch.length > 0 && !this.state.values) await prefetch(this.meta, rows as object[], prefetchTree(this.state.prefetch));
     return rows;
@@ -299,7 +300,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const plans = (this.#getPlans ??= new Map());
     let plan = plans.get(signature);
     if (plan === undefined) {
-      plan = planGet(this.model, this.state, lookups, { arrayRows: true, exactIntegers: this.#exactIntegers() });
+      plan = planGet(this.model, this.state, lookups, { about: about(this.meta, "SELECT"), arrayRows: true, exactIntegers: this.#exactIntegers() });
       if (plans.size < 100) plans.set(signature, plan); // a program gets by a few sets of keys
     }
     const query = plan && bindGet(this.meta, plan, lookups);
@@ -325,13 +326,13 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
 
   async count(): Promise<number> {
     const query = compileStatement(this.meta, "count", this.state, (compiler) => compiler.count(this.state));
-    const result = await this.meta.database.runCompiled(query, { arrayRows: true });
+    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), arrayRows: true });
     return Number((result.rows[0] as unknown[])[0]);
   }
 
   async exists(): Promise<boolean> {
     const query = compileStatement(this.meta, "exists", this.state, (compiler) => compiler.exists(this.state));
-    const result = await this.meta.database.runCompiled(query, { arrayRows: true });
+    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), arrayRows: true });
     return result.rows.length > 0;
   }
 
@@ -348,14 +349,14 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const assigned = meta.fields.filter((field) => slots[field.slot] !== undefined).map((field) => [field, slots[field.slot]] as const);
     if (assigned.length === 0 && bound.length === 0) return this.count();
     const query = compileUpdate(meta, this.state, assigned, bound);
-    const result = await withModel(meta, meta.database.runCompiled(query));
+    const result = await withModel(meta, meta.database.runCompiled(query, { about: about(meta, "UPDATE") }));
     return result.rowsAffected;
   }
 
   /** Deletes every matching row; returns how many. */
   async delete(): Promise<number> {
     const query = compileStatement(this.meta, "delete", this.state, (compiler) => compiler.delete(this.state));
-    const result = await withModel(this.meta, this.meta.database.runCompiled(query));
+    const result = await withModel(this.meta, this.meta.database.runCompiled(query, { about: about(this.meta, "DELETE") }));
     return result.rowsAffected;
   }
 
@@ -430,7 +431,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       throw new ValidationError(`${this.meta.name}.objects.iterate() needs a whole batchSize >= 1, got ${String(batchSize)}`, this.meta.name);
     }
     const { query, read } = this.#reader();
-    for await (const row of this.meta.database.streamCompiled(query, batchSize, { arrayRows: true, exactIntegers: this.#exactIntegers() })) {
+    for await (const row of this.meta.database.streamCompiled(query, batchSize, { about: about(this.meta, "SELECT"), arrayRows: true, exactIntegers: this.#exactIntegers() })) {
       yield read(row as unknown[]);
     }
   }

@@ -4,6 +4,7 @@ import { decodeRow, emptyState, patchState } from "../query/compiler.js";
 import { findLookup } from "../query/lookups.js";
 import { hasBigIntegers } from "../query/persist.js";
 import { compileSelect } from "../query/statement-cache.js";
+import { about } from "../query/about.js";
 
 type RowLoader = DataLoader<unknown, Record<string, unknown> | undefined, string>;
 
@@ -29,7 +30,7 @@ async function loadBatch(meta: ModelMeta, keys: readonly unknown[]): Promise<Arr
     meta,
     patchState(emptyState, { conditions: [{ kind: "lookup", steps: [], field: meta.pk, lookup: findLookup("in")!, value: unique }] }),
   );
-  const result = await meta.database.runCompiled(query, { arrayRows: true, exactIntegers: hasBigIntegers(meta) });
+  const result = await meta.database.runCompiled(query, { about: about(meta, "SELECT", unique.length), arrayRows: true, exactIntegers: hasBigIntegers(meta) });
   const rows = new Map<string, Record<string, unknown>>();
   for (const row of result.rows) {
     const values = decodeRow(columns, row as unknown[]);

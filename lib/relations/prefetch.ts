@@ -7,6 +7,7 @@ import { readRows, selectReader } from "../query/hydrate.js";
 import { hasBigIntegers } from "../query/persist.js";
 import { compileSelect } from "../query/statement-cache.js";
 import { resolveCondition } from "../query/where.js";
+import { about } from "../query/about.js";
 
 /** Keys per `IN (...)` list: far below every database's limit on bound parameters. */
 const KEYS_PER_QUERY = 5000;
@@ -62,7 +63,7 @@ async function fetchIn(meta: ModelMeta, key: string, values: readonly unknown[])
     const chunk = values.slice(start, start + KEYS_PER_QUERY);
     const state = patchState(emptyState, { conditions: [resolveCondition(meta, { [`${key}__in`]: chunk })] });
     const select = compileSelect(meta, state);
-    const result = await meta.database.runCompiled(select.query, { arrayRows: true, exactIntegers: hasBigIntegers(meta) });
+    const result = await meta.database.runCompiled(select.query, { about: about(meta, "SELECT"), arrayRows: true, exactIntegers: hasBigIntegers(meta) });
     const read = selectReader(meta.model, state, select);
     const instances = readRows(result.rows as unknown[], read) as Model[];
     rows = rows.length === 0 ? instances : rows.concat(instances);
