@@ -2,9 +2,11 @@ import { defineConfig } from "tsup";
 
 export default defineConfig([
   {
-    entry: { index: "lib/index.ts" },
+    // One ESM build with shared chunks: the `quarry` command and "quarry/cli" use the very classes a project's
+    // models were defined with (the same Database, Field and META), not a second copy.
+    entry: { index: "lib/index.ts", cli: "lib/cli/index.ts", "quarry-bin": "lib/cli/main.ts" },
     format: ["esm"],
-    dts: true,
+    dts: { entry: { index: "lib/index.ts", cli: "lib/cli/index.ts" } },
     sourcemap: true,
     clean: true,
     target: "node20",

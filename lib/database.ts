@@ -49,6 +49,8 @@ export class Database extends EventEmitter<DatabaseEvents> {
   readonly url: DatabaseURL;
   readonly dialect: Dialect;
   readonly #options: DatabaseOptions;
+  /** The URL as given, password included: only ever handed to detached(). */
+  readonly #source: string;
   readonly #models = new Map<string, ModelMeta>();
   readonly #transactions = new AsyncLocalStorage<Transaction>();
   readonly #scopes = new AsyncLocalStorage<Scope>();
@@ -67,6 +69,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
   constructor(url: string, options: DatabaseOptions = {}) {
     super();
     this.url = new DatabaseURL(url);
+    this.#source = url;
     this.dialect = dialects[this.url.dialect];
     this.#options = options;
     if (options.log) this.on("query", typeof options.log === "function" ? options.log : (event) => console.log(`[quarry] ${event.sql}`, event.values));
@@ -374,6 +377,19 @@ export class Database extends EventEmitter<DatabaseEvents> {
       throw new TypeError(`A model named "${meta.name}" is already defined on this database`);
     }
     this.#models.set(meta.name, meta);
+  }
+
+  /** Forgets a model: tools that define models of their own for a while (migrations' historical models) call it after. */
+  unregister(meta: ModelMeta): void {
+    if (this.#models.get(meta.name) === meta) this.#models.delete(meta.name);
+  }
+
+  /**
+   * A new Database at the same URL (or at `url`) with the same options and no models, for tools whose
+   * statements and models are their own (migrations): its connections and transactions are separate.
+   */
+  detached(url: string = this.#source): Database {
+    return new Database(url, this.#options);
   }
 
   /** The models defined on this database, in definition order. */
