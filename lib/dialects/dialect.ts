@@ -2,6 +2,7 @@ import sql, { empty, raw, type Sql } from "sql-template-tag";
 import type { DriverFactory } from "../drivers/driver.js";
 import type { ColumnKind, DecimalField, Field, StringField } from "../model/fields.js";
 import type { DialectName } from "../url.js";
+import type { CatalogReader } from "./catalog.js";
 import { parseTimestamp } from "./timestamps.js";
 
 /** Turns a field's value into what the driver binds, and what the driver returns back into the field's value. */
@@ -78,6 +79,8 @@ export interface Dialect {
   arithmeticRefusal(field: Field): string | undefined;
   /** AVG of a column (of its distinct values), computed in double precision on every database. */
   average(column: Sql, distinct: boolean): Sql;
+  /** Reads the tables, keys, indexes and constraints of the connection's schema from this database's catalog. */
+  readonly catalog: CatalogReader;
 }
 
 export type IsolationLevel = "read uncommitted" | "read committed" | "repeatable read" | "serializable";

@@ -16,6 +16,8 @@ import {
   type Codec,
   type Dialect,
 } from "./dialect.js";
+import type { Row } from "../drivers/driver.js";
+import { groupColumns, parseTypeName, referentialAction, type CatalogReader, type ColumnTypeSchema, type IndexSchema } from "./catalog.js";
 
 const COLUMN_TYPES: Record<ColumnKind, (field: Field) => string> = {
   integer: () => "INT",
@@ -36,6 +38,90 @@ const CODECS: Record<ColumnKind, Codec> = {
   ...commonCodecs,
   boolean: numericBoolean,
   datetime: { ...commonCodecs.datetime, encode: (value) => formatUtcTimestamp(value as Date) },
+};
+
+/** A column's type; MariaDB's JSON is LONGTEXT with a CHECK (json_valid(col)) named after the column. */
+function mysqlColumnType(row: Row, jsonColumns: ReadonlySet<string>): ColumnTypeSchema {
+  const declared = String(row.column_type);
+  if (/^tinyint\(1\)/i.test(declared)) return { name: "boolean", declared };
+  if (jsonColumns.has(String(row.column_name))) return { name: "json", declared };
+  return parseTypeName(declared);
+}
+
+/** MariaDB prints a missing default as NULL (SQL NULL before 10.2.7, the word since) and string defaults quoted. */
+function mysqlDefault(value: unknown): string | null {
+  return value === null || value === "NULL" ? null : String(value);
+}
+
+/** information_schema, limited to the connection's database. */
+const mysqlCatalog: CatalogReader = {
+  async readTables(query) {
+    const [tables, columns, statistics, foreignKeys, checks] = await Promise.all([
+      query(sql`SELECT TABLE_NAME AS table_name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`),
+      query(sql`
+        SELECT TABLE_NAME AS table_name, COLUMN_NAME AS column_name, COLUMN_TYPE AS column_type, IS_NULLABLE AS is_nullable,
+          COLUMN_DEFAULT AS column_default, EXTRA AS extra
+        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`),
+      query(sql`
+        SELECT TABLE_NAME AS table_name, INDEX_NAME AS name, NON_UNIQUE AS non_unique, COLUMN_NAME AS column_name
+        FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`),
+      query(sql`
+        SELECT k.TABLE_NAME AS table_name, k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS column_name,
+          k.REFERENCED_TABLE_NAME AS referenced_table, k.REFERENCED_COLUMN_NAME AS referenced_column, r.DELETE_RULE AS on_delete
+        FROM information_schema.KEY_COLUMN_USAGE k
+        JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+          ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
+        WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL
+        ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`),
+      query(sql`
+        SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS name, CHECK_CLAUSE AS expression
+        FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME`),
+    ]);
+    const columnsOf = groupColumns(columns, (row) => String(row.table_name));
+    const indexesOf = groupColumns(statistics, (row) => String(row.table_name));
+    const foreignKeysOf = groupColumns(foreignKeys, (row) => String(row.table_name));
+    const checksOf = groupColumns(checks, (row) => String(row.table_name));
+    return tables.map(({ table_name }) => {
+      const table = String(table_name);
+      const tableChecks = checksOf.get(table) ?? [];
+      const isJsonCheck = (row: Row) => String(row.expression) === `json_valid(${quoteIdentifier(String(row.name), "`")})`;
+      const jsonColumns = new Set(tableChecks.filter(isJsonCheck).map((row) => String(row.name)));
+      const keys = [...groupColumns(foreignKeysOf.get(table) ?? [], (row) => String(row.name))].map(([name, rows]) => ({
+        name,
+        columns: rows.map((row) => String(row.column_name)),
+        referencedTable: String(rows[0]!.referenced_table),
+        referencedColumns: rows.map((row) => String(row.referenced_column)),
+        onDelete: referentialAction(rows[0]!.on_delete),
+      }));
+      const indexes = [...groupColumns(indexesOf.get(table) ?? [], (row) => String(row.name))].map(([name, rows]) => ({
+        name,
+        columns: rows.map((row) => String(row.column_name)),
+        unique: Number(rows[0]!.non_unique) === 0,
+      }));
+      // InnoDB indexes a foreign key's columns itself when no index starts with them, naming it after the key's first column.
+      const madeForKey = (index: IndexSchema) =>
+        keys.some(
+          (key) =>
+            (index.name === key.columns[0] || index.name === key.name) &&
+            key.columns.every((column, position) => index.columns[position] === column),
+        );
+      return {
+        name: table,
+        columns: (columnsOf.get(table) ?? []).map((row) => ({
+          name: String(row.column_name),
+          type: mysqlColumnType(row, jsonColumns),
+          nullable: row.is_nullable === "YES",
+          default: mysqlDefault(row.column_default),
+          generated: /auto_increment/i.test(String(row.extra)),
+        })),
+        primaryKey: indexes.find((index) => index.name === "PRIMARY")?.columns ?? [],
+        foreignKeys: keys,
+        uniques: indexes.filter((index) => index.unique && index.name !== "PRIMARY").map(({ name, columns }) => ({ name, columns })),
+        indexes: indexes.filter((index) => !index.unique && !madeForKey(index)),
+        checks: tableChecks.filter((row) => !isJsonCheck(row)).map((row) => ({ name: String(row.name), expression: String(row.expression) })),
+      };
+    });
+  },
 };
 
 export const mysqlDialect: Dialect = {
@@ -70,4 +156,5 @@ export const mysqlDialect: Dialect = {
   arithmeticRefusal: () => undefined,
   // AVG of an integer or decimal is a DECIMAL with only div_precision_increment (4) more digits here.
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}CAST(${column} AS DOUBLE))`,
+  catalog: mysqlCatalog,
 };

@@ -14,6 +14,7 @@ import {
   type Codec,
   type Dialect,
 } from "./dialect.js";
+import { groupColumns, parseTypeName, type CatalogReader, type ReferentialAction } from "./catalog.js";
 
 const COLUMN_TYPES: Record<ColumnKind, (field: Field) => string> = {
   integer: () => "INTEGER",
@@ -54,6 +55,88 @@ const CODECS: Record<ColumnKind, Codec> = {
   boolean: { encode: (value) => value, decode: (value) => value === true || value === "t" },
 };
 
+const PG_ACTIONS: Record<string, ReferentialAction> = { a: "NO ACTION", r: "RESTRICT", c: "CASCADE", n: "SET NULL", d: "SET DEFAULT" };
+
+/** pg_catalog, limited to the connection's schema (current_schema(), which `?schema=` sets through search_path). */
+const postgresqlCatalog: CatalogReader = {
+  async readTables(query) {
+    const [columns, constraints, indexes] = await Promise.all([
+      query(sql`
+        SELECT c.relname AS table_name, a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS type,
+          a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS column_default, a.attidentity <> '' AS is_identity
+        FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+        ORDER BY c.relname, a.attnum`),
+      query(sql`
+        SELECT t.relname AS table_name, c.conname AS name, c.contype AS kind, a.attname AS column_name,
+          rt.relname AS referenced_table, ra.attname AS referenced_column, c.confdeltype AS on_delete,
+          pg_get_constraintdef(c.oid, true) AS definition
+        FROM pg_constraint c
+        JOIN pg_class t ON t.oid = c.conrelid
+        JOIN pg_namespace n ON n.oid = t.relnamespace
+        LEFT JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, position) ON true
+        LEFT JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+        LEFT JOIN pg_class rt ON rt.oid = c.confrelid
+        LEFT JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = c.confkey[k.position]
+        WHERE n.nspname = current_schema() AND c.contype IN ('p', 'f', 'u', 'c')
+        ORDER BY t.relname, c.conname, k.position`),
+      // Indexes that back a primary key or UNIQUE constraint are the constraint's, not CREATE INDEX's.
+      query(sql`
+        SELECT t.relname AS table_name, i.relname AS name, ix.indisunique AS is_unique,
+          CASE WHEN k.attnum = 0 THEN pg_get_indexdef(ix.indexrelid, k.position::int, true) ELSE a.attname END AS column_name,
+          pg_get_expr(ix.indpred, ix.indrelid, true) AS predicate
+        FROM pg_index ix
+        JOIN pg_class i ON i.oid = ix.indexrelid
+        JOIN pg_class t ON t.oid = ix.indrelid
+        JOIN pg_namespace n ON n.oid = t.relnamespace
+        CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, position)
+        LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+        WHERE n.nspname = current_schema() AND k.position <= ix.indnkeyatts
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid AND c.conrelid = ix.indrelid AND c.contype IN ('p', 'u', 'x'))
+        ORDER BY t.relname, i.relname, k.position`),
+    ]);
+    const constraintsOf = groupColumns(constraints, (row) => String(row.table_name));
+    const indexesOf = groupColumns(indexes, (row) => String(row.table_name));
+    return [...groupColumns(columns, (row) => String(row.table_name))].map(([table, tableColumns]) => {
+      const byName = [...groupColumns(constraintsOf.get(table) ?? [], (row) => String(row.name))];
+      const ofKind = (kind: string) => byName.filter(([, rows]) => rows[0]!.kind === kind);
+      return {
+        name: table,
+        columns: tableColumns.map((row) => {
+          const fallback = row.column_default === null ? null : String(row.column_default);
+          const sequence = fallback !== null && /^nextval\(/i.test(fallback);
+          return {
+            name: String(row.column_name),
+            type: parseTypeName(String(row.type)),
+            nullable: row.not_null !== true,
+            default: sequence || fallback === null || /^NULL(::.*)?$/i.test(fallback) ? null : fallback,
+            generated: row.is_identity === true || sequence,
+          };
+        }),
+        primaryKey: ofKind("p").flatMap(([, rows]) => rows.map((row) => String(row.column_name))),
+        foreignKeys: ofKind("f").map(([name, rows]) => ({
+          name,
+          columns: rows.map((row) => String(row.column_name)),
+          referencedTable: String(rows[0]!.referenced_table),
+          referencedColumns: rows.map((row) => String(row.referenced_column)),
+          onDelete: PG_ACTIONS[String(rows[0]!.on_delete)] ?? "NO ACTION",
+        })),
+        uniques: ofKind("u").map(([name, rows]) => ({ name, columns: rows.map((row) => String(row.column_name)) })),
+        indexes: [...groupColumns(indexesOf.get(table) ?? [], (row) => String(row.name))].map(([name, rows]) => ({
+          name,
+          columns: rows.map((row) => String(row.column_name)),
+          unique: rows[0]!.is_unique === true,
+          ...(rows[0]!.predicate !== null ? { where: String(rows[0]!.predicate) } : {}),
+        })),
+        checks: ofKind("c").map(([name, rows]) => ({ name, expression: String(rows[0]!.definition).replace(/^CHECK\s*/i, "") })),
+      };
+    });
+  },
+};
+
 export const postgresqlDialect: Dialect = {
   name: "postgresql",
   createDriver: createPostgresqlDriver,
@@ -83,4 +166,6 @@ export const postgresqlDialect: Dialect = {
   begin: (isolation) => [`BEGIN ${isolationClause(isolation)}`.trim()],
   arithmeticRefusal: () => undefined,
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}${column})`,
+  catalog: postgresqlCatalog,
 };
+

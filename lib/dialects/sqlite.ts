@@ -14,6 +14,8 @@ import {
   type Codec,
   type Dialect,
 } from "./dialect.js";
+import type { Row } from "../drivers/driver.js";
+import { groupColumns, parseTypeName, referentialAction, type CatalogReader } from "./catalog.js";
 
 const COLUMN_TYPES: Record<ColumnKind, (field: Field) => string> = {
   integer: () => "INTEGER",
@@ -66,6 +68,105 @@ function escapeGlob(value: string): string {
   return value.replace(/[*?[]/g, (char) => `[${char}]`);
 }
 
+/** Where a quoted string or name that opens at `index` closes ('...', "...", `...`, [...]), or `index` itself. */
+function pastQuoted(text: string, index: number): number {
+  const close = { "'": "'", '"': '"', "`": "`", "[": "]" }[text[index]!];
+  if (!close) return index;
+  const end = text.indexOf(close, index + 1);
+  return end < 0 ? text.length : end;
+}
+
+const CHECK_KEYWORD = /\bCHECK\s*\(/iy;
+
+/** The CHECK constraints of a CREATE TABLE statement, which SQLite keeps only as text: each one's parenthesised expression. */
+export function checksOfCreateTable(text: string): string[] {
+  const checks: string[] = [];
+  for (let index = 0; index < text.length; index = pastQuoted(text, index) + 1) {
+    CHECK_KEYWORD.lastIndex = index;
+    if (!CHECK_KEYWORD.test(text)) continue;
+    const open = CHECK_KEYWORD.lastIndex - 1;
+    let depth = 0;
+    for (index = open; index < text.length; index = pastQuoted(text, index) + 1) {
+      if (text[index] === "(") depth++;
+      else if (text[index] === ")" && --depth === 0) break;
+    }
+    checks.push(text.slice(open, index + 1));
+  }
+  return checks;
+}
+
+/** sqlite_schema and the table pragmas (table_xinfo, foreign_key_list, index_list, index_info). */
+const sqliteCatalog: CatalogReader = {
+  async readTables(query) {
+    const tables = await query(sql`SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND substr(name, 1, 7) <> 'sqlite_' ORDER BY name`);
+    const read = await Promise.all(
+      tables.map(async ({ name, sql: text }) => {
+        const table = String(name);
+        const [columns, keys, indexList] = await Promise.all([
+          query(sql`SELECT name, type, "notnull" AS not_null, dflt_value, pk FROM pragma_table_xinfo(${table}) WHERE hidden <> 1 ORDER BY cid`),
+          query(sql`SELECT id, "table" AS referenced_table, "from" AS column_name, "to" AS referenced_column, on_delete FROM pragma_foreign_key_list(${table}) ORDER BY id, seq`),
+          query(sql`SELECT l.name, l."unique" AS is_unique, l.origin, l.partial, s.sql FROM pragma_index_list(${table}) l LEFT JOIN sqlite_schema s ON s.type = 'index' AND s.name = l.name`),
+        ]);
+        const indexes = await Promise.all(
+          indexList.map(async (index) => ({
+            index,
+            columns: (await query(sql`SELECT name FROM pragma_index_info(${String(index.name)}) ORDER BY seqno`)).map((row) =>
+              row.name === null ? "(expression)" : String(row.name),
+            ),
+          })),
+        );
+        return { table, text: String(text ?? ""), columns, keys, indexes };
+      }),
+    );
+    const primaryKeys = new Map(read.map(({ table, columns }) => [table, keyColumns(columns)]));
+    return read.map(({ table, text, columns, keys, indexes }) => {
+      const primaryKey = keyColumns(columns);
+      // A single INTEGER PRIMARY KEY column is the rowid: SQLite generates it.
+      const rowid = primaryKey.length === 1 ? primaryKey[0] : undefined;
+      return {
+        name: table,
+        columns: columns.map((row) => ({
+          name: String(row.name),
+          type: parseTypeName(String(row.type)),
+          nullable: Number(row.not_null) === 0 && !primaryKey.includes(String(row.name)),
+          default: row.dflt_value === null || /^NULL$/i.test(String(row.dflt_value)) ? null : String(row.dflt_value),
+          generated: row.name === rowid && /^integer$/i.test(String(row.type)),
+        })),
+        primaryKey,
+        foreignKeys: [...groupColumns(keys, (row) => String(row.id))].map(([, rows]) => {
+          const referencedTable = String(rows[0]!.referenced_table);
+          return {
+            name: "",
+            columns: rows.map((row) => String(row.column_name)),
+            referencedTable,
+            // REFERENCES t without columns means t's primary key.
+            referencedColumns: rows.map((row, position) =>
+              row.referenced_column === null ? (primaryKeys.get(referencedTable)?.[position] ?? "") : String(row.referenced_column),
+            ),
+            onDelete: referentialAction(rows[0]!.on_delete),
+          };
+        }),
+        uniques: indexes.filter(({ index }) => index.origin === "u").map(({ index, columns }) => ({ name: String(index.name), columns })),
+        indexes: indexes
+          .filter(({ index }) => index.origin === "c")
+          .map(({ index, columns }) => {
+            const where = Number(index.partial) === 1 ? /\bWHERE\b([\s\S]*)$/i.exec(String(index.sql))?.[1]?.trim() : undefined;
+            return { name: String(index.name), columns, unique: Number(index.unique) === 1, ...(where ? { where } : {}) };
+          }),
+        checks: checksOfCreateTable(text).map((expression) => ({ name: "", expression })),
+      };
+    });
+  },
+};
+
+/** The primary key's columns in key order, from table_xinfo's pk positions. */
+function keyColumns(columns: readonly Row[]): string[] {
+  return columns
+    .filter((row) => Number(row.pk) > 0)
+    .sort((a, b) => Number(a.pk) - Number(b.pk))
+    .map((row) => String(row.name));
+}
+
 export const sqliteDialect: Dialect = {
   name: "sqlite",
   createDriver: createSqliteDriver,
@@ -99,4 +200,5 @@ export const sqliteDialect: Dialect = {
       ? `SQLite stores a Decimal wider than 15 digits (${field.owner.name}.${field.name}, maxDigits ${(field as DecimalField).options.maxDigits}) as order-preserving text, which SQL cannot add up; read the values and add them in JS, or use maxDigits <= 15`
       : undefined,
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}${column})`,
+  catalog: sqliteCatalog,
 };
