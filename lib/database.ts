@@ -374,7 +374,17 @@ export class Database extends EventEmitter<DatabaseEvents> {
   /** Called by Model.define. */
   register(meta: ModelMeta): void {
     if (this.#models.has(meta.name)) {
-      throw new TypeError(`A model named "${meta.name}" is already defined on this database`);
+      throw new TypeError(
+        `A model named "${meta.name}" is already defined on ${this}: a model's name stands for it in relations ` +
+          `(ForeignKey("${meta.name}")), so each is defined once per Database. Redefining it (in a REPL, say)? Make a new orm.Database(url) for the new definitions, or use another name.`,
+      );
+    }
+    const table = meta.tablename.toLowerCase();
+    const sharing = this.models.find((known) => known.tablename.toLowerCase() === table);
+    if (sharing) {
+      throw new TypeError(
+        `${meta.name} and ${sharing.name} both use the table "${meta.tablename}" (tablename defaults to the model's name in snake_case); give one of them another { tablename }`,
+      );
     }
     this.#models.set(meta.name, meta);
   }

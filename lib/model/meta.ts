@@ -4,6 +4,15 @@ import type { RelationStep } from "../query/paths.js";
 import type { Field } from "./fields.js";
 import { UNLOADED } from "./instance.js";
 import type { ModelClass } from "./model.js";
+import type { ConstraintSpec, IndexSpec } from "./options.js";
+
+/** What Model.define's options say beyond fields: the schema's extra constraints and indexes, the default ordering. */
+export interface ModelOptionsSpec {
+  readonly constraints: readonly ConstraintSpec[];
+  readonly indexes: readonly IndexSpec[];
+  /** The default orderBy() of the model's QuerySets. */
+  readonly ordering: readonly string[];
+}
 
 /** What Model.define learned about a model: its table, its fields by name, its primary key. */
 export class ModelMeta {
@@ -19,13 +28,20 @@ export class ModelMeta {
   readonly relations = new Map<string, RelationStep>();
   /** Slots of a row none of whose fields was loaded: a partial row's slots start as a copy (a copy costs less than a fill). */
   readonly unloadedSlots: readonly unknown[];
+  readonly constraints: readonly ConstraintSpec[];
+  readonly indexes: readonly IndexSpec[];
+  readonly ordering: readonly string[];
 
   constructor(
     readonly name: string,
     readonly tablename: string,
     readonly fields: readonly Field[],
     readonly database: Database,
+    options: ModelOptionsSpec = { constraints: [], indexes: [], ordering: [] },
   ) {
+    this.constraints = options.constraints;
+    this.indexes = options.indexes;
+    this.ordering = options.ordering;
     this.fieldMap = new Map(fields.map((field) => [field.name, field]));
     this.pk = fields.find((field) => field.primaryKey)!;
     this.columns = fields;

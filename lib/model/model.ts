@@ -1,11 +1,13 @@
 import { inspect } from "node:util";
-import type { Database } from "../database.js";
 import { NoMatch } from "../errors.js";
 import { Manager } from "../query/queryset.js";
 import { insertRow, updateByPk, deleteByPk } from "../query/persist.js";
 import { loadRow } from "../relations/loader.js";
 import { wireRelations } from "../relations/wiring.js";
-import { IntegerField, type Field } from "./fields.js";
+import { Database } from "../database.js";
+import { redact } from "../url.js";
+import { describe, Field, IntegerField } from "./fields.js";
+import { constraintSpecs, indexSpecs, orderingSpec, unknownKeys } from "./options.js";
 import {
   defineFieldAccessors,
   FROM_DATABASE,
@@ -26,11 +28,30 @@ import { ModelMeta } from "./meta.js";
 import type { CreateValues, FieldMap, fieldsBrand, PrimaryKeyValue, Values, WithPrimaryKey } from "./types.js";
 import { checkComplete, validateSlots, validateValues } from "./validation.js";
 
-export interface DefineOptions {
+export interface DefineOptions<F extends FieldMap = FieldMap> {
   database: Database;
   /** Defaults to the model's name in snake_case. */
   tablename?: string;
+  /** Composite unique constraints (`{ unique: ["artist", "title"] }`) and check constraints (`{ check: { price__gte: 0 }, name }`). */
+  constraints?: readonly Constraint<F>[];
+  /** Indexes over several fields (`{ fields: ["artist", "-year"], name? }`). */
+  indexes?: readonly ModelIndex<F>[];
+  /** The default order of the model's QuerySets, as orderBy() takes it: `["-created", "title"]`. */
+  ordering?: readonly OrderingName<F>[];
 }
+
+type FieldName<F extends FieldMap> = keyof F & string;
+export type Constraint<F extends FieldMap = FieldMap> =
+  | { readonly unique: readonly FieldName<F>[]; readonly name?: string }
+  | { readonly check: string | { readonly [lookup: string]: unknown }; readonly name: string };
+export interface ModelIndex<F extends FieldMap = FieldMap> {
+  readonly fields: readonly (FieldName<F> | `-${FieldName<F>}`)[];
+  readonly name?: string;
+  readonly unique?: boolean;
+}
+export type OrderingName<F extends FieldMap = FieldMap> = FieldName<F> | `-${FieldName<F>}` | `${FieldName<F>}__${string}` | `-${FieldName<F>}__${string}`;
+
+const DEFINE_OPTIONS = ["database", "tablename", "constraints", "indexes", "ordering"];
 
 /** Names an instance needs for its own methods: a field may not take one. */
 const RESERVED = new Set(["pk", "save", "update", "delete", "load", "toJSON", "toString", "constructor", "then", "objects"]);
@@ -63,25 +84,16 @@ export class Model {
     this[SLOTS] = validateSlots(meta, (data as Record<string, unknown> | undefined) ?? {}, { partial: true, applyDefaults: true });
   }
 
-  static define<const F extends FieldMap>(name: string, fields: F, options: DefineOptions): ModelClass<WithPrimaryKey<F>> {
-    if (!options?.database) throw new TypeError(`Model.define("${name}") needs { database }`);
-    const declared: Field[] = [];
-    if (!Object.values(fields).some((field) => field.primaryKey)) {
-      const id = new IntegerField({ primaryKey: true });
-      id.name = "id";
-      declared.push(id);
-    }
-    for (const [fieldName, field] of Object.entries(fields)) {
-      if (RESERVED.has(fieldName)) throw new TypeError(`${name}: a field may not be called "${fieldName}" (an instance needs that name)`);
-      if (field.name) throw new TypeError(`${name}.${fieldName}: this field object already belongs to ${field.owner.name}.${field.name}; make a new one`);
-      field.name = fieldName;
-      declared.push(field);
-    }
-    declared.forEach((field, slot) => {
-      field.column ||= field.options.column ?? field.defaultColumn();
-      field.slot = slot;
+  static define<const F extends FieldMap>(name: string, fields: F, options: DefineOptions<WithPrimaryKey<F>>): ModelClass<WithPrimaryKey<F>> {
+    checkDefineOptions(name, options);
+    const declared = declaredFields(name, fields);
+    const tablename = options.tablename ?? snakeCase(name);
+    const fieldMap = new Map(declared.map((field) => [field.name, field]));
+    const meta = new ModelMeta(name, tablename, declared, options.database, {
+      constraints: constraintSpecs(name, tablename, options.constraints, fieldMap),
+      indexes: indexSpecs(name, tablename, options.indexes, fieldMap),
+      ordering: orderingSpec(name, options.ordering),
     });
-    const meta = new ModelMeta(name, options.tablename ?? snakeCase(name), declared, options.database);
     for (const field of declared) field.owner = meta;
     const defined = { [name]: class extends Model {} }[name]!;
     Object.defineProperty(defined, META, { value: meta });
@@ -286,6 +298,52 @@ function touchAutoNow(meta: ModelMeta, self: Record<string, unknown>, inserting:
     const options = field.options as { autoNow?: boolean; autoNowAdd?: boolean };
     if (options.autoNow || (inserting && options.autoNowAdd && self[field.name] === undefined)) self[field.name] = new Date();
   }
+}
+
+function checkDefineOptions(name: string, options: DefineOptions | undefined): void {
+  if (typeof name !== "string" || !/^[A-Za-z_$][\w$]*$/.test(name)) throw new TypeError(`Model.define() needs a model name such as "Note", got ${JSON.stringify(name)}`);
+  if (options === null || typeof options !== "object") throw new TypeError(`Model.define("${name}", fields, { database }) needs its options`);
+  unknownKeys(`Model.define("${name}")`, options, DEFINE_OPTIONS);
+  const database: unknown = options.database;
+  if (!(database instanceof Database)) {
+    const given = typeof database === "string" ? `the string ${JSON.stringify(redact(database))}` : database === undefined ? "nothing" : describe(database);
+    throw new TypeError(`Model.define("${name}") needs { database: new orm.Database(url) }, got ${given}${typeof database === "string" ? ": make the Database once and pass it to every model" : ""}`);
+  }
+  if (options.tablename !== undefined && (typeof options.tablename !== "string" || options.tablename === "")) {
+    throw new TypeError(`Model.define("${name}"): tablename must be a non-empty string, got ${JSON.stringify(options.tablename)}`);
+  }
+}
+
+/** The model's fields in slot order, named, each checked: the auto `id` first where no field is the primary key. */
+function declaredFields(name: string, fields: FieldMap): Field[] {
+  if (fields === null || typeof fields !== "object" || Array.isArray(fields)) throw new TypeError(`Model.define("${name}") needs an object of fields, such as { text: orm.String() }`);
+  const declared: Field[] = [];
+  const keys = Object.entries(fields).filter(([, field]) => (field as unknown) instanceof Field && field.primaryKey).map(([key]) => key);
+  if (keys.length > 1) throw new TypeError(`${name}: ${keys.join(" and ")} are both primaryKey; a model has one primary key (composite keys: a unique constraint)`);
+  if (keys.length === 0) {
+    if ("id" in fields) {
+      throw new TypeError(`${name}.id: a field called "id" is the primary key: add primaryKey: true, or leave it out and Model.define adds id = orm.Integer({ primaryKey: true })`);
+    }
+    const id = new IntegerField({ primaryKey: true });
+    id.name = "id";
+    declared.push(id);
+  }
+  for (const [fieldName, field] of Object.entries(fields)) {
+    if (!((field as unknown) instanceof Field)) {
+      const constructor = typeof field === "function" ? (field as { name?: string }).name : undefined;
+      const hint = constructor ? `: call it, orm.${constructor}()` : ", such as orm.String()";
+      throw new TypeError(`${name}.${fieldName} must be a field${hint}; got ${typeof field === "function" ? `the function ${constructor || "(anonymous)"} itself` : describe(field)}`);
+    }
+    if (RESERVED.has(fieldName)) throw new TypeError(`${name}: a field may not be called "${fieldName}" (an instance needs that name)`);
+    if (field.name) throw new TypeError(`${name}.${fieldName}: this field object already belongs to ${field.owner.name}.${field.name}; make a new one`);
+    field.name = fieldName;
+    declared.push(field);
+  }
+  declared.forEach((field, slot) => {
+    field.column ||= field.options.column ?? field.defaultColumn();
+    field.slot = slot;
+  });
+  return declared;
 }
 
 export function formatPk(pk: unknown): string {

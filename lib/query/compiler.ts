@@ -153,8 +153,9 @@ export class QueryCompiler {
     return this.dialect.quote(`_j${++this.#aliases.count}`);
   }
 
+  /** The column, qualified by its table's alias (bare where the alias is "": a CHECK constraint's). */
   column(field: Field, alias = this.base): Sql {
-    return raw(`${alias}.${this.dialect.quote(field.column)}`);
+    return raw(alias ? `${alias}.${this.dialect.quote(field.column)}` : this.dialect.quote(field.column));
   }
 
   /** The alias of the table at the end of these forward relation hops, joining it (once) if needed. */

@@ -1,8 +1,10 @@
-import { createHash } from "node:crypto";
 import { raw, type Sql } from "sql-template-tag";
 import type { Dialect } from "../dialects/dialect.js";
 import { EnumField, type Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
+import { schemaName, type ConstraintSpec, type IndexSpec } from "../model/options.js";
+import { QueryCompiler } from "./compiler.js";
+import { resolveCondition } from "./where.js";
 
 /** A foreign key as the schema states it; relation fields provide one. */
 export interface ForeignKeyConstraint {
@@ -31,11 +33,30 @@ function columnDefinition(field: Field, dialect: Dialect): string {
   return parts.join(" ");
 }
 
-/** Index names are capped at 63 characters (PostgreSQL) and 64 (MySQL): long ones end in a hash instead. */
-function indexName(table: string, column: string): string {
-  const name = `${table}_${column}_idx`;
-  if (name.length <= 60) return name;
-  return `${name.slice(0, 50)}_${createHash("sha1").update(name).digest("hex").slice(0, 8)}`;
+/** A model option's constraint as CREATE TABLE (or ALTER TABLE ADD) states it: `CONSTRAINT name UNIQUE (...)` or `CHECK (...)`. */
+export function constraintDefinition(meta: ModelMeta, constraint: ConstraintSpec, dialect: Dialect): string {
+  const name = dialect.quote(constraint.name);
+  if (constraint.kind === "unique") return `CONSTRAINT ${name} UNIQUE (${constraint.fields.map((field) => dialect.quote(meta.field(field).column)).join(", ")})`;
+  return `CONSTRAINT ${name} CHECK (${checkExpression(meta, constraint.check, dialect)})`;
+}
+
+/**
+ * A check's condition as SQL text: a string as given; a lookup object compiled as filter() would, over bare
+ * column names, its values written in as literals (DDL takes no parameters).
+ */
+function checkExpression(meta: ModelMeta, check: string | Readonly<Record<string, unknown>>, dialect: Dialect): string {
+  if (typeof check === "string") return check;
+  const condition = new QueryCompiler(meta, dialect, { alias: "" }).condition(resolveCondition(meta, check));
+  return condition.strings.reduce((text, part, index) => text + dialect.literal(condition.values[index - 1]) + part);
+}
+
+/** CREATE INDEX for a model option's index. */
+export function createIndexStatement(meta: ModelMeta, index: IndexSpec, dialect: Dialect): Sql {
+  const columns = index.fields.map((name) => {
+    const descending = name.startsWith("-");
+    return `${dialect.quote(meta.field(descending ? name.slice(1) : name).column)}${descending ? " DESC" : ""}`;
+  });
+  return raw(`CREATE ${index.unique ? "UNIQUE " : ""}INDEX IF NOT EXISTS ${dialect.quote(index.name)} ON ${dialect.quote(meta.tablename)} (${columns.join(", ")})`);
 }
 
 export function createTableStatements(meta: ModelMeta, dialect: Dialect): Sql[] {
@@ -49,14 +70,16 @@ export function createTableStatements(meta: ModelMeta, dialect: Dialect): Sql[] 
         `(${dialect.quote(foreignKey.target.pk.column)}) ON DELETE ${foreignKey.onDelete}`,
     );
   }
+  for (const constraint of meta.constraints) definitions.push(constraintDefinition(meta, constraint, dialect));
   const statements = [raw(`CREATE TABLE IF NOT EXISTS ${table} (\n  ${definitions.join(",\n  ")}\n)${dialect.tableOptions}`)];
   for (const field of meta.columns) {
     // Unique columns and keys are indexed already; a foreign key is indexed because joins and cascades read it.
     const indexedForeignKey = foreignKeyOf(field) && !dialect.indexesForeignKeys;
     if (field.primaryKey || field.options.unique || !(field.options.index || indexedForeignKey)) continue;
-    const name = dialect.quote(indexName(meta.tablename, field.column));
+    const name = dialect.quote(schemaName(meta.tablename, [field.column], "idx"));
     statements.push(raw(`CREATE INDEX IF NOT EXISTS ${name} ON ${table} (${dialect.quote(field.column)})`));
   }
+  for (const index of meta.indexes) statements.push(createIndexStatement(meta, index, dialect));
   return statements;
 }
 

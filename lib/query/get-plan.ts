@@ -24,9 +24,9 @@ export interface GetPlan {
   readonly read: (row: readonly unknown[]) => object;
 }
 
-/** The state get() queries with: the QuerySet's, narrowed by the lookups, two rows at most (to tell one from many). */
+/** The state get() queries with: the QuerySet's, narrowed by the lookups, two rows at most (to tell one from many), in no order. */
 export function getState(meta: ModelMeta, state: QueryState, lookups: readonly (LookupObject | Q)[]): QueryState {
-  return patchState(state, { conditions: [...state.conditions, ...lookups.map((lookup) => resolveCondition(meta, lookup))], limit: 2 });
+  return patchState(state, { conditions: [...state.conditions, ...lookups.map((lookup) => resolveCondition(meta, lookup))], limit: 2, ordering: [] });
 }
 
 /** The plan for get(lookups) on a QuerySet in `state`, or null where its text depends on more than the keys. */

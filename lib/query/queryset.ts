@@ -185,7 +185,9 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       columns: [...this.state.values.columns, ...added.map((annotation) => ({ name: annotation.name, annotation }))],
       grouped: true,
     };
-    return new QuerySet<T & Annotated<A, T>>(this.model, patchState(this.state, { annotations: [...this.state.annotations, ...added], values }));
+    // Rows grouped by values() are not the model's rows: its default ordering, over other columns, does not apply (as in Django).
+    const ordering = values && this.state.ordering === defaultState(meta).ordering ? [] : this.state.ordering;
+    return new QuerySet<T & Annotated<A, T>>(this.model, patchState(this.state, { annotations: [...this.state.annotations, ...added], values, ordering }));
   }
 
   /**
@@ -452,8 +454,28 @@ function sameSteps(a: readonly RelationStep[], b: readonly RelationStep[]): bool
   return a.length === b.length && a.every((step, index) => step === b[index]);
 }
 
-/** `Model.objects`: the QuerySet of every row, where queries start. */
-export class Manager<T extends object = Model> extends QuerySet<T> {}
+/** `Model.objects`: the QuerySet of every row, in the model's default ordering, where queries start. */
+export class Manager<T extends object = Model> extends QuerySet<T> {
+  #state: QueryState | undefined;
+
+  // Worked out when first queried: an ordering across a relation needs the related model defined.
+  protected override get state(): QueryState {
+    return (this.#state ??= defaultState(this.meta));
+  }
+}
+
+/** By model: the state its QuerySets start from, which holds the model's `ordering` option. */
+const defaultStates = new WeakMap<ModelMeta, QueryState>();
+
+/** The state of every row of the model, in its default ordering. */
+export function defaultState(meta: ModelMeta): QueryState {
+  let state = defaultStates.get(meta);
+  if (!state) {
+    const ordering = meta.ordering.map((name) => orderingTerm(meta, name, name.replace(/^-/, ""), name.startsWith("-")));
+    defaultStates.set(meta, (state = ordering.length > 0 ? patchState(emptyState, { ordering }) : emptyState));
+  }
+  return state;
+}
 
 /** Ordering terms already resolved, by model: an orderBy() name names the same path every time (successes only). */
 const orderingTerms = new WeakMap<ModelMeta, Map<string, Ordering>>();

@@ -1,5 +1,6 @@
 import type { Typed } from "../model/columns.js";
 import type { InstanceMethods } from "../model/model.js";
+import { checkedFieldOptions } from "../model/options.js";
 import type { SelfReference, Stub } from "../query/typing.js";
 import { ForeignKeyField, type ForeignKeyOptions, type RelatedModel } from "./foreign-key.js";
 
@@ -12,12 +13,14 @@ type ForeignKeyOf<M, O> = Typed<ForeignKeyField, Stub<RelatedInstance<M>>, O> & 
   readonly keyType: RelatedKey<M>;
 };
 
+const FOREIGN_KEY_OPTIONS = ["allowNull", "unique", "index", "column", "onDelete", "relatedName"];
+
 /** A column holding the primary key of a row of `model` (a class, its name, or "self"), named `<field>_id`. */
 export function ForeignKey<const M extends RelatedModel, const O extends ForeignKeyOptions = {}>(
   model: M,
   options?: O,
 ): ForeignKeyOf<M, O> {
-  return new ForeignKeyField(checkModel(model), options ?? {}, false) as ForeignKeyOf<M, O>;
+  return new ForeignKeyField(checkModel(model), checkedFieldOptions("ForeignKey", options, FOREIGN_KEY_OPTIONS) ?? {}, false) as ForeignKeyOf<M, O>;
 }
 
 /** A unique foreign key: each row of `model` has at most one row here, reached as `await row.<relatedName>`. */
@@ -25,7 +28,7 @@ export function OneToOne<const M extends RelatedModel, const O extends ForeignKe
   model: M,
   options?: O,
 ): ForeignKeyOf<M, O> {
-  return new ForeignKeyField(checkModel(model), options ?? {}, true) as ForeignKeyOf<M, O>;
+  return new ForeignKeyField(checkModel(model), checkedFieldOptions("OneToOne", options, FOREIGN_KEY_OPTIONS) ?? {}, true) as ForeignKeyOf<M, O>;
 }
 
 function checkModel(model: RelatedModel): RelatedModel {

@@ -2,7 +2,8 @@ import { heldValue, ownState, slotsOf, STATE } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model } from "../model/model.js";
 import type { RelationStep } from "../query/paths.js";
-import { emptyState, patchState } from "../query/compiler.js";
+import { patchState } from "../query/compiler.js";
+import { defaultState } from "../query/queryset.js";
 import { readRows, selectReader } from "../query/hydrate.js";
 import { hasBigIntegers } from "../query/persist.js";
 import { compileSelect } from "../query/statement-cache.js";
@@ -61,7 +62,7 @@ async function fetchIn(meta: ModelMeta, key: string, values: readonly unknown[])
   let rows: Model[] = [];
   for (let start = 0; start < values.length; start += KEYS_PER_QUERY) {
     const chunk = values.slice(start, start + KEYS_PER_QUERY);
-    const state = patchState(emptyState, { conditions: [resolveCondition(meta, { [`${key}__in`]: chunk })] });
+    const state = patchState(defaultState(meta), { conditions: [resolveCondition(meta, { [`${key}__in`]: chunk })] });
     const select = compileSelect(meta, state);
     const result = await meta.database.runCompiled(select.query, { about: about(meta, "SELECT"), arrayRows: true, exactIntegers: hasBigIntegers(meta) });
     const read = selectReader(meta.model, state, select);

@@ -1,9 +1,9 @@
 import { NoMatch } from "../errors.js";
 import { META } from "../model/instance.js";
 import type { Model, ModelClass } from "../model/model.js";
-import { QuerySet } from "../query/queryset.js";
+import { defaultState, QuerySet } from "../query/queryset.js";
 import { resolveCondition } from "../query/where.js";
-import { emptyState, patchState, type QueryState } from "../query/compiler.js";
+import { patchState, type QueryState } from "../query/compiler.js";
 import type { ForeignKeyField } from "./foreign-key.js";
 import { prefetchedRows } from "./prefetch.js";
 import type { CreateValues } from "../model/types.js";
@@ -29,7 +29,7 @@ export class RelatedManager<T extends object = Model> extends QuerySet<T> {
 
   // Worked out when first asked: after prefetchRelated, all() and count() answer without it.
   protected override get state(): QueryState {
-    return (this.#state ??= patchState(emptyState, { conditions: [resolveCondition(this.model[META], { [this.field.name]: this.owner })] }));
+    return (this.#state ??= patchState(defaultState(this.model[META]), { conditions: [resolveCondition(this.model[META], { [this.field.name]: this.owner })] }));
   }
 
   override async all(): Promise<T[]> {
