@@ -4,7 +4,7 @@ import { inspect } from "node:util";
 import type { Sql } from "sql-template-tag";
 import { dialects, type Dialect } from "./dialects/index.js";
 import type { CompiledQuery, Connection, Driver, PoolOptions, QueryOptions, QueryResult, Row, StatementAbout } from "./drivers/driver.js";
-import { ConnectionError, TransactionError, ValidationError } from "./errors.js";
+import { ConnectionError, QueryCancelledError, TransactionError, ValidationError } from "./errors.js";
 import { SAVEPOINT, SEND, STREAM, Transaction, type TransactionHost, type TransactionOptions } from "./transaction.js";
 import type { ModelMeta } from "./model/meta.js";
 import { createTableStatements, dropTableStatement, sortByDependency } from "./query/ddl.js";
@@ -14,6 +14,15 @@ import { Scope, type ScopeOptions } from "./scope.js";
 export interface DatabaseOptions {
   pool?: PoolOptions;
   ssl?: unknown;
+  /**
+   * Every statement is cancelled on the server once it has run this long, and fails with StatementTimeoutError
+   * (also `?statement_timeout_ms=`; default: no limit). A call's own `timeoutMs` overrides it.
+   */
+  statementTimeoutMs?: number;
+  /** Opening one connection fails with ConnectionError after this long (also `?connect_timeout_ms=`; default 10 s). */
+  connectTimeoutMs?: number;
+  /** Idle time before TCP keepalive probes start on a connection (also `?keepalive_ms=`; default 30 s). */
+  keepAliveMs?: number;
   /** Print every statement (true), or hand each to a function. */
   log?: boolean | ((event: QueryEvent) => void);
 }
@@ -26,6 +35,14 @@ export interface QueryEvent {
   error?: Error;
   /** What the statement is, when quarry wrote it: its model, table and operation (absent for raw SQL). */
   about?: StatementAbout;
+}
+
+/** Bounds on one call's statements: `database.query(sql, { signal })`, `qs.all({ timeoutMs })`. */
+export interface StatementOptions {
+  /** Cancels the statement on the server when it fires: the call rejects with QueryCancelledError. */
+  signal?: AbortSignal;
+  /** This call's time limit, in place of `statementTimeoutMs` (0: none). StatementTimeoutError past it. */
+  timeoutMs?: number;
 }
 
 export type { TransactionOptions } from "./transaction.js";
@@ -65,6 +82,8 @@ export class Database extends EventEmitter<DatabaseEvents> {
   #drained: Array<() => void> = [];
   /** The connections held right now, which a disconnect() past its timeout takes back. */
   readonly #leases = new Set<Lease>();
+  /** statementTimeoutMs, undefined for none. */
+  readonly #timeoutMs: number | undefined;
 
   constructor(url: string, options: DatabaseOptions = {}) {
     super();
@@ -72,6 +91,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
     this.#source = url;
     this.dialect = dialects[this.url.dialect];
     this.#options = options;
+    this.#timeoutMs = limit(options.statementTimeoutMs ?? (this.url.params.statement_timeout_ms === undefined ? undefined : Number(this.url.params.statement_timeout_ms)));
     if (options.log) this.on("query", typeof options.log === "function" ? options.log : (event) => console.log(`[quarry] ${event.sql}`, event.values));
     this.#host = {
       database: this,
@@ -106,7 +126,9 @@ export class Database extends EventEmitter<DatabaseEvents> {
           ...(options.timeoutMs !== undefined ? [new Promise<void>((resolve) => (timer = setTimeout(resolve, options.timeoutMs)))] : []),
         ]);
         clearTimeout(timer);
-        // Past the timeout: the connections still held are closed under their holders.
+        // Past the timeout: the statements still running are cancelled on the server, and every connection held is
+        // closed under its holder, whose call fails with ConnectionError.
+        if (this.#inFlight > 0) this.#driver?.terminate?.();
         const closed = new ConnectionError(`The connection was closed by disconnect() after ${options.timeoutMs} ms`);
         for (const lease of [...this.#leases]) this.#release(lease, closed);
       }
@@ -152,7 +174,8 @@ export class Database extends EventEmitter<DatabaseEvents> {
   #open(): Promise<Driver> {
     this.#refuseIfClosed();
     this.#opening ??= (async () => {
-      const driver = await this.dialect.createDriver(this.url, { pool: this.#options.pool, ssl: this.#options.ssl });
+      const { pool, ssl, connectTimeoutMs, keepAliveMs } = this.#options;
+      const driver = await this.dialect.createDriver(this.url, { pool, ssl, connectTimeoutMs, keepAliveMs });
       try {
         await driver.connect();
       } catch (error) {
@@ -233,6 +256,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
   runCompiled(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
     const transaction = this.#transactions.getStore();
     if (transaction) return transaction[SEND](query, options);
+    if (this.#timeoutMs !== undefined) options = this.#bounded(options);
     const driver = this.#driver;
     if (driver && !this.#closed && this.listenerCount("query") === 0) {
       if (driver.runNow) {
@@ -265,7 +289,14 @@ export class Database extends EventEmitter<DatabaseEvents> {
     }
   }
 
+  /** The options with this database's statementTimeoutMs where they set no limit of their own. */
+  #bounded(options: QueryOptions | undefined): QueryOptions | undefined {
+    if (this.#timeoutMs === undefined || options?.timeoutMs !== undefined) return options;
+    return { ...options, timeoutMs: this.#timeoutMs };
+  }
+
   #send(connection: Connection, query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    options = this.#bounded(options);
     if (this.listenerCount("query") === 0) return connection.query(query, options);
     return this.#sendAndReport(connection, query, options);
   }
@@ -312,13 +343,13 @@ export class Database extends EventEmitter<DatabaseEvents> {
   }
 
   /** Raw rows of a `sql` tagged statement, as objects keyed by column name. */
-  async query<R extends Row = Row>(statement: Sql): Promise<R[]> {
-    return (await this.run(statement)).rows as R[];
+  async query<R extends Row = Row>(statement: Sql, options?: StatementOptions): Promise<R[]> {
+    return (await this.run(statement, statementOptions(options))).rows as R[];
   }
 
   /** Runs a statement that returns no rows. */
-  async execute(statement: Sql): Promise<{ rowsAffected: number; insertId: number | bigint | undefined }> {
-    const { rowsAffected, insertId } = await this.run(statement);
+  async execute(statement: Sql, options?: StatementOptions): Promise<{ rowsAffected: number; insertId: number | bigint | undefined }> {
+    const { rowsAffected, insertId } = await this.run(statement, statementOptions(options));
     return { rowsAffected, insertId };
   }
 
@@ -359,6 +390,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
   async begin(options: TransactionOptions = {}): Promise<Transaction> {
     const outer = this.#transactions.getStore();
     if (outer) return outer[SAVEPOINT](options);
+    if (options.signal?.aborted) throw new QueryCancelledError("The transaction was not begun: its AbortSignal had already fired", { cause: options.signal.reason });
     const lease = await this.#lease();
     const release = (destroy: boolean) =>
       this.#release(lease, destroy ? new ConnectionError("The transaction's connection is in an unknown state") : undefined);
@@ -368,7 +400,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
       release(true);
       throw error;
     }
-    return new Transaction(this.#host, lease.connection, undefined, options.isolation, release);
+    return new Transaction(this.#host, lease.connection, undefined, options.isolation, release, undefined, options.signal);
   }
 
   /** Called by Model.define. */
@@ -426,4 +458,18 @@ export class Database extends EventEmitter<DatabaseEvents> {
   toJSON(): string {
     return `Database(${this.url})`;
   }
+}
+
+/** A time limit as the drivers take it: undefined for none (0, Infinity). */
+function limit(ms: number | undefined): number | undefined {
+  if (ms === undefined) return undefined;
+  if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) throw new ValidationError(`A time limit must be a number of milliseconds, 0 for none; got ${String(ms)}`);
+  return ms === 0 || ms === Infinity ? undefined : ms;
+}
+
+/** A call's StatementOptions as QueryOptions; `timeoutMs: 0` lifts the database's limit for this call. */
+export function statementOptions(options: StatementOptions | undefined): QueryOptions | undefined {
+  if (options === undefined) return undefined;
+  const timeoutMs = options.timeoutMs === undefined ? undefined : (limit(options.timeoutMs) ?? Infinity);
+  return { signal: options.signal, timeoutMs };
 }

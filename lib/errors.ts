@@ -38,6 +38,16 @@ export class IntegrityError extends DatabaseError {}
 /** The database could not be reached, or the connection was lost. */
 export class ConnectionError extends OrmError {}
 
+/**
+ * A statement was stopped before it finished: its AbortSignal fired (`cause` is the signal's reason, or the
+ * database's error), or the database cancelled it. It was cancelled on the server; its connection is either
+ * usable again or closed, never left half-open.
+ */
+export class QueryCancelledError extends OrmError {}
+
+/** A statement ran past its time limit (`statementTimeoutMs`, or the per-call `timeoutMs`) and was cancelled on the server. */
+export class StatementTimeoutError extends QueryCancelledError {}
+
 /** A transaction failed as a whole; `retryable` is true for serialization failures and deadlocks. */
 export class TransactionError extends DatabaseError {
   constructor(

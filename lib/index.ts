@@ -1,5 +1,5 @@
 export { default as sql, join, raw, empty, bulk, Sql } from "sql-template-tag";
-export { Database, type DatabaseOptions, type QueryEvent, type TransactionOptions } from "./database.js";
+export { Database, type DatabaseOptions, type QueryEvent, type StatementOptions, type TransactionOptions } from "./database.js";
 export { DatabaseURL, type DialectName } from "./url.js";
 export {
   OrmError,
@@ -15,6 +15,8 @@ export {
   SerializationError,
   DeadlockError,
   LockTimeoutError,
+  QueryCancelledError,
+  StatementTimeoutError,
 } from "./errors.js";
 export { Transaction } from "./transaction.js";
 export { Scope, ScopeSlot, type ScopeOptions } from "./scope.js";

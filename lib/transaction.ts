@@ -13,6 +13,8 @@ export interface TransactionOptions {
    * transaction fails with a retryable error (SerializationError, DeadlockError, LockTimeoutError).
    */
   retries?: number;
+  /** Outermost transactions only: cancels its running statement when it fires, and the transaction rolls back. */
+  signal?: AbortSignal;
 }
 
 /** What a transaction needs from its database: kept off the public surface. */
@@ -69,6 +71,8 @@ export class Transaction {
     readonly isolation: IsolationLevel | undefined,
     release: Release | undefined,
     savepoint?: string,
+    /** Cancels the statements of this transaction (and its savepoints). */
+    readonly signal?: AbortSignal,
   ) {
     this.#host = host;
     this.#connection = connection;
@@ -194,6 +198,7 @@ export class Transaction {
   async [SEND](query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
     this.#usable(query);
     this.#notStreaming(query);
+    if (this.signal && !options?.signal) options = { ...options, signal: this.signal };
     try {
       return await this.#host.send(this.#connection, query, options);
     } catch (error) {
@@ -247,7 +252,7 @@ export class Transaction {
     try {
       this.#usable(undefined);
       const name = this.#host.dialect.quote(`quarry_sp_${this.depth + 1}_${++this.#savepoints}`);
-      child = new Transaction(this.#host, this.#connection, this, this.isolation, undefined, name);
+      child = new Transaction(this.#host, this.#connection, this, this.isolation, undefined, name, this.signal);
       child.#finishChild = finished;
       await this[SEND](statement(`SAVEPOINT ${name}`));
       return child;

@@ -1,5 +1,6 @@
 import { ConnectionError } from "../errors.js";
 import type { DatabaseURL } from "../url.js";
+import { sendBounded } from "./cancellation.js";
 
 export type Row = Record<string, unknown>;
 
@@ -37,6 +38,10 @@ export interface QueryOptions {
   readonly arrayRows?: boolean;
   /** Integers as bigint where the driver would otherwise round them to a double (SQLite). */
   readonly exactIntegers?: boolean;
+  /** Cancel the statement on the server once it has run this long (StatementTimeoutError); Infinity for no limit. */
+  readonly timeoutMs?: number;
+  /** Cancel the statement on the server when this fires (QueryCancelledError). */
+  readonly signal?: AbortSignal;
 }
 
 export interface QueryResult<R = Row | unknown[]> {
@@ -65,6 +70,10 @@ export interface PoolOptions {
 export interface DriverOptions {
   readonly pool?: PoolOptions;
   readonly ssl?: unknown;
+  /** How long opening one connection may take before it fails with ConnectionError (default 10 s). */
+  readonly connectTimeoutMs?: number;
+  /** Idle time before TCP keepalive probes start on a server connection (default 30 s). */
+  readonly keepAliveMs?: number;
 }
 
 /** Owns the connections to one database: a pool, or SQLite's single connection behind a mutex. */
@@ -86,6 +95,8 @@ export interface Driver {
   /** Gives a connection back; a connection that failed with a connection-level error is destroyed instead. */
   release(connection: Connection, failure?: unknown): void;
   close(): Promise<void>;
+  /** Cancels every running statement on the server and closes its connection at once (disconnect() past its time). */
+  terminate?(): void;
   /** Connections open and idle, for tests and diagnostics. */
   stats(): { total: number; idle: number; waiting: number };
 }
@@ -99,11 +110,24 @@ export function promised<T>(start: (callback: Callback<T>) => void): Promise<T> 
 
 /** A server's connection: it sends with a callback, so that a statement can cost its caller one promise in all. */
 export abstract class CallbackConnection implements Connection {
+  /** Why this connection must not be handed out again (lost, a protocol error, a cancel request that may land late). */
+  broken: Error | undefined;
+
   abstract send(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void;
   abstract stream(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]>;
+  /** Asks the server, over a connection of its own, to stop the statement running on this one. */
+  abstract cancelRunning(): Promise<void>;
+  /** Closes the socket now: the statement in flight fails at once, on the client, whatever the server does. */
+  abstract destroySocket(): void;
+
+  /** `send`, cancelled on the server when `options.timeoutMs` passes or `options.signal` fires. */
+  dispatch(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void {
+    if ((options?.timeoutMs === undefined || options.timeoutMs === Infinity) && options?.signal === undefined) return this.send(query, options, callback);
+    sendBounded(this, query, options, callback);
+  }
 
   query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
-    return promised((callback) => this.send(query, options, callback));
+    return promised((callback) => this.dispatch(query, options, callback));
   }
 }
 
@@ -111,7 +135,10 @@ export abstract class CallbackConnection implements Connection {
  * A server driver's pool, which hands out its connections by callback: acquire() and connect() are its promise
  * forms, and run() acquires, sends and releases with one promise in all.
  */
-export abstract class CallbackPool<C extends CallbackConnection> implements Pick<Driver, "connect" | "acquire" | "run" | "release"> {
+export abstract class CallbackPool<C extends CallbackConnection> implements Pick<Driver, "connect" | "acquire" | "run" | "release" | "terminate"> {
+  /** The connections handed out and not yet given back. */
+  protected readonly checkedOut = new Set<C>();
+
   abstract acquireWith(callback: Callback<C>): void;
   abstract release(connection: Connection, failure?: unknown): void;
 
@@ -130,13 +157,22 @@ export abstract class CallbackPool<C extends CallbackConnection> implements Pick
           settled();
           return callback(error);
         }
-        connection!.send(query, options, (failure, result) => {
+        connection!.dispatch(query, options, (failure, result) => {
           this.release(connection!, failure);
           settled();
           callback(failure, result);
         });
       }),
     );
+  }
+
+  terminate(): void {
+    const reason = new ConnectionError("The connection was closed by disconnect() when its time ran out");
+    for (const connection of this.checkedOut) {
+      connection.broken ??= reason;
+      connection.cancelRunning().catch(() => {});
+      connection.destroySocket();
+    }
   }
 }
 
@@ -145,6 +181,16 @@ export type DriverFactory = (url: DatabaseURL, options: DriverOptions) => Promis
 /** `pool.acquireTimeoutMs`, else the URL's `pool_acquire_timeout_ms`, else 30 s. */
 export function acquireTimeoutMs(options: DriverOptions, url: DatabaseURL): number {
   return options.pool?.acquireTimeoutMs ?? Number(url.params.pool_acquire_timeout_ms ?? 30_000);
+}
+
+/** `connectTimeoutMs`, else the URL's `connect_timeout_ms`, else 10 s. */
+export function connectTimeoutMs(options: DriverOptions, url: DatabaseURL): number {
+  return options.connectTimeoutMs ?? Number(url.params.connect_timeout_ms ?? 10_000);
+}
+
+/** `keepAliveMs`, else the URL's `keepalive_ms`, else 30 s. */
+export function keepAliveMs(options: DriverOptions, url: DatabaseURL): number {
+  return options.keepAliveMs ?? Number(url.params.keepalive_ms ?? 30_000);
 }
 
 /** Loads an optional peer dependency, naming the package to install when it is missing. */

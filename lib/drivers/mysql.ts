@@ -1,8 +1,20 @@
 import type * as MySql from "mysql2";
-import { ConnectionError, DatabaseError, DeadlockError, IntegrityError, LockTimeoutError, SerializationError } from "../errors.js";
+import {
+  ConnectionError,
+  DatabaseError,
+  DeadlockError,
+  IntegrityError,
+  LockTimeoutError,
+  QueryCancelledError,
+  SerializationError,
+  StatementTimeoutError,
+} from "../errors.js";
 import type { DatabaseURL } from "../url.js";
+import { CANCEL_GRACE_MS } from "./cancellation.js";
 import {
   acquireTimeoutMs,
+  connectTimeoutMs,
+  keepAliveMs,
   loadDriverPackage,
   type Callback,
   CallbackConnection,
@@ -21,11 +33,28 @@ type MySqlModule = typeof MySql;
 
 export async function createMysqlDriver(url: DatabaseURL, options: DriverOptions): Promise<Driver> {
   const mysql = await loadDriverPackage<MySqlModule>("mysql2", "mysql");
-  const pool = mysql.createPool({
+  const server = {
     host: url.host,
     port: url.port ?? 3306,
     user: url.user || undefined,
     password: url.password || undefined,
+    ssl: options.ssl as MySql.PoolOptions["ssl"],
+    enableKeepAlive: true,
+    keepAliveInitialDelay: keepAliveMs(options, url),
+  };
+  // KILL QUERY, sent over a connection of its own: the statement's connection is busy running it.
+  const cancel = (threadId: number) =>
+    new Promise<void>((resolve, reject) => {
+      const killer = mysql.createConnection({ ...server, connectTimeout: CANCEL_GRACE_MS });
+      killer.on("error", () => {});
+      killer.query(`KILL QUERY ${Number(threadId)}`, (error) => {
+        killer.destroy();
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  const pool = mysql.createPool({
+    ...server,
     database: url.database || undefined,
     connectionLimit: options.pool?.max ?? Number(url.params.pool_max ?? 10),
     maxIdle: options.pool?.max ?? Number(url.params.pool_max ?? 10),
@@ -40,8 +69,9 @@ export async function createMysqlDriver(url: DatabaseURL, options: DriverOptions
     // mysql2 parses MySQL's JSON columns, and MariaDB's (LONGTEXT flagged json), itself: read both as text, decode once.
     // (An option, not a typeCast function, which both protocols' row readers would call with a closure per field.)
     jsonStrings: true,
-    ssl: options.ssl as MySql.PoolOptions["ssl"],
-    connectTimeout: 10_000,
+    connectTimeout: connectTimeoutMs(options, url),
+    // Above MAX_PREPARED_PER_CONNECTION, so that mysql2 never closes a statement whose handle a connection still holds.
+    maxPreparedStatements: MAX_PREPARED_PER_CONNECTION * 2,
     // Rows as arrays, which the ORM reads by position; object rows are keyed here (keyedByColumn), not by mysql2,
     // so that every statement takes execute's cheaper call form.
     rowsAsArray: true,
@@ -50,8 +80,13 @@ export async function createMysqlDriver(url: DatabaseURL, options: DriverOptions
     // A killed or timed-out connection errors here too; the pool drops it, so nothing must throw.
     connection.on("error", () => {});
   });
-  return new MysqlDriver(pool, url, acquireTimeoutMs(options, url), options.pool?.max ?? Number(url.params.pool_max ?? 10));
+  return new MysqlDriver(pool, url, acquireTimeoutMs(options, url), connectTimeoutMs(options, url), options.pool?.max ?? Number(url.params.pool_max ?? 10), cancel);
 }
+
+/** Statements kept prepared on one connection, least recently used closed first: each holds server memory. */
+export const MAX_PREPARED_PER_CONNECTION = 256;
+/** After the server refuses to prepare one more statement (its max_prepared_stmt_count), new texts go unprepared this long. */
+const PREPARE_PAUSE_MS = 60_000;
 
 /**
  * An array bound to one placeholder is a list that mysql2 writes out into the text itself (`IN (?)`, a
@@ -64,6 +99,10 @@ function bindsList(values: readonly unknown[]): boolean {
 
 /** The server refuses to prepare this kind of statement (ER_UNSUPPORTED_PS). */
 const UNSUPPORTED_PREPARE = "ER_UNSUPPORTED_PS";
+/** The server-wide cap on prepared statements (max_prepared_stmt_count), which any client can use up. */
+const PREPARED_CAP_REACHED = "ER_MAX_PREPARED_STMT_COUNT_REACHED";
+/** Errors after which the server closes the connection (a packet over max_allowed_packet, a broken packet). */
+const PROTOCOL_ERRORS = /^ER_NET_|^ER_MALFORMED_PACKET$/;
 
 class MysqlDriver extends CallbackPool<MysqlConnection> implements Driver {
   #waiting = 0;
@@ -74,7 +113,9 @@ class MysqlDriver extends CallbackPool<MysqlConnection> implements Driver {
     private readonly pool: MySql.Pool,
     private readonly url: DatabaseURL,
     private readonly acquireTimeoutMs: number,
+    private readonly connectTimeoutMs: number,
     private readonly max: number,
+    private readonly cancel: (threadId: number) => Promise<void>,
   ) {
     super();
   }
@@ -93,8 +134,9 @@ class MysqlDriver extends CallbackPool<MysqlConnection> implements Driver {
   }
 
   #acquire(callback: Callback<MysqlConnection>): void {
-    // A free connection is handed over at once: the timer bounding the wait is armed only when there is a wait.
-    const waits = this.#idle() === 0;
+    // A free connection is handed over at once, and a new one is bounded by connectTimeout: the timer bounding the
+    // wait is armed only when every connection the pool may open is busy.
+    const waits = this.#idle() === 0 && this.stats().total >= this.max;
     if (waits) this.#waiting++;
     let timedOut = false;
     const timer = !waits
@@ -117,7 +159,7 @@ class MysqlDriver extends CallbackPool<MysqlConnection> implements Driver {
         clearTimeout(timer);
         this.#waiting--;
       }
-      if (error) callback(connectionFailure(error, this.url));
+      if (error) callback(connectionFailure(error, this.url, this.connectTimeoutMs));
       else callback(null, this.#wrap(connection));
     });
   }
@@ -125,8 +167,10 @@ class MysqlDriver extends CallbackPool<MysqlConnection> implements Driver {
   /** One wrapper per pooled connection, made at its first use. */
   #wrap(raw: MySql.PoolConnection): MysqlConnection {
     let connection = this.#connections.get(raw);
-    if (!connection) this.#connections.set(raw, (connection = new MysqlConnection(raw, this.#statements)));
+    if (!connection) this.#connections.set(raw, (connection = new MysqlConnection(raw, this.#statements, this.cancel)));
     connection.unfinished = false;
+    connection.broken = undefined;
+    this.checkedOut.add(connection);
     return connection;
   }
 
@@ -136,9 +180,11 @@ class MysqlDriver extends CallbackPool<MysqlConnection> implements Driver {
   }
 
   release(connection: Connection, failure?: unknown): void {
-    const { raw, unfinished } = connection as MysqlConnection;
+    const pooled = connection as MysqlConnection;
+    const { raw, unfinished, broken } = pooled;
+    this.checkedOut.delete(pooled);
     // A stream left early: the server is still sending its rows, which the next user would wait behind.
-    if (failure instanceof ConnectionError || unfinished) raw.destroy();
+    if (failure instanceof ConnectionError || unfinished || broken) raw.destroy();
     else raw.release();
   }
 
@@ -155,19 +201,32 @@ class MysqlDriver extends CallbackPool<MysqlConnection> implements Driver {
 class MysqlConnection extends CallbackConnection {
   /** A stream's result is still arriving after its reader left (a break): closing the connection ends it at once. */
   unfinished = false;
-  /** The statements prepared on this connection, by text: run through their handles, execute() looks each up again per call. */
+  /**
+   * The statements prepared on this connection, by text, least recently used first: run through their handles,
+   * execute() looks each up again per call.
+   */
   readonly #prepared = new Map<string, MySql.PrepareStatementInfo>();
 
   constructor(
     readonly raw: MySql.PoolConnection,
     private readonly statements: RepeatedStatements,
+    private readonly cancel: (threadId: number) => Promise<void>,
   ) {
     super();
   }
 
+  cancelRunning(): Promise<void> {
+    return this.cancel(this.raw.threadId);
+  }
+
+  destroySocket(): void {
+    (this.raw as unknown as { stream: { destroy(): void } }).stream.destroy();
+  }
+
   send(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void {
     const values = query.values as MySql.ExecuteValues[];
-    const prepare = !bindsList(values) && this.statements.nameFor(query) !== undefined;
+    const prepare =
+      !bindsList(values) && this.statements.nameFor(query) !== undefined && (this.statements.preparing || this.#prepared.has(query.text));
     const done = (error: MySql.QueryError | null, result: unknown, fields?: MySql.FieldPacket[]) => {
       if (error) {
         // A statement the server cannot prepare ran nowhere: it goes as a plain query, now and from now on.
@@ -175,7 +234,14 @@ class MysqlConnection extends CallbackConnection {
           this.statements.forget(query.text);
           return void this.raw.query(query.text, values, done);
         }
-        return callback(translateMysqlError(error));
+        // The server's cap on prepared statements, shared by all its clients: unprepared, it still runs.
+        if (prepare && error.code === PREPARED_CAP_REACHED) {
+          this.statements.pause(PREPARE_PAUSE_MS);
+          return void this.raw.query(query.text, values, done);
+        }
+        const translated = translateMysqlError(error);
+        if (translated instanceof ConnectionError || PROTOCOL_ERRORS.test(error.code ?? "")) this.broken ??= error;
+        return callback(translated);
       }
       if (Array.isArray(result)) {
         return callback(null, { rows: options?.arrayRows ? result : keyedByColumn(result as unknown[][], fields!), rowsAffected: 0 });
@@ -202,12 +268,22 @@ class MysqlConnection extends CallbackConnection {
    */
   #execute(text: string, values: MySql.ExecuteValues[], done: (error: MySql.QueryError | null, result: unknown, fields?: MySql.FieldPacket[]) => void): void {
     const statement = this.#prepared.get(text);
-    if (statement) return void statement.execute(values, done);
+    if (statement) {
+      this.#prepared.delete(text);
+      this.#prepared.set(text, statement);
+      return void statement.execute(values, done);
+    }
     // execute() prepares and runs it, queued at once (so this connection's statements keep their order); prepare(),
     // queued after it, then finds the statement in mysql2's cache and hands over its handle, with no round trip.
     this.raw.execute(text, values, done);
     this.raw.prepare(text, (error, prepared) => {
-      if (!error) this.#prepared.set(text, prepared);
+      if (error) return;
+      this.#prepared.set(text, prepared);
+      if (this.#prepared.size > MAX_PREPARED_PER_CONNECTION) {
+        const oldest = this.#prepared.keys().next().value!;
+        this.#prepared.delete(oldest);
+        this.raw.unprepare(oldest);
+      }
     });
   }
 
@@ -265,11 +341,13 @@ const INTEGRITY_CODES = new Set([
 ]);
 
 function translateMysqlError(error: unknown): Error {
-  const { code = "", fatal = false, message, sqlState = "" } = error as { code?: string; fatal?: boolean; message: string; sqlState?: string };
+  const { code = "", errno, fatal = false, message, sqlState = "" } = error as { code?: string; errno?: number; fatal?: boolean; message: string; sqlState?: string };
   // SQLSTATE class 23 too: mysql2 names MariaDB-only errnos by MySQL's table (MariaDB's CHECK failure 4025 is not ER_CONSTRAINT_FAILED there).
   if (INTEGRITY_CODES.has(code) || sqlState.startsWith("23")) return new IntegrityError(message, { cause: error });
   if (code === "ER_LOCK_DEADLOCK") return new DeadlockError(message, { cause: error });
   if (code === "ER_LOCK_WAIT_TIMEOUT") return new LockTimeoutError(message, { cause: error });
+  if (errno === ER_STATEMENT_TIMEOUT || code === "ER_QUERY_TIMEOUT") return new StatementTimeoutError(message, { cause: error });
+  if (code === "ER_QUERY_INTERRUPTED") return new QueryCancelledError(message, { cause: error });
   // MariaDB's snapshot isolation (innodb_snapshot_isolation) and Galera certification failures.
   if (code === "ER_CHECKREAD" || code === "ER_LOCK_ABORTED") return new SerializationError(message, { cause: error });
   // Driver-side codes (PROTOCOL_CONNECTION_LOST, ECONNRESET, ...) and fatal server errors end the connection.
@@ -280,8 +358,17 @@ function translateMysqlError(error: unknown): Error {
   return error instanceof Error ? error : new DatabaseError(String(error), { cause: error });
 }
 
-function connectionFailure(error: unknown, url: DatabaseURL): ConnectionError {
-  const reason = ((error as Error).message ?? String(error)).replaceAll(url.password || "\0", "***");
+/** MariaDB's max_statement_time was exceeded (no name in mysql2's table, which is MySQL's). */
+const ER_STATEMENT_TIMEOUT = 1969;
+
+function connectionFailure(error: unknown, url: DatabaseURL, timeoutMs: number): ConnectionError {
+  const code = (error as { code?: string }).code;
+  const reason =
+    code === "ETIMEDOUT"
+      ? `timed out after ${timeoutMs} ms connecting: nothing answered, or the server there is not MySQL/MariaDB (it sent no greeting). Check the port; set connectTimeoutMs to wait longer`
+      : code === "ECONNREFUSED"
+        ? `connection refused (nothing listens on ${url.address})`
+        : ((error as Error).message ?? String(error)).replaceAll(url.password || "\0", "***");
   return new ConnectionError(`Cannot connect to MySQL at ${url.address} (database "${url.database}"): ${reason}`, {
     cause: error,
   });

@@ -1,9 +1,23 @@
+import { connect as connectSocket } from "node:net";
 import type * as Pg from "pg";
 import type PgCursor from "pg-cursor";
-import { ConnectionError, DatabaseError, DeadlockError, IntegrityError, LockTimeoutError, SerializationError, TransactionError } from "../errors.js";
+import {
+  ConnectionError,
+  DatabaseError,
+  DeadlockError,
+  IntegrityError,
+  LockTimeoutError,
+  QueryCancelledError,
+  SerializationError,
+  StatementTimeoutError,
+  TransactionError,
+} from "../errors.js";
 import type { DatabaseURL } from "../url.js";
+import { CANCEL_GRACE_MS } from "./cancellation.js";
 import {
   acquireTimeoutMs,
+  connectTimeoutMs,
+  keepAliveMs,
   loadDriverPackage,
   type Callback,
   CallbackConnection,
@@ -32,7 +46,17 @@ export async function createPostgresqlDriver(url: DatabaseURL, options: DriverOp
   };
   const settings = ["-c TimeZone=UTC"];
   if (url.params.schema) settings.push(`-c search_path=${url.params.schema.replace(/[^\w$]/g, "")}`);
+  const connectTimeout = connectTimeoutMs(options, url);
+  // pg's pool bounds both the wait for a free client and a new client's connect with one setting: the connect gets its own.
+  class BoundedClient extends pg.Client {
+    constructor(config?: Pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: connectTimeout });
+    }
+  }
   const pool = new pg.Pool({
+    Client: BoundedClient,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: keepAliveMs(options, url),
     host: url.host,
     port: url.port ?? 5432,
     user: url.user || undefined,
@@ -47,7 +71,7 @@ export async function createPostgresqlDriver(url: DatabaseURL, options: DriverOp
   });
   // An idle client whose server connection dies emits here; the pool drops it and the next query gets a fresh one.
   pool.on("error", () => {});
-  return new PostgresqlDriver(pool, url, acquireTimeoutMs(options, url));
+  return new PostgresqlDriver(pool, url, acquireTimeoutMs(options, url), connectTimeout);
 }
 
 /** PostgreSQL's "cached plan must not change result type": the table changed under a named statement. */
@@ -62,6 +86,7 @@ class PostgresqlDriver extends CallbackPool<PostgresqlConnection> implements Dri
     private readonly pool: Pg.Pool,
     private readonly url: DatabaseURL,
     private readonly acquireTimeoutMs: number,
+    private readonly connectTimeoutMs: number,
   ) {
     super();
   }
@@ -87,21 +112,23 @@ class PostgresqlDriver extends CallbackPool<PostgresqlConnection> implements Dri
         { cause: error },
       );
     }
-    return connectionFailure(error, this.url);
+    return connectionFailure(error, this.url, this.connectTimeoutMs);
   }
 
   /** One wrapper per pooled client, made at its first checkout, its error listener kept from then on. */
   #wrap(client: Pg.PoolClient): PostgresqlConnection {
     let connection = this.#connections.get(client);
-    if (!connection) this.#connections.set(client, (connection = new PostgresqlConnection(client, this.#names)));
-    connection.lost = undefined;
+    if (!connection) this.#connections.set(client, (connection = new PostgresqlConnection(client, this.#names, this.url)));
+    connection.broken = undefined;
+    this.checkedOut.add(connection);
     return connection;
   }
 
   release(connection: Connection, failure?: unknown): void {
     const pooled = connection as PostgresqlConnection;
-    const broken = failure instanceof ConnectionError || pooled.lost !== undefined;
-    pooled.client.release(broken ? ((failure ?? pooled.lost) as Error) : undefined);
+    this.checkedOut.delete(pooled);
+    const broken = failure instanceof ConnectionError || pooled.broken !== undefined;
+    pooled.client.release(broken ? ((pooled.broken ?? failure) as Error) : undefined);
   }
 
   async close(): Promise<void> {
@@ -114,21 +141,43 @@ class PostgresqlDriver extends CallbackPool<PostgresqlConnection> implements Dri
 }
 
 class PostgresqlConnection extends CallbackConnection {
-  /** Set when the server or the network dropped this connection while it was checked out. */
-  lost: Error | undefined;
-
   constructor(
     readonly client: Pg.PoolClient,
     private readonly names: RepeatedStatements,
+    private readonly url: DatabaseURL,
   ) {
     super();
     // A checked-out client has no pool listener: an "error" with none would crash the process. (An idle
     // client that fails leaves the pool, so what this records is only ever read while it is checked out.)
-    client.on("error", (error: Error) => (this.lost ??= error));
+    client.on("error", (error: Error) => (this.broken ??= error));
+  }
+
+  /** PostgreSQL's cancel request: a connection of its own that names this one's backend and secret key. */
+  cancelRunning(): Promise<void> {
+    const { processID, secretKey } = this.client as unknown as { processID: number; secretKey: number };
+    const port = this.url.port ?? 5432;
+    return new Promise((resolve, reject) => {
+      const socket = this.url.host.startsWith("/") ? connectSocket(`${this.url.host}/.s.PGSQL.${port}`) : connectSocket(port, this.url.host);
+      socket.setTimeout(CANCEL_GRACE_MS, () => socket.destroy(new Error("the cancel request timed out")));
+      socket.once("connect", () => {
+        const request = Buffer.alloc(16);
+        request.writeInt32BE(16, 0);
+        request.writeInt32BE(80877102, 4);
+        request.writeInt32BE(processID, 8);
+        request.writeInt32BE(secretKey, 12);
+        socket.end(request);
+      });
+      socket.once("error", reject);
+      socket.once("close", () => resolve());
+    });
+  }
+
+  destroySocket(): void {
+    (this.client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
   }
 
   send(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void {
-    if (this.lost) return callback(new ConnectionError(`Connection lost: ${this.lost.message}`, { cause: this.lost }));
+    if (this.broken) return callback(new ConnectionError(`Connection lost: ${this.broken.message}`, { cause: this.broken }));
     const name = this.names.nameFor(query);
     const config = { name, text: query.text, values: query.values as unknown[], rowMode: options?.arrayRows ? "array" : undefined } as Pg.QueryConfig;
     this.client.query(config, (error: Error | null, result: Pg.QueryResult) => {
@@ -138,12 +187,14 @@ class PostgresqlConnection extends CallbackConnection {
         // Raised before the statement ran: outside a transaction (which the error has aborted) it runs again, unprepared.
         if (this.client.getTransactionStatus() === "I") return this.send(query, options, callback);
       }
-      callback(translatePostgresqlError(error));
+      const translated = translatePostgresqlError(error);
+      if (translated instanceof ConnectionError || !(error as { code?: string }).code) this.broken ??= error;
+      callback(translated);
     });
   }
 
   async *stream(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]> {
-    if (this.lost) throw new ConnectionError(`Connection lost: ${this.lost.message}`, { cause: this.lost });
+    if (this.broken) throw new ConnectionError(`Connection lost: ${this.broken.message}`, { cause: this.broken });
     const Cursor = await loadDriverPackage<typeof PgCursor>("pg-cursor", "postgresql (streaming)");
     const cursor = this.client.query(
       new Cursor(query.text, query.values as unknown[], { rowMode: options?.arrayRows ? "array" : undefined }),
@@ -176,6 +227,10 @@ function translatePostgresqlError(error: unknown): Error {
   if (code === "40001") return new SerializationError(text, { cause: error });
   if (code === "40P01") return new DeadlockError(text, { cause: error });
   if (code === "55P03") return new LockTimeoutError(text, { cause: error });
+  if (code === "57014") {
+    const Cancelled = /statement timeout/.test(message) ? StatementTimeoutError : QueryCancelledError;
+    return new Cancelled(text, { cause: error });
+  }
   if (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || isSocketError(error)) {
     return new ConnectionError(`Connection lost: ${message}`, { cause: error });
   }
@@ -189,8 +244,15 @@ function isSocketError(error: unknown): boolean {
   return /Connection terminated|ECONNRESET|EPIPE|Client has encountered a connection error|Client was closed|not queryable/.test(message);
 }
 
-function connectionFailure(error: unknown, url: DatabaseURL): ConnectionError {
-  const reason = (error as Error).message?.replaceAll(url.password || "\0", "***") ?? String(error);
+function connectionFailure(error: unknown, url: DatabaseURL, timeoutMs: number): ConnectionError {
+  const message = (error as Error).message ?? String(error);
+  const reason = /timeout expired|Connection terminated due to connection timeout/.test(message)
+    ? `timed out after ${timeoutMs} ms connecting (no answer from a PostgreSQL server at that address; set connectTimeoutMs to wait longer)`
+    : /ECONNREFUSED/.test(message)
+      ? `connection refused (nothing listens on ${url.address})`
+      : (error as { code?: string }).code === undefined && !/terminated/.test(message)
+        ? `the server there does not speak PostgreSQL's protocol (${message}): is it another kind of server? Check the port`
+        : message.replaceAll(url.password || "\0", "***");
   return new ConnectionError(`Cannot connect to PostgreSQL at ${url.address} (database "${url.database}"): ${reason}`, {
     cause: error,
   });

@@ -19,6 +19,8 @@ export class RepeatedStatements {
   /** Texts never to prepare again (their table changed shape under the prepared plan). */
   readonly #unprepared = new Set<string>();
   #count = 0;
+  /** Until when no new text is prepared: the server refused to hold more prepared statements. */
+  #pausedUntil = 0;
 
   /** The statement's name if it is to be sent prepared, else undefined. */
   nameFor(query: CompiledQuery): string | undefined {
@@ -26,6 +28,7 @@ export class RepeatedStatements {
     const known = this.#names.get(query.text);
     if (known) return known;
     if (known === "") {
+
       if (this.#count >= MAX_PREPARED) return undefined;
       const name = `quarry_${++this.#count}`;
       this.#names.set(query.text, name);
@@ -33,6 +36,22 @@ export class RepeatedStatements {
     }
     if (this.#names.size < MAX_TRACKED_TEXTS && !this.#unprepared.has(query.text)) this.#names.set(query.text, "");
     return undefined;
+  }
+
+  /**
+   * Prepares no new text for `ms` (those already prepared on a connection keep running prepared): the server is
+   * out of room for them, and every client that shares it would otherwise fail.
+   */
+  pause(ms: number): void {
+    this.#pausedUntil = Date.now() + ms;
+  }
+
+  /** False while paused: a connection then runs unprepared every text it has not prepared yet. */
+  get preparing(): boolean {
+    if (this.#pausedUntil === 0) return true;
+    if (Date.now() < this.#pausedUntil) return false;
+    this.#pausedUntil = 0;
+    return true;
   }
 
   /** Sends this text unprepared from now on. */

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { ConnectionError, DatabaseError, IntegrityError, LockTimeoutError } from "../errors.js";
+import { ConnectionError, DatabaseError, IntegrityError, LockTimeoutError, QueryCancelledError } from "../errors.js";
+import { excerpt } from "./cancellation.js";
 import type { DatabaseURL } from "../url.js";
 import {
   acquireTimeoutMs,
@@ -169,6 +170,10 @@ class SqliteConnection implements Connection {
 
   querySync(query: CompiledQuery, options?: QueryOptions): QueryResult {
     if (!this.db.open) throw new ConnectionError("The SQLite database was closed (disconnect() was called)");
+    // A statement runs to its end inside one call here: a signal can only stop it before it starts.
+    if (options?.signal?.aborted) {
+      throw new QueryCancelledError(`The statement was not run: its AbortSignal had already fired (${excerpt(query.text)})`, { cause: options.signal.reason });
+    }
     try {
       const prepared = this.#prepare(query.text);
       const { statement } = prepared;

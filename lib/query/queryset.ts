@@ -27,6 +27,7 @@ import { compileSelect, compileStatement, compileUpdate } from "./statement-cach
 import { readRows, selectReader } from "./hydrate.js";
 import { bindGet, getState, planGet, type GetPlan } from "./get-plan.js";
 import type { CompiledQuery } from "../drivers/driver.js";
+import { statementOptions, type StatementOptions } from "../database.js";
 import { Q, resolveCondition, type LookupObject } from "./where.js";
 import { about } from "./about.js";
 
@@ -244,9 +245,11 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     return new QueryCompiler(this.meta, this.meta.database.dialect);
   }
 
-  async all(): Promise<T[]> {
+  /** Every row; `signal` and `timeoutMs` bound the SELECT (QueryCancelledError, StatementTimeoutError). */
+  async all(options?: StatementOptions): Promise<T[]> {
     const { query, read } = this.#reader();
-    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), arrayRows: true, exactIntegers: this.#exactIntegers() });
+    const bounds = statementOptions(options);
+    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), arrayRows: true, exactIntegers: this.#exactIntegers(), ...bounds });
     const rows = readRows(result.rows as unknown[], read);
     if (this.state.prefetch.length > 0 && !this.state.values) await prefetch(this.meta, rows as object[], prefetchTree(this.state.prefetch));
     return rows;
