@@ -4,9 +4,12 @@ import { describeEachDialect } from "./helpers/databases.js";
 import { rejectionOf, settledWithin, sleep, until } from "./helpers/concurrency.js";
 import { startMuteServer, startProxy } from "./helpers/proxy.js";
 
+/** Marks this file's sleeping statements apart from other test runs' on the shared servers. */
+const TAG = `slept_${process.pid}_${Date.now()}`;
+
 /** A statement that runs `seconds` on the server. */
 function sleeping(dialect: orm.DialectName, seconds: number): orm.Sql {
-  return dialect === "postgresql" ? orm.sql`SELECT pg_sleep(${seconds}) AS slept` : orm.sql`SELECT SLEEP(${seconds}) AS slept`;
+  return dialect === "postgresql" ? orm.sql`SELECT pg_sleep(${seconds}) AS ${orm.raw(TAG)}` : orm.sql`SELECT SLEEP(${seconds}) AS ${orm.raw(TAG)}`;
 }
 
 /** Sleeping statements the server is still running, seen from another session, once a cancel has had time to land. */
@@ -15,8 +18,8 @@ async function sleepersOnServer(admin: orm.Database): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const rows =
       admin.url.dialect === "postgresql"
-        ? await admin.query(orm.sql`SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'`)
-        : await admin.query(orm.sql`SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP%'`);
+        ? await admin.query(orm.sql`SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND query LIKE ${`%${TAG}%`} AND state = 'active'`)
+        : await admin.query(orm.sql`SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP%' AND info LIKE ${`%${TAG}%`}`);
     if ((count = rows.length) === 0) return 0;
     await sleep(100);
   }
