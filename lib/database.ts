@@ -10,6 +10,9 @@ import type { ModelMeta } from "./model/meta.js";
 import { createTableStatements, dropTableStatement, sortByDependency } from "./query/ddl.js";
 import { DatabaseURL } from "./url.js";
 import { Scope, type ScopeOptions } from "./scope.js";
+import { captureStack, userCallSite } from "./observability/call-site.js";
+import { NPlusOneDetector, type Logger, type NPlusOneOptions } from "./observability/n-plus-one.js";
+import { instrument, type TelemetryOptions } from "./observability/telemetry.js";
 
 export interface DatabaseOptions {
   pool?: PoolOptions;
@@ -25,6 +28,20 @@ export interface DatabaseOptions {
   keepAliveMs?: number;
   /** Print every statement (true), or hand each to a function. */
   log?: boolean | ((event: QueryEvent) => void);
+  /** Where quarry's warnings go (slow statements, N+1 reports); default: console. */
+  logger?: Logger;
+  /**
+   * Statements that take at least this long are reported: the "query" event marks them `slow` with their
+   * call site, and `logger.warn` prints the statement's text and call site (never its values).
+   */
+  slowQueryMs?: number;
+  /** N+1 detection (see README "Observability"); each scope may override it: `database.scope(fn, { nPlusOne })`. */
+  nPlusOne?: NPlusOneOptions;
+  /**
+   * OpenTelemetry spans and the `db.client.operation.duration` histogram, on by default when `@opentelemetry/api`
+   * is installed; `false` turns them off, `{ queryValues: true }` records bound values too.
+   */
+  telemetry?: boolean | TelemetryOptions;
 }
 
 /** What the "query" event reports for every statement sent. */
@@ -35,6 +52,10 @@ export interface QueryEvent {
   error?: Error;
   /** What the statement is, when quarry wrote it: its model, table and operation (absent for raw SQL). */
   about?: StatementAbout;
+  /** Set when `slowQueryMs` is and the statement took at least that long. */
+  slow?: boolean;
+  /** For a slow statement: the first frame outside quarry that led to it. */
+  callSite?: string;
 }
 
 /** Bounds on one call's statements: `database.query(sql, { signal })`, `qs.all({ timeoutMs })`. */
@@ -47,8 +68,17 @@ export interface StatementOptions {
 
 export type { TransactionOptions } from "./transaction.js";
 
+/** What the "transaction" event reports when a transaction (or a savepoint in one) begins and ends. */
+export interface TransactionEvent {
+  phase: "begin" | "commit" | "rollback";
+  transaction: Transaction;
+  /** Why it rolled back, when a statement or the COMMIT failed. */
+  error?: Error;
+}
+
 export interface DatabaseEvents {
   query: [QueryEvent];
+  transaction: [TransactionEvent];
 }
 
 /** Where a statement runs outside any transaction: a connection held from the pool for this one use. */
@@ -71,6 +101,8 @@ export class Database extends EventEmitter<DatabaseEvents> {
   readonly #models = new Map<string, ModelMeta>();
   readonly #transactions = new AsyncLocalStorage<Transaction>();
   readonly #scopes = new AsyncLocalStorage<Scope>();
+  /** @internal The relation code reports its lazy loads here. */
+  readonly nPlusOne: NPlusOneDetector;
   readonly #host: TransactionHost;
   #driver: Driver | undefined;
   #opening: Promise<Driver> | undefined;
@@ -93,6 +125,15 @@ export class Database extends EventEmitter<DatabaseEvents> {
     this.#options = options;
     this.#timeoutMs = limit(options.statementTimeoutMs ?? (this.url.params.statement_timeout_ms === undefined ? undefined : Number(this.url.params.statement_timeout_ms)));
     if (options.log) this.on("query", typeof options.log === "function" ? options.log : (event) => console.log(`[quarry] ${event.sql}`, event.values));
+    const logger = options.logger ?? console;
+    this.nPlusOne = new NPlusOneDetector(options.nPlusOne, logger, () => this.#scopes.getStore());
+    if (options.slowQueryMs !== undefined) {
+      if (!(options.slowQueryMs >= 0)) throw new TypeError(`slowQueryMs must be a number of milliseconds >= 0, got ${String(options.slowQueryMs)}`);
+      this.on("query", (event) => {
+        if (event.slow) logger.warn(`[quarry] slow statement (${event.durationMs.toFixed(1)} ms)${event.callSite ? ` at ${event.callSite}` : ""}: ${event.sql}`);
+      });
+    }
+    if (options.telemetry !== false) instrument(this, options.telemetry === true ? {} : options.telemetry);
     this.#host = {
       database: this,
       dialect: this.dialect,
@@ -163,7 +204,24 @@ export class Database extends EventEmitter<DatabaseEvents> {
    */
   scope<T>(fn: (scope: Scope) => T, options?: ScopeOptions): T {
     const scope = new Scope(options, this.#scopes.getStore());
-    return this.#scopes.run(scope, fn, scope);
+    const result = this.#scopes.run(scope, fn, scope);
+    if (!(result instanceof Promise)) {
+      this.nPlusOne.scopeEnded(scope);
+      return result;
+    }
+    return result.then(
+      (value) => {
+        this.nPlusOne.scopeEnded(scope);
+        return value;
+      },
+      (error) => {
+        // The scope's own failure is what its caller needs to see; what the detector would add can wait for a fix.
+        try {
+          this.nPlusOne.scopeEnded(scope);
+        } catch {}
+        throw error;
+      },
+    ) as T;
   }
 
   /** The innermost scope of this database the calling code runs in (inside `scope()`), if any. */
@@ -302,13 +360,25 @@ export class Database extends EventEmitter<DatabaseEvents> {
   }
 
   async #sendAndReport(connection: Connection, query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    const slowMs = this.#options.slowQueryMs;
+    const stack = slowMs === undefined ? undefined : captureStack();
     const started = performance.now();
+    const report = (error?: Error) => {
+      const durationMs = performance.now() - started;
+      const event: QueryEvent = { sql: query.text, values: query.values, durationMs, about: options?.about };
+      if (error) event.error = error;
+      if (stack && durationMs >= slowMs!) {
+        event.slow = true;
+        event.callSite = userCallSite(stack);
+      }
+      this.emit("query", event);
+    };
     try {
       const result = await connection.query(query, options);
-      this.emit("query", { sql: query.text, values: query.values, durationMs: performance.now() - started, about: options?.about });
+      report();
       return result;
     } catch (error) {
-      this.emit("query", { sql: query.text, values: query.values, durationMs: performance.now() - started, error: error as Error, about: options?.about });
+      report(error as Error);
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 export { default as sql, join, raw, empty, bulk, Sql } from "sql-template-tag";
-export { Database, type DatabaseOptions, type QueryEvent, type StatementOptions, type TransactionOptions } from "./database.js";
+export { Database, type DatabaseOptions, type QueryEvent, type StatementOptions, type TransactionEvent, type TransactionOptions } from "./database.js";
 export { DatabaseURL, type DialectName } from "./url.js";
 export {
   OrmError,
@@ -19,6 +19,8 @@ export {
   StatementTimeoutError,
 } from "./errors.js";
 export { Transaction } from "./transaction.js";
+export { NPlusOneError, type NPlusOneReport, type NPlusOneOptions, type NPlusOneMode, type NPlusOneKind, type Logger } from "./observability/n-plus-one.js";
+export type { TelemetryOptions } from "./observability/telemetry.js";
 export { Scope, ScopeSlot, type ScopeOptions } from "./scope.js";
 export { Model, type ModelClass, type Instance, type InstanceMethods, type DefineOptions } from "./model/model.js";
 export {

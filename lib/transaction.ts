@@ -1,6 +1,6 @@
 import type { AsyncLocalStorage } from "node:async_hooks";
 import type { Sql } from "sql-template-tag";
-import type { Database } from "./database.js";
+import type { Database, TransactionEvent } from "./database.js";
 import type { Dialect, IsolationLevel } from "./dialects/index.js";
 import type { CompiledQuery, Connection, QueryOptions, QueryResult, Row } from "./drivers/driver.js";
 import { ConnectionError, TransactionError } from "./errors.js";
@@ -78,6 +78,13 @@ export class Transaction {
     this.#connection = connection;
     this.#release = release ?? (() => {});
     this.#savepoint = savepoint;
+    this.#announce("begin");
+  }
+
+  /** Tells the database's "transaction" listeners (tracing) that this transaction began or ended. */
+  #announce(phase: TransactionEvent["phase"], error?: unknown): void {
+    const database = this.#host.database;
+    if (database.listenerCount("transaction") > 0) database.emit("transaction", { phase, transaction: this, error: error as Error | undefined });
   }
 
   get database(): Database {
@@ -133,8 +140,10 @@ export class Transaction {
     if (this.#savepoint) {
       try {
         await this.#host.send(this.#connection, statement(`RELEASE SAVEPOINT ${this.#savepoint}`));
+        this.#announce("commit");
       } catch (error) {
         this.#rootFails(error);
+        this.#announce("rollback", error);
         throw error;
       } finally {
         this.#finishChild();
@@ -146,8 +155,10 @@ export class Transaction {
       const result = await this.#host.send(this.#connection, statement("COMMIT"));
       // PostgreSQL answers COMMIT of a transaction it aborted with ROLLBACK, not with an error.
       if (result.command === "ROLLBACK") throw failedTransaction(undefined, "was rolled back by the database, not committed");
+      this.#announce("commit");
     } catch (error) {
       this.#state = "rolled back";
+      this.#announce("rollback", error);
       // A COMMIT the server refused (a deferred constraint, a serialization failure) ends the transaction;
       // one that never got an answer leaves the connection in an unknown state, so it is not reused.
       destroy = error instanceof ConnectionError;
@@ -169,6 +180,7 @@ export class Transaction {
 
   async #rollback(): Promise<void> {
     this.#state = "rolled back";
+    this.#announce("rollback", this.failure);
     if (this.#savepoint) {
       try {
         // A savepoint is gone with its transaction when the whole of it failed (a deadlock, a lost connection).

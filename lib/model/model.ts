@@ -151,6 +151,7 @@ export class Model {
       if (isUntouched(meta, state)) checkComplete(meta, slots);
       else slots = validateSlots(meta, ownValues(this), { partial: false, applyDefaults: true });
       markSaved(this, await insertRow(meta, slots));
+      if (meta.database.nPlusOne.active) meta.database.nPlusOne.created(meta.name, this.pk, this);
     } else {
       const names = changedFields(meta, state);
       if (names.length > 0) {
@@ -183,7 +184,7 @@ export class Model {
   /** Reads every field from the database into this instance; a stub becomes a full instance. */
   async load(): Promise<this> {
     const meta = metaOf(this);
-    const values = await loadRow(meta, this.pk);
+    const values = await loadRow(meta, this.pk, this[STATE].origin);
     if (!values) throw new NoMatch(`${meta.name} with ${meta.pk.name}=${formatPk(this.pk)} does not exist (deleted?)`);
     this[SLOTS] = toSlots(meta, values);
     const state = ownState(this);

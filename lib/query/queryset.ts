@@ -277,7 +277,18 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
 
   /** The one row matching; NoMatch if none, MultipleMatches if more. */
   get(...conditions: FilterArgument<T>[]): Promise<T> {
+    if (conditions.length > 0 && this.meta.database.nPlusOne.active) this.#reportGet(conditions as unknown as Filter[]);
     return this.#get(conditions as unknown as Filter[]);
+  }
+
+  /** A get() is one row's query: many from one call site in a scope are an N+1 that one filter(`__in`) replaces. */
+  #reportGet(conditions: readonly Filter[]): void {
+    const [lookups] = conditions;
+    const keys = conditions.length === 1 && lookups !== null && typeof lookups === "object" && !(lookups instanceof Q) ? Object.keys(lookups) : [];
+    const { name, pk } = this.meta;
+    const byKey = keys.length === 1 && (keys[0] === "pk" || keys[0] === pk.name);
+    const fix = byKey ? `${name}.objects.inBulk([...keys])` : `one ${name}.objects.filter({ ${keys[0] ?? "field"}__in: [...] }) for all of them`;
+    this.meta.database.nPlusOne.lazyLoad("get", name, keys.join(", ") || "a condition", fix);
   }
 
   // Not async: the commonest read there is saves an async frame and its extra promise.

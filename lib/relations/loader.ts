@@ -1,4 +1,5 @@
 import DataLoader from "dataloader";
+import type { StubOrigin } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import { decodeRow, emptyState, patchState } from "../query/compiler.js";
 import { findLookup } from "../query/lookups.js";
@@ -6,7 +7,11 @@ import { hasBigIntegers } from "../query/persist.js";
 import { compileSelect } from "../query/statement-cache.js";
 import { about } from "../query/about.js";
 
-type RowLoader = DataLoader<unknown, Record<string, unknown> | undefined, string>;
+/** A model's batching loader, and for each load waiting in its batch, what the N+1 detector is told if it goes out alone. */
+interface RowLoader {
+  readonly loader: DataLoader<unknown, Record<string, unknown> | undefined, string>;
+  readonly waiting: (LazyStubLoad | undefined)[];
+}
 
 /** One loader per model and per transaction (or none): a batch must run on its callers' connection. */
 const loaders = new WeakMap<object, Map<ModelMeta, RowLoader>>();
@@ -15,16 +20,36 @@ const loaders = new WeakMap<object, Map<ModelMeta, RowLoader>>();
  * Every field of the row with this primary key, or undefined. Loads asked for in the same tick go out
  * as one `WHERE pk IN (...)`; nothing is cached past the batch, so a later call never sees a stale row.
  */
-export function loadRow(meta: ModelMeta, key: unknown): Promise<Record<string, unknown> | undefined> {
+export function loadRow(meta: ModelMeta, key: unknown, stub?: StubOrigin): Promise<Record<string, unknown> | undefined> {
   const scope = meta.database.currentTransaction ?? meta.database;
   let byModel = loaders.get(scope);
   if (!byModel) loaders.set(scope, (byModel = new Map()));
-  let loader = byModel.get(meta);
-  if (!loader) byModel.set(meta, (loader = new DataLoader((keys) => loadBatch(meta, keys), { cache: false, maxBatchSize: 1000, cacheKeyFn: String })));
-  return loader.load(key);
+  let rowLoader = byModel.get(meta);
+  if (!rowLoader) {
+    const waiting: (LazyStubLoad | undefined)[] = [];
+    const loader = new DataLoader((keys: readonly unknown[]) => loadBatch(meta, keys, waiting.splice(0, keys.length)), { cache: false, maxBatchSize: 1000, cacheKeyFn: String });
+    byModel.set(meta, (rowLoader = { loader, waiting }));
+  }
+  // Whether a stub's load is an N+1 shows only when its batch goes out: alone, it was one query of many.
+  rowLoader.waiting.push(stub && lazyStubLoad(meta, key, stub));
+  return rowLoader.loader.load(key);
 }
 
-async function loadBatch(meta: ModelMeta, keys: readonly unknown[]): Promise<Array<Record<string, unknown> | undefined>> {
+/** A stub's load() as the N+1 detector needs it, taken where its caller runs; undefined when detection is off. */
+interface LazyStubLoad {
+  readonly report: () => void;
+}
+
+function lazyStubLoad(meta: ModelMeta, key: unknown, stub: StubOrigin): LazyStubLoad | undefined {
+  const detector = meta.database.nPlusOne;
+  const pending = detector.pending();
+  if (!pending) return undefined;
+  const fix = `${stub.model}.objects.selectRelated("${stub.field}") (or prefetchRelated("${stub.field}"))`;
+  return { report: () => detector.lazyLoad("load", stub.model, stub.field, fix, { target: `${meta.name}#${String(key)}` }, pending) };
+}
+
+async function loadBatch(meta: ModelMeta, keys: readonly unknown[], loads: readonly (LazyStubLoad | undefined)[]): Promise<Array<Record<string, unknown> | undefined>> {
+  if (keys.length === 1) loads[0]?.report();
   const unique = [...new Map(keys.map((key) => [String(key), key])).values()];
   const { query, columns } = compileSelect(
     meta,

@@ -1,6 +1,6 @@
-import { heldValue, ownState, slotsOf, STATE } from "../model/instance.js";
+import { heldValue, META, ownState, slotsOf, STATE } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
-import type { Model } from "../model/model.js";
+import type { Model, ModelClass } from "../model/model.js";
 import type { RelationStep } from "../query/paths.js";
 import { patchState } from "../query/compiler.js";
 import { defaultState } from "../query/queryset.js";
@@ -15,7 +15,9 @@ const KEYS_PER_QUERY = 5000;
 
 /** Rows prefetchRelated stored for `owner.<name>`, if it did. */
 export function prefetchedRows(owner: object, name: string): readonly object[] | undefined {
-  return (owner as Model)[STATE].prefetched?.get(name);
+  const rows = (owner as Model)[STATE].prefetched?.get(name);
+  if (rows) ((owner as Model).constructor as ModelClass)[META].database.nPlusOne.read(rows);
+  return rows;
 }
 
 /** A tree of relation names: `["tracks__album", "tracks__genre"]` is tracks → { album, genre }. */
@@ -98,6 +100,8 @@ function relatedKey(value: unknown): unknown {
 
 /** `album.tracks` for every album: one query, rows grouped by their key, each pointing back at its owner. */
 async function prefetchReverse(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
+  // Taken before the first await, while the user's frame is still on the stack.
+  const stack = relation.from.database.nPlusOne.pending()?.stack;
   // Keyed by the keys themselves: a foreign key decodes with its target's key codec, so both sides hold one type.
   const owners = new Map(instances.map((instance) => [(instance as Model).pk, { owner: instance, rows: [] as Model[] }]));
   const keyField = relation.toField;
@@ -114,5 +118,7 @@ async function prefetchReverse(instances: readonly object[], relation: RelationS
     slots[keyField.slot] = group.owner;
   }
   for (const { owner, rows: owned } of owners.values()) (ownState(owner).prefetched ??= new Map()).set(relation.name, owned);
+  const { database, name } = relation.from;
+  if (stack) database.nPlusOne.eagerLoaded(name, relation.name, [...owners.values()].map((group) => group.rows), stack);
   return rows;
 }

@@ -34,12 +34,16 @@ export class RelatedManager<T extends object = Model> extends QuerySet<T> {
 
   override async all(): Promise<T[]> {
     const cached = prefetchedRows(this.owner, this.relatedName);
-    return cached ? (cached.slice() as T[]) : super.all();
+    if (cached) return cached.slice() as T[];
+    lazyReverse(this.owner, this.relatedName);
+    return super.all();
   }
 
   override async count(): Promise<number> {
     const cached = prefetchedRows(this.owner, this.relatedName);
-    return cached ? cached.length : super.count();
+    if (cached) return cached.length;
+    lazyReverse(this.owner, this.relatedName);
+    return super.count();
   }
 
   override create(values: Record<string, unknown> = {}): Promise<T> {
@@ -62,12 +66,20 @@ export class RelatedOne<T extends object = Model> implements PromiseLike<T> {
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     const cached = prefetchedRows(this.owner, this.relatedName);
+    if (!cached) lazyReverse(this.owner, this.relatedName);
     const lookup = { [this.field.name]: this.owner };
     const found = cached
       ? cached.length > 0
         ? Promise.resolve(cached[0] as T)
         : Promise.reject(new NoMatch(`No ${this.source[META].name} has ${this.field.name}=${String(this.owner)}`))
-      : (this.source.objects.get(lookup) as Promise<T>);
+      : (this.source.objects.filter(lookup).get() as Promise<T>); // reported as a reverse load, not as a get()
     return found.then(onFulfilled, onRejected);
   }
+}
+
+/** Tells the N+1 detector that `owner.<relatedName>` is about to be queried for this one owner. */
+function lazyReverse(owner: Model, relatedName: string): void {
+  const meta = (owner.constructor as ModelClass)[META];
+  const detector = meta.database.nPlusOne;
+  if (detector.active) detector.lazyLoad("reverse", meta.name, relatedName, `${meta.name}.objects.prefetchRelated("${relatedName}")`, { owner });
 }
