@@ -101,6 +101,8 @@ export class Database extends EventEmitter<DatabaseEvents> {
   readonly #models = new Map<string, ModelMeta>();
   readonly #transactions = new AsyncLocalStorage<Transaction>();
   readonly #scopes = new AsyncLocalStorage<Scope>();
+  /** Spans and metrics are sent (or were turned off): checked again at each connect until then. */
+  #traced: boolean;
   /** @internal The relation code reports its lazy loads here. */
   readonly nPlusOne: NPlusOneDetector;
   readonly #host: TransactionHost;
@@ -133,7 +135,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
         if (event.slow) logger.warn(`[quarry] slow statement (${event.durationMs.toFixed(1)} ms)${event.callSite ? ` at ${event.callSite}` : ""}: ${event.sql}`);
       });
     }
-    if (options.telemetry !== false) instrument(this, options.telemetry === true ? {} : options.telemetry);
+    this.#traced = options.telemetry === false;
     this.#host = {
       database: this,
       dialect: this.dialect,
@@ -242,6 +244,8 @@ export class Database extends EventEmitter<DatabaseEvents> {
         throw error;
       }
       this.#driver = driver;
+      // Only once an OpenTelemetry SDK is registered: with the bare API installed, statements keep their direct path.
+      if (!this.#traced) this.#traced = instrument(this, typeof this.#options.telemetry === "object" ? this.#options.telemetry : {});
       return driver;
     })();
     return this.#opening;

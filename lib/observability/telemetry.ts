@@ -33,12 +33,23 @@ function openTelemetry(): OpenTelemetryApi | null {
 const SYSTEM_NAMES = { sqlite: "sqlite", postgresql: "postgresql", mysql: "mysql" } as const;
 
 /**
+ * Whether an application registered an SDK: the API alone hands out spans that record nothing (an invalid
+ * context) and a meter provider of no-ops, and listening for them would only slow every statement down.
+ */
+function registered(otel: OpenTelemetryApi): boolean {
+  const tracers = otel.trace.getTracerProvider();
+  const tracing = tracers instanceof otel.ProxyTracerProvider ? tracers.getDelegate() : tracers;
+  return tracing.constructor.name !== "NoopTracerProvider" || otel.metrics.getMeterProvider().constructor.name !== "NoopMeterProvider";
+}
+
+/**
  * Turns a database's "query" and "transaction" events into client spans and the `db.client.operation.duration`
- * histogram, on OpenTelemetry's stable database conventions. Returns false when the API is not installed.
+ * histogram, on OpenTelemetry's stable database conventions. Returns false when the API is not installed or no
+ * SDK is registered yet.
  */
 export function instrument(database: Database, options: TelemetryOptions = {}): boolean {
   const loaded = openTelemetry();
-  if (!loaded) return false;
+  if (!loaded || !registered(loaded)) return false;
   const otel: OpenTelemetryApi = loaded;
   const tracer: Tracer = otel.trace.getTracer("quarry");
   // The metrics API has no stand-in that later forwards to the provider an app registers: ask again when it changes.
