@@ -298,6 +298,11 @@ export interface StringOptions extends FieldOptions<string> {
   maxLength?: number;
 }
 
+/** String.prototype.isWellFormed (Node 20), newer than the TypeScript lib this builds against. */
+type WellFormed = string & { isWellFormed(): boolean };
+
+const LONE_SURROGATE = "contains a lone UTF-16 surrogate (half of a pair, e.g. \\ud800): no database stores it, each would put U+FFFD in its place";
+
 export class StringField extends Field<string> {
   readonly kind: ColumnKind = "string";
   declare readonly options: StringOptions;
@@ -315,9 +320,13 @@ export class StringField extends Field<string> {
     return this.checkText(value);
   }
 
-  /** PostgreSQL cannot store NUL in text, so no database may: the same data must fit all three. */
+  /**
+   * PostgreSQL cannot store NUL in text, so no database may: the same data must fit all three. A lone UTF-16
+   * surrogate is not text in any encoding a database stores: each would silently put U+FFFD in its place.
+   */
   protected checkText(value: string): string {
     if (value.includes("\u0000")) throw this.invalid("may not contain the NUL character (\\u0000)");
+    if (!(value as WellFormed).isWellFormed()) throw this.invalid(LONE_SURROGATE);
     return value;
   }
 }
@@ -452,6 +461,9 @@ export class DateTimeField extends Field<Date> {
   protected check(value: unknown): Date {
     const date = value instanceof Date ? value : typeof value === "string" && value !== "" ? new Date(value) : undefined;
     if (!date || Number.isNaN(date.getTime())) throw this.expected("a valid Date (or an ISO 8601 string)", value);
+    // Beyond these years SQLite stores text ("+275760-...") that sorts before 2020, and MariaDB refuses them.
+    const year = date.getUTCFullYear();
+    if (year < 1 || year > 9999) throw this.invalid(`is in the year ${year}; a DateTime is between the years 1 and 9999 (what every database stores and orders)`);
     return value === date ? new Date(date.getTime()) : date;
   }
 }
@@ -469,7 +481,9 @@ export class JSONField extends Field<JsonValue> {
       throw this.invalid(`expects a JSON value: ${(error as Error).message}`);
     }
     if (text === undefined) throw this.expected("a JSON value", value);
-    if (text.includes("\\u0000")) throw this.invalid("may not contain the NUL character (\\u0000)");
+    // JSON.stringify writes NUL and lone surrogates as \u escapes; an escaped backslash before "u" is not one.
+    const escape = /(?<!\\)(?:\\\\)*\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})/.exec(text);
+    if (escape) throw this.invalid(escape[1] === "0000" ? "may not contain the NUL character (\\u0000)" : LONE_SURROGATE);
     return value as JsonValue;
   }
 }

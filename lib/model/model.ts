@@ -27,6 +27,7 @@ import {
 import { ModelMeta } from "./meta.js";
 import type { CreateValues, FieldMap, fieldsBrand, PrimaryKeyValue, Values, WithPrimaryKey } from "./types.js";
 import { checkComplete, validateSlots, validateValues } from "./validation.js";
+import { reservedFieldName } from "./reserved-names.js";
 
 export interface DefineOptions<F extends FieldMap = FieldMap> {
   database: Database;
@@ -55,6 +56,10 @@ const DEFINE_OPTIONS = ["database", "tablename", "constraints", "indexes", "orde
 
 /** Names an instance needs for its own methods: a field may not take one. */
 const RESERVED = new Set(["pk", "save", "update", "delete", "load", "toJSON", "toString", "constructor", "then", "objects"]);
+
+/** What an instance has of its own besides its fields: the names above, and every member of Model.prototype. */
+let members: ReadonlySet<string> | undefined;
+const instanceMembers = (): ReadonlySet<string> => (members ??= new Set([...RESERVED, ...Object.getOwnPropertyNames(Model.prototype)]));
 
 const managers = new WeakMap<object, Manager<Model>>();
 
@@ -335,7 +340,8 @@ function declaredFields(name: string, fields: FieldMap): Field[] {
       const hint = constructor ? `: call it, orm.${constructor}()` : ", such as orm.String()";
       throw new TypeError(`${name}.${fieldName} must be a field${hint}; got ${typeof field === "function" ? `the function ${constructor || "(anonymous)"} itself` : describe(field)}`);
     }
-    if (RESERVED.has(fieldName)) throw new TypeError(`${name}: a field may not be called "${fieldName}" (an instance needs that name)`);
+    const reserved = reservedFieldName(fieldName, instanceMembers());
+    if (reserved) throw new TypeError(`${name}: a field may not be called "${fieldName}" (${reserved})`);
     if (field.name) throw new TypeError(`${name}.${fieldName}: this field object already belongs to ${field.owner.name}.${field.name}; make a new one`);
     field.name = fieldName;
     declared.push(field);

@@ -1,4 +1,5 @@
 import { ValidationError } from "../errors.js";
+import { PROTOTYPE_KEYS } from "./reserved-names.js";
 import type { Field } from "./fields.js";
 import type { ModelMeta } from "./meta.js";
 
@@ -34,6 +35,7 @@ export function validateSlots(meta: ModelMeta, data: object, options: ValidateOp
     if (!Object.hasOwn(given, name)) continue;
     const field = name === "pk" ? meta.pk : meta.fieldMap.get(name);
     if (!field) {
+      if (PROTOTYPE_KEYS.has(name)) throw meta.unknown(name);
       throw new ValidationError(
         `${meta.name} has no field ${JSON.stringify(name)}; it has: ${[...meta.fieldMap.keys()].join(", ")}`,
         meta.name,

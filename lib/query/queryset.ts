@@ -311,7 +311,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     if (lookups instanceof Q || lookups === null || typeof lookups !== "object" || Array.isArray(lookups)) return undefined;
     if (this.state.prefetch.length > 0 || this.state.values) return undefined;
     let signature: string | undefined;
-    for (const key in lookups) signature = signature === undefined ? key : `${signature}\u0000${key}`;
+    for (const key in lookups) if (Object.hasOwn(lookups, key)) signature = signature === undefined ? key : `${signature}\u0000${key}`;
     if (signature === undefined) return undefined;
     const plans = (this.#getPlans ??= new Map());
     let plan = plans.get(signature);

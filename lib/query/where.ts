@@ -53,6 +53,8 @@ export function resolveCondition(meta: ModelMeta, condition: LookupObject | Q): 
   }
   const children: Condition[] = [];
   for (const key in condition) {
+    // Own keys only: a key set on Object.prototype (a polluted dependency) must not become a condition.
+    if (!Object.hasOwn(condition, key)) continue;
     const resolved = resolveKey(meta, key);
     const { steps, field, lookup, shapeKey } = resolved;
     children.push({ kind: "lookup", steps, field, lookup, value: lookupValue(meta, key, resolved, condition[key]), shapeKey });
