@@ -83,7 +83,6 @@ describeEachDialect("hostile input", (target) => {
     ['getOrCreate({ text: { $ne: "" } })', () => untyped(Note).getOrCreate({ text: { $ne: "" } })],
     ["filter(null)", () => untyped(Note).filter(null).count()],
     ['filter(["text", "x"])', () => untyped(Note).filter(["text", "x"]).count()],
-    ['create(JSON with "__proto__")', () => untyped(Note).create(JSON.parse('{"text": "x", "__proto__": {"admin": true}}'))],
   ])("an object or array where a scalar belongs: %s is a ValidationError and sends no SQL", async (_, attempt) => {
     await expectRefusedBeforeSql(target, attempt, orm.ValidationError);
   });
@@ -97,6 +96,8 @@ describeEachDialect("hostile input", (target) => {
     ['filter({ "text__contains; --": "x" })', () => untyped(Note).filter({ "text__contains; --": "x" }).count()],
     ['exclude({ "1=1 OR text": "x" })', () => untyped(Note).exclude({ "1=1 OR text": "x" }).count()],
     ['get({ "id\\u0000": 1 })', () => untyped(Note).get({ "id\u0000": 1 })],
+    // A key that reaches the prototype is refused as an unknown field in values too (issue 17).
+    ['create(JSON with "__proto__")', () => untyped(Note).create(JSON.parse('{"text": "x", "__proto__": {"admin": true}}'))],
   ])("names are checked against the model before anything is quoted: %s is an UnknownFieldError", async (_, attempt) => {
     await expectRefusedBeforeSql(target, attempt, orm.UnknownFieldError);
   });
