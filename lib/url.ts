@@ -38,6 +38,10 @@ export class DatabaseURL {
       );
     }
     this.dialect = dialect;
+    // WHATWG URL parsing drops tabs and newlines silently, which would change a password without a word.
+    if (/[\s\u0000-\u001f\u007f]/.test(url)) {
+      throw new ConnectionError(`Malformed database URL ${JSON.stringify(redact(url))}: it contains whitespace or a control character; percent-encode it (a space is %20).`);
+    }
     if (dialect === "sqlite") {
       const { filename, params } = parseSqlite(url.slice(schemeEnd + 1));
       this.filename = filename;
@@ -55,14 +59,14 @@ export class DatabaseURL {
     } catch {
       throw new ConnectionError(`Malformed database URL ${JSON.stringify(redact(url))}.`);
     }
-    this.host = decodeURIComponent(parsed.hostname) || "127.0.0.1";
+    this.host = decoded(parsed.hostname, "host", url) || "127.0.0.1";
     if (parsed.port && !/^\d+$/.test(parsed.port)) {
       throw new ConnectionError(`Malformed port in database URL ${JSON.stringify(redact(url))}.`);
     }
     this.port = parsed.port ? Number(parsed.port) : undefined;
-    this.user = decodeURIComponent(parsed.username);
-    this.#password = decodeURIComponent(parsed.password);
-    this.database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+    this.user = decoded(parsed.username, "user name", url);
+    this.#password = decoded(parsed.password, "password", url);
+    this.database = decoded(parsed.pathname.replace(/^\//, ""), "database name", url);
     this.filename = "";
     this.params = Object.fromEntries(parsed.searchParams);
   }
@@ -112,10 +116,27 @@ function parseSqlite(rest: string): { filename: string; params: Record<string, s
       `Malformed SQLite URL "sqlite:${rest}": use "sqlite:///relative.db", "sqlite:////absolute/path.db" or "sqlite::memory:".`,
     );
   }
-  return { filename: decodeURIComponent(location.slice(3)), params };
+  return { filename: decoded(location.slice(3), "file name", `sqlite:${rest}`), params };
 }
 
-/** Replaces the password of a URL-like string, for messages about URLs we could not parse. */
+/** A %-encoded part of a URL, decoded; a bad escape is a ConnectionError naming the part, not a URIError. */
+function decoded(part: string, what: string, url: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch (error) {
+    throw new ConnectionError(`Malformed %-escape in the ${what} of database URL ${JSON.stringify(redact(url))}: write a literal % as %25.`, { cause: error });
+  }
+}
+
+/**
+ * Replaces the password of a URL-like string, for messages about URLs we could not parse: whatever lies between
+ * the user's ":" and the last "@" (a malformed password may hold anything, "@" and spaces included).
+ */
 export function redact(text: string): string {
-  return text.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@");
+  const start = text.indexOf("//");
+  const at = text.lastIndexOf("@");
+  if (start < 0 || at < start) return text;
+  const colon = text.indexOf(":", start + 2);
+  if (colon < 0 || colon > at) return text;
+  return `${text.slice(0, colon + 1)}***${text.slice(at)}`;
 }

@@ -82,3 +82,24 @@ describe("database URLs", () => {
     });
   });
 });
+
+describe("malformed URLs never print the password", () => {
+  test.each([
+    "postgresql://u:my Secret2@127.0.0.1:notaport/db",
+    "postgresql://u:my\tSecret2@127.0.0.1/db",
+    "mysql://u:my\nSecret2@127.0.0.1:3306/db",
+    "mysql://u:mySecret2@127.0.0.1:99999999/db",
+    "postgresql://u:my%ZZSecret2@127.0.0.1/db",
+    "postgresql://u:mySecret2%@127.0.0.1/db",
+    "postgresql://u%ZZ:mySecret2@127.0.0.1/db",
+    "mysql://u:mySecret2@127.0.0.1/d%E0%A4%A",
+    "postgresql://u:my@Secret2@[::1/db",
+    "sqlite:///tmp/%ZZ.db",
+  ])("%j: a ConnectionError without the secret", async (text) => {
+    const error = await errorOf(() => new orm.Database(text));
+    expect(error).toBeInstanceOf(orm.ConnectionError);
+    for (const shown of [error.message, inspect(error), String(error.stack)]) {
+      expect(shown).not.toMatch(/Secret2/);
+    }
+  });
+});

@@ -1,6 +1,6 @@
-import { ConnectionError } from "../errors.js";
+import { ConnectionError, ValidationError } from "../errors.js";
 import type { DatabaseURL } from "../url.js";
-import { sendBounded } from "./cancellation.js";
+import { excerpt, sendBounded } from "./cancellation.js";
 
 export type Row = Record<string, unknown>;
 
@@ -191,6 +191,15 @@ export function connectTimeoutMs(options: DriverOptions, url: DatabaseURL): numb
 /** `keepAliveMs`, else the URL's `keepalive_ms`, else 30 s. */
 export function keepAliveMs(options: DriverOptions, url: DatabaseURL): number {
   return options.keepAliveMs ?? Number(url.params.keepalive_ms ?? 30_000);
+}
+
+/**
+ * Object rows are keyed by column name, and a column named __proto__ would set the row's prototype or vanish
+ * (each driver did one or the other): such a result is refused, naming the way out.
+ */
+export function refuseProtoColumn(names: readonly string[], query: CompiledQuery): void {
+  if (!names.includes("__proto__")) return;
+  throw new ValidationError(`A column of this statement's result is named "__proto__", which a row object cannot hold: give it another alias (${excerpt(query.text)})`);
 }
 
 /** Loads an optional peer dependency, naming the package to install when it is missing. */

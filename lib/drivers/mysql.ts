@@ -16,6 +16,7 @@ import {
   connectTimeoutMs,
   keepAliveMs,
   loadDriverPackage,
+  refuseProtoColumn,
   type Callback,
   CallbackConnection,
   CallbackPool,
@@ -244,7 +245,14 @@ class MysqlConnection extends CallbackConnection {
         return callback(translated);
       }
       if (Array.isArray(result)) {
-        return callback(null, { rows: options?.arrayRows ? result : keyedByColumn(result as unknown[][], fields!), rowsAffected: 0 });
+        if (options?.arrayRows) return callback(null, { rows: result, rowsAffected: 0 });
+        const names = fields!.map((field) => field.name);
+        try {
+          refuseProtoColumn(names, query);
+        } catch (refusal) {
+          return callback(refusal as Error);
+        }
+        return callback(null, { rows: keyedByColumn(result as unknown[][], names), rowsAffected: 0 });
       }
       const header = result as MySql.ResultSetHeader;
       callback(null, { rows: [], rowsAffected: header.affectedRows, insertId: header.insertId });
@@ -316,8 +324,7 @@ class MysqlConnection extends CallbackConnection {
 }
 
 /** Array rows as objects keyed by column name (a later column of the same name wins, as in mysql2's own). */
-function keyedByColumn(rows: readonly unknown[][], fields: readonly MySql.FieldPacket[]): Row[] {
-  const names = fields.map((field) => field.name);
+function keyedByColumn(rows: readonly unknown[][], names: readonly string[]): Row[] {
   return rows.map((row) => {
     const keyed: Row = {};
     for (let index = 0; index < names.length; index++) keyed[names[index]!] = row[index];

@@ -19,6 +19,7 @@ import {
   connectTimeoutMs,
   keepAliveMs,
   loadDriverPackage,
+  refuseProtoColumn,
   type Callback,
   CallbackConnection,
   CallbackPool,
@@ -181,7 +182,16 @@ class PostgresqlConnection extends CallbackConnection {
     const name = this.names.nameFor(query);
     const config = { name, text: query.text, values: query.values as unknown[], rowMode: options?.arrayRows ? "array" : undefined } as Pg.QueryConfig;
     this.client.query(config, (error: Error | null, result: Pg.QueryResult) => {
-      if (!error) return callback(null, { rows: result.rows, rowsAffected: result.rowCount ?? 0, command: result.command });
+      if (!error) {
+        if (!options?.arrayRows && result.fields?.length) {
+          try {
+            refuseProtoColumn(result.fields.map((field) => field.name), query);
+          } catch (refusal) {
+            return callback(refusal as Error);
+          }
+        }
+        return callback(null, { rows: result.rows, rowsAffected: result.rowCount ?? 0, command: result.command });
+      }
       if (name && (error as { code?: string }).code === PLAN_CHANGED) {
         this.names.forget(query.text);
         // Raised before the statement ran: outside a transaction (which the error has aborted) it runs again, unprepared.

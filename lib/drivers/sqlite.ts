@@ -5,6 +5,7 @@ import type { DatabaseURL } from "../url.js";
 import {
   acquireTimeoutMs,
   loadDriverPackage,
+  refuseProtoColumn,
   type CompiledQuery,
   type Connection,
   type Driver,
@@ -47,17 +48,21 @@ class SqliteDriver implements Driver {
 
   #open(): SqliteConnection {
     if (this.#connection) return this.#connection;
-    let db: Database;
+    let db: Database | undefined;
     try {
       // busy_timeout: how long a write waits for another process's lock before SQLITE_BUSY (LockTimeoutError).
       db = new this.BetterSqlite(this.url.filename, { timeout: Number(this.url.params.busy_timeout ?? 5000) });
+      // The first statements read the file: here a file that is not a database, or one held locked, fails.
+      if (this.url.filename !== ":memory:") db.pragma("journal_mode = WAL");
+      db.pragma("foreign_keys = ON");
     } catch (error) {
+      db?.close();
+      const translated = translateSqliteError(error);
+      if (translated instanceof LockTimeoutError) throw translated;
       throw new ConnectionError(`Cannot open SQLite database ${JSON.stringify(this.url.filename)}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    if (this.url.filename !== ":memory:") db.pragma("journal_mode = WAL");
-    db.pragma("foreign_keys = ON");
     db.function(SQLITE_LOWER_FUNCTION, { deterministic: true }, (value: unknown) =>
       typeof value === "string" ? value.toLowerCase() : value,
     );
@@ -136,6 +141,8 @@ interface Prepared {
   readonly reader: boolean;
   arrayRows: boolean;
   exactIntegers: boolean;
+  /** Its result's column names, read when it first returns object rows. */
+  columns?: readonly string[];
 }
 
 class SqliteConnection implements Connection {
@@ -183,6 +190,7 @@ class SqliteConnection implements Connection {
       const values = sqliteValues(query.values);
       if (prepared.reader) {
         const arrayRows = options?.arrayRows ?? false;
+        if (!arrayRows) refuseProtoColumn((prepared.columns ??= statement.columns().map((column) => column.name)), query);
         if (prepared.arrayRows !== arrayRows) statement.raw((prepared.arrayRows = arrayRows));
         const rows = statement.all(...values) as Row[];
         return { rows, rowsAffected: 0 };

@@ -126,6 +126,9 @@ export interface SelectedColumn {
  * Turns a QuerySet's state into SQL for one dialect. The base table keeps its own name as its alias (so
  * UPDATE and DELETE read the same conditions); tables reached across relations get `_j1`, `_j2`, ...
  */
+/** Terms joined by one operator before they are grouped in parentheses (see #combined). */
+const COMBINED_RUN = 100;
+
 export class QueryCompiler {
   readonly #joins = new Map<string, { alias: string; clause: string; nullable: boolean }>();
   readonly base: string;
@@ -189,6 +192,19 @@ export class QueryCompiler {
     return raw(base + [...this.#joins.values()].map((joined) => joined.clause).join(""));
   }
 
+/**
+   * `(a OR b OR ...)`, grouped in parenthesised runs of at most COMBINED_RUN: a parser reads a flat run as a chain
+   * one level deeper per term, and SQLite refuses expressions over 1,000 levels deep.
+   */
+  #combined(parts: Sql[], operator: string): Sql {
+    while (parts.length > COMBINED_RUN) {
+      const grouped: Sql[] = [];
+      for (let start = 0; start < parts.length; start += COMBINED_RUN) grouped.push(sql`(${join(parts.slice(start, start + COMBINED_RUN), operator)})`);
+      parts = grouped;
+    }
+    return sql`(${join(parts, operator)})`;
+  }
+
   condition(condition: Condition): Sql {
     switch (condition.kind) {
       case "lookup": {
@@ -200,7 +216,7 @@ export class QueryCompiler {
       case "and":
       case "or":
         if (condition.children.length === 0) return raw(condition.kind === "and" ? "1 = 1" : "1 = 0");
-        return sql`(${join(condition.children.map((child) => this.condition(child)), condition.kind === "and" ? " AND " : " OR ")})`;
+        return this.#combined(condition.children.map((child) => this.condition(child)), condition.kind === "and" ? " AND " : " OR ");
       case "not":
         // Not "NOT (...)": a comparison with NULL (a nullable column, a missing LEFT JOIN row) is unknown, and
         // NOT unknown drops the row; "not edited by Bob" must keep the posts with no editor, as Django does.

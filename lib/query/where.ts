@@ -42,9 +42,15 @@ export class Q {
   }
 }
 
-export function resolveCondition(meta: ModelMeta, condition: LookupObject | Q): Condition {
+/** How deep Q objects may nest: far beyond any written query, well within the stack the compiler needs. */
+export const MAX_Q_DEPTH = 200;
+
+export function resolveCondition(meta: ModelMeta, condition: LookupObject | Q, depth = 0): Condition {
   if (condition instanceof Q) {
-    const children = condition.children.map((child) => resolveCondition(meta, child));
+    if (depth >= MAX_Q_DEPTH) {
+      throw new ValidationError(`${meta.name}: Q conditions are nested more than ${MAX_Q_DEPTH} levels deep; combine them side by side (Q.or(a, b, c)) rather than one inside another`, meta.name);
+    }
+    const children = condition.children.map((child) => resolveCondition(meta, child, depth + 1));
     if (condition.kind === "not") return { kind: "not", child: { kind: "and", children } };
     return { kind: condition.kind, children };
   }
