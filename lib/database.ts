@@ -13,8 +13,9 @@ import { Scope, type ScopeOptions } from "./scope.js";
 import { captureStack, userCallSite } from "./observability/call-site.js";
 import { NPlusOneDetector, type Logger, type NPlusOneOptions } from "./observability/n-plus-one.js";
 import { instrument, type TelemetryOptions } from "./observability/telemetry.js";
+import { ReplicaSet, type ReplicaOptions } from "./routing/replica-set.js";
 
-export interface DatabaseOptions {
+export interface DatabaseOptions extends ReplicaOptions {
   pool?: PoolOptions;
   ssl?: unknown;
   /**
@@ -42,6 +43,17 @@ export interface DatabaseOptions {
    * is installed; `false` turns them off, `{ queryValues: true }` records bound values too.
    */
   telemetry?: boolean | TelemetryOptions;
+  /**
+   * URLs of read replicas of this database (same dialect, same pool and ssl options): reads outside a
+   * transaction go to a healthy one, everything else to this database (see README, "Replicas, routers and clusters").
+   */
+  replicas?: readonly string[];
+}
+
+/** A raw `query`: its bounds, and whether it may run on a replica. */
+export interface RawQueryOptions extends StatementOptions {
+  /** The statement only reads: where replicas are configured, it may run on one (quarry never guesses this from the text). */
+  readOnly?: boolean;
 }
 
 /** What the "query" event reports for every statement sent. */
@@ -56,6 +68,8 @@ export interface QueryEvent {
   slow?: boolean;
   /** For a slow statement: the first frame outside quarry that led to it. */
   callSite?: string;
+  /** The replica that ran it (its URL, password hidden); absent when this database itself ran it. */
+  replica?: string;
 }
 
 /** Bounds on one call's statements: `database.query(sql, { signal })`, `qs.all({ timeoutMs })`. */
@@ -118,6 +132,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
   readonly #leases = new Set<Lease>();
   /** statementTimeoutMs, undefined for none. */
   readonly #timeoutMs: number | undefined;
+  readonly #replicas: ReplicaSet | undefined;
 
   constructor(url: string, options: DatabaseOptions = {}) {
     super();
@@ -143,12 +158,47 @@ export class Database extends EventEmitter<DatabaseEvents> {
       send: (connection, query, queryOptions) => this.#send(connection, query, queryOptions),
       stream: (connection, query, batchSize, queryOptions) => this.#stream(connection, query, batchSize, queryOptions),
     };
+    if (options.replicas?.length) {
+      const { pool, ssl, statementTimeoutMs, connectTimeoutMs, keepAliveMs } = options;
+      const replicas = options.replicas.map((replica) => new Database(replica, { pool, ssl, statementTimeoutMs, connectTimeoutMs, keepAliveMs }));
+      for (const replica of replicas) {
+        if (replica.dialect !== this.dialect) throw new ConnectionError(`The replica ${replica.url} is not a ${this.dialect.name} database, as ${this.url} is.`);
+      }
+      this.#replicas = new ReplicaSet(
+        {
+          database: this,
+          run: (query, queryOptions) => this.#runOnPrimary(query, queryOptions),
+          stream: (query, batchSize, queryOptions) => this.#streamOnPrimary(query, batchSize, queryOptions),
+        },
+        replicas,
+        options,
+      );
+    }
+  }
+
+  /** Checks every replica's health and lag now, as the background check does every `checkIntervalMs`. */
+  async checkReplicas(): Promise<void> {
+    await this.#replicas?.check();
+  }
+
+  /** The replicas' health and lag as last checked (empty without replicas). */
+  replicaStatus(): ReturnType<ReplicaSet["status"]> {
+    return this.#replicas?.status() ?? [];
+  }
+
+  /**
+   * Runs `fn` with every read it makes, at any async depth, on this database rather than a replica; the same as
+   * `fn()` without replicas.
+   */
+  onPrimary<T>(fn: () => T): T {
+    return this.#replicas ? this.#replicas.onPrimary(fn) : fn();
   }
 
   /** Opens the pool (or file) now; otherwise the first query does. Fails with ConnectionError naming host and port. */
   async connect(): Promise<void> {
     await this.#closing;
     this.#closed = false;
+    await this.#replicas?.open();
     await this.#open();
   }
 
@@ -175,6 +225,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
         const closed = new ConnectionError(`The connection was closed by disconnect() after ${options.timeoutMs} ms`);
         for (const lease of [...this.#leases]) this.#release(lease, closed);
       }
+      await this.#replicas?.close();
       const opening = this.#opening;
       this.#opening = undefined;
       this.#driver = undefined;
@@ -318,6 +369,12 @@ export class Database extends EventEmitter<DatabaseEvents> {
   runCompiled(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
     const transaction = this.#transactions.getStore();
     if (transaction) return transaction[SEND](query, options);
+    const replica = this.#replicas?.route(options);
+    if (replica) return this.#replicas!.read(replica, query, options);
+    return this.#runOnPrimary(query, options);
+  }
+
+  #runOnPrimary(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
     if (this.#timeoutMs !== undefined) options = this.#bounded(options);
     const driver = this.#driver;
     if (driver && !this.#closed && this.listenerCount("query") === 0) {
@@ -404,6 +461,12 @@ export class Database extends EventEmitter<DatabaseEvents> {
       yield* transaction[STREAM](query, batchSize, options);
       return;
     }
+    const replica = this.#replicas?.route(options);
+    if (replica) yield* this.#replicas!.stream(replica, query, batchSize, options);
+    else yield* this.#streamOnPrimary(query, batchSize, options);
+  }
+
+  async *#streamOnPrimary(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncGenerator<Row | unknown[]> {
     const lease = await this.#lease();
     let failure: unknown;
     try {
@@ -417,8 +480,9 @@ export class Database extends EventEmitter<DatabaseEvents> {
   }
 
   /** Raw rows of a `sql` tagged statement, as objects keyed by column name. */
-  async query<R extends Row = Row>(statement: Sql, options?: StatementOptions): Promise<R[]> {
-    return (await this.run(statement, statementOptions(options))).rows as R[];
+  async query<R extends Row = Row>(statement: Sql, options?: RawQueryOptions): Promise<R[]> {
+    const bounds = statementOptions(options);
+    return (await this.run(statement, options?.readOnly ? { ...bounds, readOnly: true } : bounds)).rows as R[];
   }
 
   /** Runs a statement that returns no rows. */
@@ -465,9 +529,13 @@ export class Database extends EventEmitter<DatabaseEvents> {
     const outer = this.#transactions.getStore();
     if (outer) return outer[SAVEPOINT](options);
     if (options.signal?.aborted) throw new QueryCancelledError("The transaction was not begun: its AbortSignal had already fired", { cause: options.signal.reason });
+    this.#replicas?.wrote();
     const lease = await this.#lease();
-    const release = (destroy: boolean) =>
+    const release = (destroy: boolean) => {
+      // Marked again at the end: the scope's `stickyMs` runs from the transaction's commit, not its start.
+      this.#replicas?.wrote();
       this.#release(lease, destroy ? new ConnectionError("The transaction's connection is in an unknown state") : undefined);
+    };
     try {
       for (const text of this.dialect.begin(options.isolation)) await this.#send(lease.connection, { text, values: [] });
     } catch (error) {

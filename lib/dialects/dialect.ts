@@ -1,5 +1,5 @@
 import sql, { empty, raw, type Sql } from "sql-template-tag";
-import type { DriverFactory } from "../drivers/driver.js";
+import type { DriverFactory, Row } from "../drivers/driver.js";
 import type { ColumnKind, DecimalField, Field, StringField } from "../model/fields.js";
 import type { DialectName } from "../url.js";
 import type { CatalogReader } from "./catalog.js";
@@ -81,6 +81,16 @@ export interface Dialect {
   average(column: Sql, distinct: boolean): Sql;
   /** Reads the tables, keys, indexes and constraints of the connection's schema from this database's catalog. */
   readonly catalog: CatalogReader;
+  /**
+   * How a server says whether it takes writes (a primary) or only reads (a standby, a read_only replica), for
+   * multi-host URLs and replica checks. Absent for an embedded database, which is always its own primary.
+   */
+  readonly serverRole?: { readonly statement: Sql; writable(rows: readonly Row[]): boolean };
+  /**
+   * How far a replica's applied changes trail its primary, in ms (the statement and how to read its rows);
+   * undefined when it is not replicating at all (stopped, broken). Absent where there is no replication.
+   */
+  readonly replicaLag?: { readonly statement: Sql; lagMs(rows: readonly Row[]): number | undefined };
 }
 
 export type IsolationLevel = "read uncommitted" | "read committed" | "repeatable read" | "serializable";

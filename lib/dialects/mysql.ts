@@ -157,4 +157,13 @@ export const mysqlDialect: Dialect = {
   // AVG of an integer or decimal is a DECIMAL with only div_precision_increment (4) more digits here.
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}CAST(${column} AS DOUBLE))`,
   catalog: mysqlCatalog,
+  serverRole: { statement: sql`SELECT @@global.read_only AS read_only`, writable: (rows) => Number(rows[0]?.read_only) === 0 },
+  replicaLag: {
+    // No row: not a replica. A null: its SQL thread is stopped, so it falls further behind with every write.
+    statement: sql`SHOW SLAVE STATUS`,
+    lagMs: (rows) => {
+      const seconds = rows[0]?.Seconds_Behind_Master;
+      return seconds === null || seconds === undefined ? undefined : Number(seconds) * 1000;
+    },
+  },
 };

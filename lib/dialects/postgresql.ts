@@ -167,5 +167,12 @@ export const postgresqlDialect: Dialect = {
   arithmeticRefusal: () => undefined,
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}${column})`,
   catalog: postgresqlCatalog,
+  serverRole: { statement: sql`SELECT pg_is_in_recovery() AS standby`, writable: (rows) => rows[0]?.standby === false },
+  replicaLag: {
+    // Caught up when everything received is replayed (the last replayed commit may be old on a quiet primary);
+    // otherwise the age of the last commit replayed.
+    statement: sql`SELECT pg_is_in_recovery() AS standby, CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ELSE EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000 END AS lag_ms`,
+    lagMs: (rows) => (rows[0]?.standby === true && rows[0].lag_ms !== null ? Number(rows[0].lag_ms) : undefined),
+  },
 };
 

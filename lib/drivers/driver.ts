@@ -36,6 +36,10 @@ export interface QueryOptions {
   readonly about?: StatementAbout;
   /** Rows as arrays in select-list order (what hydration wants) instead of objects keyed by column. */
   readonly arrayRows?: boolean;
+  /** A raw statement that only reads: where replicas are configured it may run on one (see Database.query). */
+  readonly readOnly?: boolean;
+  /** A read that must run on the primary even where replicas are configured (`qs.using("primary")`). */
+  readonly primary?: boolean;
   /** Integers as bigint where the driver would otherwise round them to a double (SQLite). */
   readonly exactIntegers?: boolean;
   /** Cancel the statement on the server once it has run this long (StatementTimeoutError); Infinity for no limit. */

@@ -50,6 +50,8 @@ export interface QueryState {
   readonly fields: readonly Field[] | undefined;
   /** values()/valuesList(): plain rows of these columns instead of instances. */
   readonly values: ValuesSpec | undefined;
+  /** using("primary"): reads go to the primary even where replicas are configured. */
+  readonly onPrimary?: true;
 }
 
 export const emptyState: QueryState = Object.freeze({
@@ -63,6 +65,7 @@ export const emptyState: QueryState = Object.freeze({
   annotations: [],
   fields: undefined,
   values: undefined,
+  onPrimary: undefined,
 });
 
 /**
@@ -81,6 +84,7 @@ export function patchState(state: QueryState, patch: Partial<QueryState>): Query
     annotations: patch.annotations ?? state.annotations,
     fields: "fields" in patch ? patch.fields : state.fields,
     values: "values" in patch ? patch.values : state.values,
+    onPrimary: patch.onPrimary ?? state.onPrimary,
   };
 }
 

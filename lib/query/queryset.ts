@@ -140,6 +140,15 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     return this.derive({ prefetch: [...new Set([...this.state.prefetch, ...paths])] });
   }
 
+  /**
+   * `using("primary")`: this query reads from the primary even where replicas are configured (a read that must see
+   * a write made elsewhere). Writes and transactions always run on the primary.
+   */
+  using(target: "primary"): QuerySet<T> {
+    if (target !== "primary") throw new ValidationError(`${this.meta.name}.objects.using() takes "primary", got ${String(target)}`, this.meta.name);
+    return this.derive({ onPrimary: true });
+  }
+
   distinct(): QuerySet<T> {
     return this.derive({ distinct: true });
   }
@@ -205,7 +214,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     });
     const compiler = this.#compiler();
     const statement = compiler.aggregate(this.state, bound);
-    const result = await meta.database.run(statement, { about: about(meta, "SELECT"), arrayRows: true, exactIntegers: bound.some((aggregate) => aggregate.exactIntegers) });
+    const result = await meta.database.run(statement, { about: about(meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: bound.some((aggregate) => aggregate.exactIntegers) });
     const row = result.rows[0] as unknown[];
     return Object.fromEntries(entries.map(([name], index) => [name, bound[index]!.decode(row[index], compiler)])) as AggregateValues<A, T>;
   }
@@ -249,9 +258,12 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   async all(options?: StatementOptions): Promise<T[]> {
     const { query, read } = this.#reader();
     const bounds = statementOptions(options);
-    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), arrayRows: true, exactIntegers: this.#exactIntegers(), ...bounds });
+    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: this.#exactIntegers(), ...bounds });
     const rows = readRows(result.rows as unknown[], read);
-    if (this.state.prefetch.length > 0 && !this.state.values) await prefetch(this.meta, rows as object[], prefetchTree(this.state.prefetch));
+    if (this.state.prefetch.length > 0 && !this.state.values) {
+      const load = () => prefetch(this.meta, rows as object[], prefetchTree(this.state.prefetch));
+      await (this.state.onPrimary ? this.meta.database.onPrimary(load) : load());
+    }
     return rows;
   }
 
@@ -316,7 +328,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const plans = (this.#getPlans ??= new Map());
     let plan = plans.get(signature);
     if (plan === undefined) {
-      plan = planGet(this.model, this.state, lookups, { about: about(this.meta, "SELECT"), arrayRows: true, exactIntegers: this.#exactIntegers() });
+      plan = planGet(this.model, this.state, lookups, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: this.#exactIntegers() });
       if (plans.size < 100) plans.set(signature, plan); // a program gets by a few sets of keys
     }
     const query = plan && bindGet(this.meta, plan, lookups);
@@ -342,13 +354,13 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
 
   async count(): Promise<number> {
     const query = compileStatement(this.meta, "count", this.state, (compiler) => compiler.count(this.state));
-    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), arrayRows: true });
+    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true });
     return Number((result.rows[0] as unknown[])[0]);
   }
 
   async exists(): Promise<boolean> {
     const query = compileStatement(this.meta, "exists", this.state, (compiler) => compiler.exists(this.state));
-    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), arrayRows: true });
+    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true });
     return result.rows.length > 0;
   }
 
@@ -447,7 +459,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       throw new ValidationError(`${this.meta.name}.objects.iterate() needs a whole batchSize >= 1, got ${String(batchSize)}`, this.meta.name);
     }
     const { query, read } = this.#reader();
-    for await (const row of this.meta.database.streamCompiled(query, batchSize, { about: about(this.meta, "SELECT"), arrayRows: true, exactIntegers: this.#exactIntegers() })) {
+    for await (const row of this.meta.database.streamCompiled(query, batchSize, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: this.#exactIntegers() })) {
       yield read(row as unknown[]);
     }
   }

@@ -33,7 +33,7 @@ function uniqueName(tag: string): string {
 }
 
 /** The URL of a fresh, empty place for one test block: a temp file, a PostgreSQL schema, a MariaDB database. */
-function placeFor(dialect: DialectName, tag: string): { url: string; create(): Promise<void>; destroy(): Promise<void> } {
+export function placeFor(dialect: DialectName, tag: string): { url: string; create(): Promise<void>; destroy(): Promise<void> } {
   const name = uniqueName(tag);
   if (dialect === "sqlite") {
     const file = join(tmpdir(), `${name}.sqlite`);
