@@ -1,8 +1,10 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    // Replication tests need the servers of scripts/cluster.sh: npm run test:cluster.
+    exclude: [...configDefaults.exclude, "tests/cluster/**"],
     testTimeout: 30_000,
     reporters: ["default", "./tests/helpers/summary-reporter.ts"],
     hookTimeout: 60_000,
