@@ -159,8 +159,8 @@ export class Database extends EventEmitter<DatabaseEvents> {
       stream: (connection, query, batchSize, queryOptions) => this.#stream(connection, query, batchSize, queryOptions),
     };
     if (options.replicas?.length) {
-      const { pool, ssl, statementTimeoutMs, connectTimeoutMs, keepAliveMs } = options;
-      const replicas = options.replicas.map((replica) => new Database(replica, { pool, ssl, statementTimeoutMs, connectTimeoutMs, keepAliveMs }));
+      const { pool, ssl, statementTimeoutMs, connectTimeoutMs, keepAliveMs, telemetry } = options;
+      const replicas = options.replicas.map((replica) => new Database(replica, { pool, ssl, statementTimeoutMs, connectTimeoutMs, keepAliveMs, telemetry }));
       for (const replica of replicas) {
         if (replica.dialect !== this.dialect) throw new ConnectionError(`The replica ${replica.url} is not a ${this.dialect.name} database, as ${this.url} is.`);
       }

@@ -92,6 +92,8 @@ export function instrument(database: Database, options: TelemetryOptions = {}): 
   });
 
   database.on("query", (event: QueryEvent) => {
+    // A replica's statement, reported here too: the replica's own instrumentation records it, with its address.
+    if (event.replica) return;
     const end = performance.timeOrigin + performance.now();
     const attributes = statementAttributes(event, connection);
     if (options.queryValues) event.values.forEach((value, index) => (attributes[`db.query.parameter.${index}`] = String(value)));
