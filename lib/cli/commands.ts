@@ -1,7 +1,9 @@
 import type { Command } from "./command.js";
 import { configCommand } from "./config-command.js";
+import { inspectdbCommand } from "./inspectdb-command.js";
 
 /** Every `quarry` command; a new one is a file in lib/cli and a line here. */
 export const commands: readonly Command[] = [
   configCommand,
+  inspectdbCommand,
 ];

@@ -107,12 +107,12 @@ type OperatorsFor<V> = [V] extends [string] ? LookupName : Exclude<LookupName, T
 type KeyOperators = "exact" | "in" | "isnull";
 
 /**
- * Every lookup key of T, relation paths included (two hops, then a field and an operator): an object type of
+ * Every lookup key of T, relation paths included (three hops, then a field and an operator): an object type of
  * them gives completion and "does not exist" errors that name the wrong key. Methods take this finite
  * type rather than a generic one so that QuerySet stays covariant in its row type, which lets a
  * subclass declare `static objects: orm.Manager<Sub>`.
  */
-export type LookupKey<T, Depth extends number = 3> =
+export type LookupKey<T, Depth extends number = 4> =
   | "pk"
   | `pk__${Exclude<LookupName, TextLookup>}`
   | {

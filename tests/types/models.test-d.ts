@@ -128,6 +128,14 @@ describe("lookups", () => {
     Album.objects.filter({ artist__name__contains: "x" });
   });
 
+  test("three relation hops (InvoiceLine to Track to Album to Artist in Chinook)", () => {
+    Person.objects.filter({ boss__boss__boss__name__startswith: "A", boss__boss__boss__isnull: false });
+    // @ts-expect-error -- unknown field three relations away
+    Person.objects.filter({ boss__boss__boss__nam: "A" });
+    // @ts-expect-error -- wrong value type three relations away
+    Person.objects.filter({ boss__boss__boss__name: 5 });
+  });
+
   test("mistakes are compile errors", () => {
     // @ts-expect-error -- unknown field
     Track.objects.filter({ titel: "x" });
