@@ -1,4 +1,4 @@
-import type { CheckSchema, ColumnSchema, ForeignKeySchema, TableSchema } from "../dialects/catalog.js";
+import type { CheckSchema, ColumnSchema, ForeignKeySchema, TableSchema, TypeName } from "../dialects/catalog.js";
 import { snakeCase } from "../model/model.js";
 import type { Catalog } from "./catalog.js";
 import { camelCase, freeName, pascalCase, RESERVED_WORDS } from "./names.js";
@@ -185,49 +185,42 @@ function foreignKeyField(plan: ModelPlan, name: string, column: ColumnSchema, us
 
 type FieldKind = "integer" | "bigint" | "float" | "decimal" | "boolean" | "string" | "date" | "time" | "datetime" | "json" | "other";
 
+/** Column types whose field takes no argument: the constructor, and what kind of value it holds (for defaults). */
+const PLAIN_FIELDS: Partial<Record<TypeName, readonly [string, FieldKind]>> = {
+  smallint: ["Integer", "integer"],
+  integer: ["Integer", "integer"],
+  bigint: ["BigInteger", "bigint"],
+  real: ["Float", "float"],
+  double: ["Float", "float"],
+  boolean: ["Boolean", "boolean"],
+  text: ["Text", "string"],
+  date: ["Date", "date"],
+  time: ["Time", "time"],
+  timestamp: ["DateTime", "datetime"],
+  timestamptz: ["DateTime", "datetime"],
+  json: ["JSON", "json"],
+  uuid: ["UUID", "string"],
+};
+
 /** The field a user would choose for a column type; for a type quarry has no field for, Text and a note. */
 function fieldType(column: ColumnSchema, notes: string[]): { constructor: string; options: string[]; kind: FieldKind } {
   const { type } = column;
-  switch (type.name) {
-    case "smallint":
-    case "integer":
-      return { constructor: "Integer", options: [], kind: "integer" };
-    case "bigint":
-      return { constructor: "BigInteger", options: [], kind: "bigint" };
-    case "real":
-    case "double":
-      return { constructor: "Float", options: [], kind: "float" };
-    case "numeric":
-      if (type.precision !== undefined) {
-        return { constructor: "Decimal", options: [`maxDigits: ${type.precision}`, `decimalPlaces: ${type.scale ?? 0}`], kind: "decimal" };
-      }
-      notes.push(`${type.declared} without a precision: read as Text, since Decimal needs maxDigits and decimalPlaces`);
-      return { constructor: "Text", options: [], kind: "string" };
-    case "boolean":
-      return { constructor: "Boolean", options: [], kind: "boolean" };
-    case "char":
-    case "varchar":
-      if (type.name === "char") notes.push(`${type.declared} pads its values with spaces; String reads them as stored`);
-      return type.length !== undefined
-        ? { constructor: "String", options: [`maxLength: ${type.length}`], kind: "string" }
-        : { constructor: "Text", options: [], kind: "string" };
-    case "text":
-      return { constructor: "Text", options: [], kind: "string" };
-    case "date":
-      return { constructor: "Date", options: [], kind: "date" };
-    case "time":
-      return { constructor: "Time", options: [], kind: "time" };
-    case "timestamp":
-    case "timestamptz":
-      return { constructor: "DateTime", options: [], kind: "datetime" };
-    case "json":
-      return { constructor: "JSON", options: [], kind: "json" };
-    case "uuid":
-      return { constructor: "UUID", options: [], kind: "string" };
-    default:
-      notes.push(`type ${type.declared || "(none)"} has no quarry field: read as Text, a guess`);
-      return { constructor: "Text", options: [], kind: "other" };
+  const plain = PLAIN_FIELDS[type.name];
+  if (plain) return { constructor: plain[0], options: [], kind: plain[1] };
+  if (type.name === "numeric" && type.precision !== undefined) {
+    return { constructor: "Decimal", options: [`maxDigits: ${type.precision}`, `decimalPlaces: ${type.scale ?? 0}`], kind: "decimal" };
   }
+  if ((type.name === "char" || type.name === "varchar") && type.length !== undefined) {
+    if (type.name === "char") notes.push(`${type.declared} pads its values with spaces; String reads them as stored`);
+    return { constructor: "String", options: [`maxLength: ${type.length}`], kind: "string" };
+  }
+  if (type.name === "varchar") return { constructor: "Text", options: [], kind: "string" };
+  notes.push(
+    type.name === "numeric"
+      ? `${type.declared} without a precision: read as Text, since Decimal needs maxDigits and decimalPlaces`
+      : `type ${type.declared || "(none)"} has no quarry field: read as Text, a guess`,
+  );
+  return { constructor: "Text", options: [], kind: "other" };
 }
 
 /** A constant DEFAULT as the field's `default`, CURRENT_TIMESTAMP as autoNowAdd; anything else is noted. */
