@@ -12,14 +12,41 @@ export class NoMatch extends OrmError {}
 /** `get()` found more than one row. */
 export class MultipleMatches extends OrmError {}
 
-/** A value does not fit its field: wrong type, null where not allowed, too long, out of range. */
+/** One reason a value was refused: the field (where one is to blame) and the message. */
+export interface ValidationProblem {
+  readonly field: string | undefined;
+  readonly message: string;
+}
+
+/**
+ * A value does not fit its field: wrong type, null where not allowed, too long, out of range, refused by a
+ * validator or by the model's clean(). `errors` lists every failing field (one entry when one failed);
+ * `field` is the first of them.
+ */
 export class ValidationError extends OrmError {
+  readonly errors: readonly ValidationProblem[];
+
   constructor(
     message: string,
     readonly model?: string,
     readonly field?: string,
+    errors?: readonly ValidationProblem[],
   ) {
     super(message);
+    this.errors = errors ?? [{ field, message }];
+  }
+
+  /** One error for several problems: its message joins theirs; one problem alone is thrown as it was. */
+  static of(model: string, errors: readonly ValidationError[]): ValidationError {
+    if (errors.length === 1) return errors[0]!;
+    const problems = errors.flatMap((error) => error.errors);
+    const fields = [...new Set(problems.map((problem) => problem.field).filter((field) => field !== undefined))];
+    return new ValidationError(
+      `${model} has ${problems.length} problems (${fields.join(", ")}): ${problems.map((problem) => problem.message).join("; ")}`,
+      model,
+      problems[0]!.field,
+      problems,
+    );
   }
 }
 

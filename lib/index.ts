@@ -6,6 +6,7 @@ export {
   NoMatch,
   MultipleMatches,
   ValidationError,
+  type ValidationProblem,
   UnknownFieldError,
   UnloadedFieldError,
   DatabaseError,

@@ -139,11 +139,15 @@ describeEachDialect("instances", (target) => {
     expect(await Note.objects.get({ pk: created.pk })).toMatchObject({ text: "loaded", completed: true });
   });
 
-  test("save() validates before sending anything", async () => {
+  test("an assignment is validated at once (issue 20, finding 7): the instance keeps its value, save() sends nothing wrong", async () => {
     const note = await Note.objects.create({ text: "valid" });
-    (note as unknown as Record<string, unknown>).text = 42;
-    const error = await errorOf(() => note.save());
+    const error = await errorOf(() => {
+      (note as unknown as Record<string, unknown>).text = 42;
+    });
     expect(error).toBeInstanceOf(orm.ValidationError);
+    expect(error.message).toBe("Note.text expects a string, got number 42");
+    expect(note.text).toBe("valid");
+    await note.save();
     expect((await Note.objects.get({ pk: note.pk })).text).toBe("valid");
   });
 

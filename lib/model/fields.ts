@@ -27,7 +27,18 @@ export interface FieldOptions<T> {
   index?: boolean;
   /** The column's name in the database, when it differs from the field's. */
   column?: string;
+  /**
+   * Checks of a value to be written, run with the type checks (on create, save, update(), bulkCreate): each
+   * returns a message (`"must be even"`) where the value is refused, nothing where it is accepted. Not run for null.
+   */
+  validators?: readonly Validator<NonNullable<T>>[];
 }
+
+/** A field's own check of a value: a message where it refuses it (`"must be even"`), nothing where it accepts it. */
+export type Validator<T> = {
+  // Method syntax: a field of numbers is a field of values, so its validators' parameter is read bivariantly.
+  check(value: T): string | undefined | void;
+}["check"];
 
 /** Where a field is declared; set by Model.define, used in messages. */
 export interface FieldOwner {
@@ -107,9 +118,25 @@ export abstract class Field<
    */
   readonly fromColumn: ((value: unknown) => unknown) | undefined = undefined;
 
-  /** What an assignment `instance.field = value` stores; checked when the instance is saved. */
+  /** What an assignment `instance.field = value` stores: the value checked as create() checks it. */
   assign(value: unknown): unknown {
-    return value;
+    return this.validate(value);
+  }
+
+  /** A value to compare this field with in a filter; integer fields also take the canonical text of one (`"12"`). */
+  validateLookup(value: unknown): T | null {
+    return this.validate(value);
+  }
+
+  /** The `validators` option's refusal of a value to be written, or undefined. */
+  refusal(value: unknown): ValidationError | undefined {
+    const validators = this.options.validators;
+    if (!validators || value === null || value === undefined) return undefined;
+    for (const validator of validators) {
+      const message = validator(value as NonNullable<T>);
+      if (typeof message === "string") return this.invalid(message);
+    }
+    return undefined;
   }
 
   /** Checks and normalises a value from user code. */
@@ -165,11 +192,19 @@ const INT32_MAX = 2147483647;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
+/** The text of an integer as a URL or a form carries it, and nothing else: no sign on 0, no leading zeros, no spaces or exponent. */
+const CANONICAL_INTEGER = /^(?:0|-?[1-9]\d*)$/;
+
 export class IntegerField extends BoundedField<number> {
   readonly kind = "integer";
 
   override get generated(): boolean {
     return this.primaryKey && this.options.default === undefined;
+  }
+
+  // `get({ pk: req.params.id })`, as Django takes it.
+  override validateLookup(value: unknown): number | null {
+    return this.validate(typeof value === "string" && CANONICAL_INTEGER.test(value) ? Number(value) : value);
   }
 
   protected check(value: unknown): number {
@@ -183,6 +218,10 @@ export class BigIntegerField extends BoundedField<bigint> {
 
   override get generated(): boolean {
     return this.primaryKey && this.options.default === undefined;
+  }
+
+  override validateLookup(value: unknown): bigint | null {
+    return this.validate(typeof value === "string" && CANONICAL_INTEGER.test(value) ? BigInt(value) : value);
   }
 
   protected check(value: unknown): bigint {

@@ -28,6 +28,8 @@ export class ModelMeta {
   readonly relations = new Map<string, RelationStep>();
   /** Slots of a row none of whose fields was loaded: a partial row's slots start as a copy (a copy costs less than a fill). */
   readonly unloadedSlots: readonly unknown[];
+  /** Fields with `validators`, whose values to be written they check too. */
+  readonly validated: readonly Field[];
   readonly constraints: readonly ConstraintSpec[];
   readonly indexes: readonly IndexSpec[];
   readonly ordering: readonly string[];
@@ -46,6 +48,7 @@ export class ModelMeta {
     this.pk = fields.find((field) => field.primaryKey)!;
     this.columns = fields;
     this.unloadedSlots = fields.map(() => UNLOADED);
+    this.validated = fields.filter((field) => field.options.validators !== undefined && field.options.validators.length > 0);
   }
 
   /** The field called `name` (or `pk`), or an UnknownFieldError listing those that exist. */

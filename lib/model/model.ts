@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { NoMatch } from "../errors.js";
+import { NoMatch, ValidationError } from "../errors.js";
 import { Manager } from "../query/queryset.js";
 import { insertRow, updateByPk, deleteByPk } from "../query/persist.js";
 import { loadRow } from "../relations/loader.js";
@@ -145,28 +145,59 @@ export class Model {
     (this as unknown as Record<string, unknown>)[metaOf(this).pk.name] = value;
   }
 
-  /** INSERT when new, else UPDATE of the fields assigned since it was loaded. */
+  /**
+   * INSERT when new, else UPDATE of the fields assigned since it was loaded. Every field is checked (types,
+   * `validators`) and then clean() runs, before any SQL: a ValidationError lists every problem. Where the model
+   * overrides beforeSave or afterSave, they run with the write in one transaction.
+   */
   async save(): Promise<this> {
     const meta = metaOf(this);
     const state = ownState(this);
-    const self = this as unknown as Record<string, unknown>;
-    touchAutoNow(meta, self, !state.persisted);
-    if (!state.persisted) {
-      let slots = slotsOf(this);
-      if (isUntouched(meta, state)) checkComplete(meta, slots);
-      else slots = validateSlots(meta, ownValues(this), { partial: false, applyDefaults: true });
-      markSaved(this, await insertRow(meta, slots));
-      if (meta.database.nPlusOne.active) meta.database.nPlusOne.created(meta.name, this.pk, this);
-    } else {
-      const names = changedFields(meta, state);
-      if (names.length > 0) {
-        const values = validateValues(meta, Object.fromEntries(names.map((name) => [name, self[name]])), { partial: true });
-        await updateByPk(meta, this.pk, values);
-      }
+    const inserting = !state.persisted;
+    touchAutoNow(meta, this as unknown as Record<string, unknown>, inserting);
+    const checked = checkedWrite(this, meta, inserting);
+    if (this.clean !== Model.prototype.clean) await cleaned(this, meta);
+    if (this.beforeSave === Model.prototype.beforeSave && this.afterSave === Model.prototype.afterSave) {
+      await write(this, meta, inserting, checked);
+      return this;
     }
-    state.dirty = undefined;
+    const pk = this.pk;
+    try {
+      await meta.database.transaction(async () => {
+        await this.beforeSave();
+        await write(this, meta, inserting, checkedWrite(this, meta, inserting));
+        await this.afterSave(inserting);
+      });
+    } catch (error) {
+      // Rolled back: an inserted instance is unsaved again, with the key it had.
+      if (inserting) {
+        state.persisted = false;
+        slotsOf(this)[meta.pk.slot] = pk;
+      }
+      throw error;
+    }
     return this;
   }
+
+  /**
+   * The model's own check of an instance about to be saved, after every field passed its own: return
+   * `{ field: "message" }` for what is wrong (or throw a ValidationError); save() then refuses it. Override it.
+   */
+  clean(): Record<string, string> | void | Promise<Record<string, string> | void> {}
+
+  /** Runs in save()'s transaction before its INSERT or UPDATE; an assignment here is saved too. Override it. */
+  beforeSave(): void | Promise<void> {}
+
+  /** Runs in save()'s transaction after its INSERT (`created`) or UPDATE; throwing rolls the save back. Override it. */
+  afterSave(created: boolean): void | Promise<void> {
+    void created;
+  }
+
+  /** Runs in delete()'s transaction before its DELETE. Override it. */
+  beforeDelete(): void | Promise<void> {}
+
+  /** Runs in delete()'s transaction after its DELETE; throwing rolls the delete back. Override it. */
+  afterDelete(): void | Promise<void> {}
 
   /** Sets these fields and persists them (and autoNow fields) in one UPDATE. */
   async update(values: Record<string, unknown>): Promise<this> {
@@ -181,8 +212,22 @@ export class Model {
     return this;
   }
 
+  /** Deletes the instance's row (beforeDelete and afterDelete, where overridden, in one transaction with it). */
   async delete(): Promise<void> {
-    await deleteByPk(metaOf(this), this.pk);
+    const meta = metaOf(this);
+    const pk = this.pk;
+    if (pk === undefined || pk === null) {
+      throw new ValidationError(`${meta.name} cannot be deleted: it was never saved (it has no ${meta.pk.name}); save() it first, or leave it unsaved`, meta.name, meta.pk.name);
+    }
+    if (this.beforeDelete === Model.prototype.beforeDelete && this.afterDelete === Model.prototype.afterDelete) {
+      await deleteByPk(meta, pk);
+    } else {
+      await meta.database.transaction(async () => {
+        await this.beforeDelete();
+        await deleteByPk(meta, pk);
+        await this.afterDelete();
+      });
+    }
     ownState(this).persisted = false;
   }
 
@@ -253,6 +298,16 @@ export interface InstanceMethods<F extends FieldMap = FieldMap> {
   delete(): Promise<void>;
   load(): Promise<this>;
   toJSON(): Record<string, unknown>;
+  /** Override: the model's check before save(), after the fields' own; return `{ field: "message" }` to refuse. */
+  clean(): Record<string, string> | void | Promise<Record<string, string> | void>;
+  /** Override: runs in save()'s transaction before the write. */
+  beforeSave(): void | Promise<void>;
+  /** Override: runs in save()'s transaction after the write; `created` for an INSERT. */
+  afterSave(created: boolean): void | Promise<void>;
+  /** Override: runs in delete()'s transaction before the DELETE. */
+  beforeDelete(): void | Promise<void>;
+  /** Override: runs in delete()'s transaction after the DELETE. */
+  afterDelete(): void | Promise<void>;
 }
 
 function metaOf(instance: Model): ModelMeta {
@@ -264,6 +319,36 @@ function jsonValue(value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Model) return value[STATE].origin ? jsonValue(value.pk) : value.toJSON();
   return value;
+}
+
+/** What save() writes, every field checked: an unsaved instance's slots, or the changed values of a saved one. */
+function checkedWrite(instance: Model, meta: ModelMeta, inserting: boolean): unknown[] | Record<string, unknown> {
+  const state = ownState(instance);
+  if (inserting) {
+    const slots = slotsOf(instance);
+    if (!isUntouched(meta, state)) return validateSlots(meta, ownValues(instance), { partial: false, applyDefaults: true });
+    checkComplete(meta, slots);
+    return slots;
+  }
+  const self = instance as unknown as Record<string, unknown>;
+  return validateValues(meta, Object.fromEntries(changedFields(meta, state).map((name) => [name, self[name]])), { partial: true });
+}
+
+/** Sends what checkedWrite gave: the INSERT of the slots, or the UPDATE of the changed values. */
+async function write(instance: Model, meta: ModelMeta, inserting: boolean, checked: unknown[] | Record<string, unknown>): Promise<void> {
+  if (inserting) {
+    markSaved(instance, await insertRow(meta, checked as unknown[]));
+    if (meta.database.nPlusOne.active) meta.database.nPlusOne.created(meta.name, instance.pk, instance);
+  } else if (Object.keys(checked).length > 0) await updateByPk(meta, instance.pk, checked as Record<string, unknown>);
+  ownState(instance).dirty = undefined;
+}
+
+/** clean()'s verdict: the problems it returns (or throws) as one ValidationError. */
+async function cleaned(instance: Model, meta: ModelMeta): Promise<void> {
+  const problems = await instance.clean();
+  if (!problems) return;
+  const errors = Object.entries(problems).map(([field, message]) => new ValidationError(`${meta.name}.${field} ${message}`, meta.name, field));
+  if (errors.length > 0) throw ValidationError.of(meta.name, errors);
 }
 
 /** The field values an unsaved instance holds. */

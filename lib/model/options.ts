@@ -131,7 +131,7 @@ export function unknownKeys(owner: string, given: object, known: readonly string
 }
 
 /** The options every field takes. */
-export const COMMON_FIELD_OPTIONS: readonly string[] = ["primaryKey", "allowNull", "default", "unique", "index", "column"];
+export const COMMON_FIELD_OPTIONS: readonly string[] = ["primaryKey", "allowNull", "default", "unique", "index", "column", "validators"];
 
 /** A field constructor's options, refused where they hold one it does not take (`max_length`, say), naming the one meant. */
 export function checkedFieldOptions<O>(constructor: string, options: O, known: readonly string[]): O {

@@ -31,41 +31,72 @@ export function validateSlots(meta: ModelMeta, data: object, options: ValidateOp
   }
   const given = data as Record<string, unknown>;
   const slots = new Array<unknown>(meta.fields.length);
+  let problems: ValidationError[] | undefined;
   for (const name in given) {
     if (!Object.hasOwn(given, name)) continue;
     const field = name === "pk" ? meta.pk : meta.fieldMap.get(name);
     if (!field) {
       if (PROTOTYPE_KEYS.has(name)) throw meta.unknown(name);
-      throw new ValidationError(
-        `${meta.name} has no field ${JSON.stringify(name)}; it has: ${[...meta.fieldMap.keys()].join(", ")}`,
-        meta.name,
-        name,
-      );
+      const problem = new ValidationError(`${meta.name} has no field ${JSON.stringify(name)}; it has: ${[...meta.fieldMap.keys()].join(", ")}`, meta.name, name);
+      (problems ??= []).push(problem);
+      continue;
     }
     const value = given[name];
     if (value === undefined) continue;
-    slots[field.slot] = field.validate(value);
+    try {
+      slots[field.slot] = field.validate(value);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      (problems ??= []).push(error);
+    }
   }
   for (const field of meta.fields) {
     if (slots[field.slot] !== undefined) continue;
-    if (options.applyDefaults) {
-      const fallback = field.defaultValue();
-      if (fallback !== undefined) {
-        slots[field.slot] = fallback === null ? null : field.validate(fallback);
-        continue;
+    try {
+      if (options.applyDefaults) {
+        const fallback = field.defaultValue();
+        if (fallback !== undefined) {
+          slots[field.slot] = fallback === null ? null : field.validate(fallback);
+          continue;
+        }
       }
+      if (!options.partial) requireValue(field);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      (problems ??= []).push(error);
     }
-    if (!options.partial) requireValue(field);
   }
+  if (meta.validated.length > 0) problems = refusals(meta, slots, problems);
+  if (problems) throw ValidationError.of(meta.name, problems);
   return slots;
 }
 
+/** The `validators` options' refusals of these slots' values, after the type checks' problems. */
+function refusals(meta: ModelMeta, slots: readonly unknown[], problems: ValidationError[] | undefined): ValidationError[] | undefined {
+  for (const field of meta.validated) {
+    if (problems?.some((problem) => problem.field === field.name)) continue;
+    const refusal = field.refusal(slots[field.slot]);
+    if (refusal) (problems ??= []).push(refusal);
+  }
+  return problems;
+}
+
 /**
- * Reports the first field that has no value and needs one: the check a new instance's slots, which its
+ * Reports every field that has no value and needs one: the check a new instance's slots, which its
  * constructor validated and filled with defaults, still need before they are inserted.
  */
 export function checkComplete(meta: ModelMeta, slots: readonly unknown[]): void {
-  for (const field of meta.fields) if (slots[field.slot] === undefined) requireValue(field);
+  let problems: ValidationError[] | undefined;
+  for (const field of meta.fields) {
+    if (slots[field.slot] !== undefined) continue;
+    try {
+      requireValue(field);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      (problems ??= []).push(error);
+    }
+  }
+  if (problems) throw ValidationError.of(meta.name, problems);
 }
 
 function requireValue(field: Field): void {

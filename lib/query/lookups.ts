@@ -70,7 +70,7 @@ export function isExpression(value: unknown): value is Expression {
 function scalar(field: Field, value: unknown): unknown {
   if (isExpression(value)) return value;
   if (value === null) throw field.invalid("cannot be compared with null by this lookup: use isnull");
-  return field.validate(value);
+  return field.validateLookup(value);
 }
 
 function comparison(name: string, operator: string): Lookup {

@@ -15,7 +15,7 @@ import {
 } from "./compiler.js";
 import { Aggregate, type AggregateValues, type Annotated } from "./aggregates.js";
 import { bindUpdateValue } from "./expressions.js";
-import { rowShaper, valueColumns, type ValueOf, type ValuesListOptions, type ValuesRow } from "./values.js";
+import { rowShaper, valueColumns, type ValueOf, type ValuesKey, type ValuesListOptions, type ValuesRow, type ValuesTuple } from "./values.js";
 import { isExpression, type Expression } from "./lookups.js";
 import type { CreateValues, FieldInput } from "../model/types.js";
 import type { FieldsOf, FilterObject, OrderKey, PrefetchPath, SelectPath, WithAllRelated } from "./typing.js";
@@ -220,22 +220,23 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   /** A QuerySet of plain objects of these fields, relation paths (joined) and annotations: `values("id", "album__title")`. */
-  values<const K extends string>(...names: K[]): QuerySet<ValuesRow<T, K>> {
+  values<const K extends ValuesKey<T>>(...names: K[]): QuerySet<ValuesRow<T, K>> {
     return this.#values<ValuesRow<T, K>>(names, "object");
   }
 
-  /** A QuerySet of arrays of these values; with `{ flat: true }` and one name, of the values themselves. */
-  valuesList<const K extends string>(name: K, options: ValuesListOptions & { flat: true }): QuerySet<ValueOf<T, K>>;
-  valuesList(...names: [...string[], ValuesListOptions] | string[]): QuerySet<unknown[]>;
-  valuesList<K extends string>(...args: (K | ValuesListOptions)[]): QuerySet<ValueOf<T, K>> | QuerySet<unknown[]> {
+  /** A QuerySet of arrays of these values (typed per position); with `{ flat: true }` and one name, of the values themselves. */
+  valuesList<const K extends string>(name: K & ValuesKey<T>, options: ValuesListOptions & { flat: true }): QuerySet<ValueOf<T, K>>;
+  valuesList<const K extends readonly ValuesKey<T>[]>(...names: K): QuerySet<ValuesTuple<T, K>>;
+  valuesList<const K extends readonly ValuesKey<T>[]>(...args: [...names: K, options: { flat: false }]): QuerySet<ValuesTuple<T, K>>;
+  // Returns `never` for the overloads' sake: comparing generic QuerySet types structurally is too deep for the checker.
+  valuesList(...args: unknown[]): never {
     const last = args[args.length - 1];
     const options = typeof last === "object" && last !== null ? (args.pop() as ValuesListOptions) : {};
     const names = args as string[];
     if (options.flat && names.length !== 1) {
       throw new ValidationError(`${this.meta.name}.objects.valuesList(..., { flat: true }) takes exactly one field, got ${names.length}`, this.meta.name);
     }
-    // `as never`: comparing the two generic QuerySet types structurally is needlessly deep for the checker.
-    return options.flat ? (this.#values<ValueOf<T, K>>(names, "flat") as never) : (this.#values<unknown[]>(names, "array") as never);
+    return this.#values<unknown>(names, options.flat ? "flat" : "array") as never;
   }
 
   #values<R>(names: readonly string[], shape: ValuesSpec["shape"]): QuerySet<R> {

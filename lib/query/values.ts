@@ -1,13 +1,20 @@
 import type { ModelMeta } from "../model/meta.js";
 import { decodeValue, type Annotation, type ValueColumn, type ValuesSpec } from "./compiler.js";
 import { resolvePath } from "./paths.js";
-import type { PathValue } from "./typing.js";
+import type { AnnotationKey } from "./aggregates.js";
+import type { FieldPath, PathValue } from "./typing.js";
 
 /**
  * The value of one name in a values() row of T: a field path's value (a foreign key as its key), else an
  * annotation's (a property of T), else unknown.
  */
 export type ValueOf<T, K extends string> = [PathValue<T, K>] extends [never] ? (K extends keyof T ? T[K] : unknown) : PathValue<T, K>;
+
+/** A name values() and valuesList() take on a QuerySet of T: a field, a relation path, an annotate() name. */
+export type ValuesKey<T> = FieldPath<T> | AnnotationKey<T>;
+
+/** A row of `valuesList(...names)`: each position's value. */
+export type ValuesTuple<T, K extends readonly string[]> = { -readonly [I in keyof K]: ValueOf<T, K[I]> };
 
 /** A row of `values(...names)` on a QuerySet of T: the names as keys. */
 export type ValuesRow<T, K extends string> = { [P in K]: ValueOf<T, P> };

@@ -13,7 +13,7 @@ type ForeignKeyOf<M, O> = Typed<ForeignKeyField, Stub<RelatedInstance<M>>, O> & 
   readonly keyType: RelatedKey<M>;
 };
 
-const FOREIGN_KEY_OPTIONS = ["allowNull", "unique", "index", "column", "onDelete", "relatedName"];
+const FOREIGN_KEY_OPTIONS = ["allowNull", "unique", "index", "column", "validators", "onDelete", "relatedName"];
 
 /** A column holding the primary key of a row of `model` (a class, its name, or "self"), named `<field>_id`. */
 export function ForeignKey<const M extends RelatedModel, const O extends ForeignKeyOptions = {}>(

@@ -83,8 +83,9 @@ export class ForeignKeyField extends Field {
   override readonly fromColumn = (key: unknown): unknown => makeStub(this.target, key, (this.#stubState ??= stubState({ model: this.owner.name, field: this.name })));
   #stubState: InstanceState | undefined;
 
-  override assign(value: unknown): unknown {
-    return this.validate(value);
+  // A key given as text (`filter({ album: req.params.id })`) is read as the related key's lookups read it.
+  override validateLookup(value: unknown): unknown {
+    return typeof value === "string" ? this.validate(this.targetMeta.pk.validateLookup(value)) : this.validate(value);
   }
 
   protected check(value: unknown): unknown {
