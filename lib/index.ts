@@ -42,11 +42,14 @@ export {
   DateTime,
   JSON,
 } from "./model/columns.js";
-export { ForeignKey, OneToOne } from "./relations/constructors.js";
+export { fields } from "./model/shared-fields.js";
+export { ForeignKey, OneToOne, ManyToMany, type ManyToManyOf } from "./relations/constructors.js";
+export { ManyToManyField, type ManyToManyOptions, type ManyToManyLink } from "./relations/many-to-many.js";
+export { ManyRelatedManager, type ThroughOptions } from "./relations/many-related-manager.js";
 export { ForeignKeyField, type ForeignKeyOptions, type OnDelete } from "./relations/foreign-key.js";
 export { RelatedManager, RelatedOne } from "./relations/related-manager.js";
 export { Field, type FieldOptions, type JsonValue, type ColumnKind } from "./model/fields.js";
-export type { FieldMap, FieldValue, CreateValues, Values } from "./model/types.js";
+export type { FieldMap, FieldValue, CreateValues, Values, ColumnKeys, ManyToManyDeclaration } from "./model/types.js";
 export { QuerySet, Manager, type Filter } from "./query/queryset.js";
 export { Q } from "./query/where.js";
 export { F, FieldReference, Combined, type Operand } from "./query/expressions.js";

@@ -55,6 +55,13 @@ export interface Dialect {
    */
   manyRows?(fields: readonly Field[], rows: readonly (readonly unknown[])[]): Sql;
   /**
+   * Added after an INSERT so that a row breaking a unique constraint is skipped, not an error (ON CONFLICT DO
+   * NOTHING), while foreign-key and NOT NULL violations still fail; `column` is one of the columns inserted.
+   */
+  ignoreDuplicates(column: string): string;
+  /** Bound values one statement may hold, where a statement lists each (SQLite's SQLITE_MAX_VARIABLE_NUMBER). */
+  readonly maxBoundValues: number;
+  /**
    * After rows were inserted with their own values for a generated key: the statement that moves the
    * key generator past them, where the database does not do so itself (PostgreSQL's identity sequences).
    */

@@ -142,6 +142,9 @@ export const mysqlDialect: Dialect = {
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, "18446744073709551615"),
   afterExplicitKeys: () => undefined,
   generatedKeyStep: sql`SELECT @@auto_increment_increment`,
+  // Not INSERT IGNORE, which would also turn a missing foreign key or a NULL into a warning and a skipped row.
+  ignoreDuplicates: (column) => ` ON DUPLICATE KEY UPDATE ${quoteIdentifier(column, "`")} = ${quoteIdentifier(column, "`")}`,
+  maxBoundValues: 65_535,
   insertDefaultValues: "() VALUES ()",
   // One bound value for all the rows, never prepared (see the driver): no text of thousands of placeholders to
   // build, for mysql2 to scan and the server to parse, and no limit on parameters per statement.

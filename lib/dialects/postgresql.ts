@@ -157,6 +157,8 @@ export const postgresqlDialect: Dialect = {
     const key = raw(quoteIdentifier(column, '"'));
     return sql`SELECT setval(${sequence}, GREATEST(COALESCE(MAX(${key}), 0), nextval(${sequence}) - 1, 1)) FROM ${raw(quoteIdentifier(table, '"'))}`;
   },
+  ignoreDuplicates: () => " ON CONFLICT DO NOTHING",
+  maxBoundValues: 65_535,
   insertDefaultValues: "DEFAULT VALUES",
   manyRows: (fields, rows) =>
     sql`SELECT * FROM unnest(${join(fields.map((field, index) => sql`${rows.map((row) => row[index])}::${raw(ARRAY_TYPES[field.kind])}`))})`,

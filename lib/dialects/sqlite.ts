@@ -189,6 +189,8 @@ export const sqliteDialect: Dialect = {
   returning: (columns) => sql` RETURNING ${columns}`,
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, "-1"),
   afterExplicitKeys: () => undefined,
+  ignoreDuplicates: () => " ON CONFLICT DO NOTHING",
+  maxBoundValues: 32_766,
   insertDefaultValues: "DEFAULT VALUES",
   indexesForeignKeys: false,
   tableOptions: "",

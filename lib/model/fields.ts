@@ -74,6 +74,11 @@ export abstract class Field<
     return this.options.primaryKey === true;
   }
 
+  /** The same declaration, not yet part of any model: each model sharing a field set gets its own (see orm.fields()). */
+  copy(): this {
+    return new (this.constructor as new (options: FieldOptions<T>) => this)(this.options);
+  }
+
   get allowNull(): boolean {
     return this.options.allowNull === true;
   }
@@ -387,6 +392,10 @@ export class EnumField<V extends string = string> extends StringField {
     if (choices.length === 0) throw new TypeError("Enum() needs at least one choice");
   }
 
+  override copy(): this {
+    return new EnumField(this.choices, this.options as FieldOptions<V>) as this;
+  }
+
   protected override check(value: unknown): string {
     if (typeof value !== "string" || !(this.choices as readonly string[]).includes(value)) {
       throw this.invalid(`must be one of ${this.choices.map((choice) => JSON.stringify(choice)).join(", ")}; got ${describe(value)}`);
@@ -404,6 +413,10 @@ class CheckedStringField extends StringField {
     defaultLength: number,
   ) {
     super({ maxLength: defaultLength, ...options });
+  }
+
+  override copy(): this {
+    return new CheckedStringField(this.what, this.accepts, this.options, this.options.maxLength ?? 0) as this;
   }
 
   protected override check(value: unknown): string {

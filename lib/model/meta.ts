@@ -1,6 +1,7 @@
 import type { Database } from "../database.js";
 import { UnknownFieldError } from "../errors.js";
 import type { RelationStep } from "../query/paths.js";
+import type { ManyToManyField } from "../relations/many-to-many.js";
 import type { Field } from "./fields.js";
 import { UNLOADED } from "./instance.js";
 import type { ModelClass } from "./model.js";
@@ -26,6 +27,8 @@ export class ModelMeta {
   definedModel!: ModelClass;
   /** Relations that lookups can hop across, forward and reverse, by the name used in a path. */
   readonly relations = new Map<string, RelationStep>();
+  /** ManyToMany declarations: no column here, a join table each (wired once both sides are defined). */
+  readonly manyToMany: ManyToManyField[] = [];
   /** Slots of a row none of whose fields was loaded: a partial row's slots start as a copy (a copy costs less than a fill). */
   readonly unloadedSlots: readonly unknown[];
   /** Fields with `validators`, whose values to be written they check too. */

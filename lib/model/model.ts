@@ -3,6 +3,7 @@ import { NoMatch, ValidationError } from "../errors.js";
 import { Manager } from "../query/queryset.js";
 import { insertRow, updateByPk, deleteByPk } from "../query/persist.js";
 import { loadRow } from "../relations/loader.js";
+import { ManyToManyField } from "../relations/many-to-many.js";
 import { wireRelations } from "../relations/wiring.js";
 import { Database } from "../database.js";
 import { redact } from "../url.js";
@@ -91,7 +92,7 @@ export class Model {
 
   static define<const F extends FieldMap>(name: string, fields: F, options: DefineOptions<WithPrimaryKey<F>>): ModelClass<WithPrimaryKey<F>> {
     checkDefineOptions(name, options);
-    const declared = declaredFields(name, fields);
+    const { declared, manyToMany } = declaredFields(name, fields);
     const tablename = options.tablename ?? snakeCase(name);
     const fieldMap = new Map(declared.map((field) => [field.name, field]));
     const meta = new ModelMeta(name, tablename, declared, options.database, {
@@ -99,7 +100,8 @@ export class Model {
       indexes: indexSpecs(name, tablename, options.indexes, fieldMap),
       ordering: orderingSpec(name, options.ordering),
     });
-    for (const field of declared) field.owner = meta;
+    for (const field of [...declared, ...manyToMany]) field.owner = meta;
+    meta.manyToMany.push(...manyToMany);
     const defined = { [name]: class extends Model {} }[name]!;
     Object.defineProperty(defined, META, { value: meta });
     defineFieldAccessors(defined.prototype, meta);
@@ -405,10 +407,11 @@ function checkDefineOptions(name: string, options: DefineOptions | undefined): v
   }
 }
 
-/** The model's fields in slot order, named, each checked: the auto `id` first where no field is the primary key. */
-function declaredFields(name: string, fields: FieldMap): Field[] {
+/** The fields with a column, in slot order (an `id` key first where none is declared), and the many-to-many declarations. */
+function declaredFields(name: string, fields: FieldMap): { declared: Field[]; manyToMany: ManyToManyField[] } {
   if (fields === null || typeof fields !== "object" || Array.isArray(fields)) throw new TypeError(`Model.define("${name}") needs an object of fields, such as { text: orm.String() }`);
   const declared: Field[] = [];
+  const manyToMany: ManyToManyField[] = [];
   const keys = Object.entries(fields).filter(([, field]) => (field as unknown) instanceof Field && field.primaryKey).map(([key]) => key);
   if (keys.length > 1) throw new TypeError(`${name}: ${keys.join(" and ")} are both primaryKey; a model has one primary key (composite keys: a unique constraint)`);
   if (keys.length === 0) {
@@ -420,14 +423,21 @@ function declaredFields(name: string, fields: FieldMap): Field[] {
     declared.push(id);
   }
   for (const [fieldName, field] of Object.entries(fields)) {
+    const reserved = reservedFieldName(fieldName, instanceMembers());
+    if (reserved) throw new TypeError(`${name}: a field may not be called "${fieldName}" (${reserved})`);
+    if ((field as unknown) instanceof ManyToManyField) {
+      const relation = field as unknown as ManyToManyField;
+      if (relation.name) throw new TypeError(`${name}.${fieldName}: this ManyToMany already belongs to ${relation.owner.name}.${relation.name}; make a new one, or share fields with orm.fields()`);
+      relation.name = fieldName;
+      manyToMany.push(relation);
+      continue;
+    }
     if (!((field as unknown) instanceof Field)) {
       const constructor = typeof field === "function" ? (field as { name?: string }).name : undefined;
       const hint = constructor ? `: call it, orm.${constructor}()` : ", such as orm.String()";
       throw new TypeError(`${name}.${fieldName} must be a field${hint}; got ${typeof field === "function" ? `the function ${constructor || "(anonymous)"} itself` : describe(field)}`);
     }
-    const reserved = reservedFieldName(fieldName, instanceMembers());
-    if (reserved) throw new TypeError(`${name}: a field may not be called "${fieldName}" (${reserved})`);
-    if (field.name) throw new TypeError(`${name}.${fieldName}: this field object already belongs to ${field.owner.name}.${field.name}; make a new one`);
+    if (field.name) throw new TypeError(`${name}.${fieldName}: this field object already belongs to ${field.owner.name}.${field.name}; make a new one, or share fields with orm.fields()`);
     field.name = fieldName;
     declared.push(field);
   }
@@ -435,7 +445,7 @@ function declaredFields(name: string, fields: FieldMap): Field[] {
     field.column ||= field.options.column ?? field.defaultColumn();
     field.slot = slot;
   });
-  return declared;
+  return { declared, manyToMany };
 }
 
 export function formatPk(pk: unknown): string {

@@ -1,4 +1,7 @@
 import type { Field } from "./fields.js";
+import type { Instance } from "./model.js";
+import type { SelfReference } from "../query/typing.js";
+import type { ManyRelatedManager } from "../relations/many-related-manager.js";
 
 /** Carries a model's field map on its instance type, so queries can check keys against it (types only). */
 export declare const fieldsBrand: unique symbol;
@@ -26,11 +29,22 @@ export type PrimaryKeyName<F extends FieldMap> = {
 
 export type PrimaryKeyValue<F extends FieldMap> = FieldValue<F[PrimaryKeyName<F>]>;
 
-/** The values of a row, one property per field. */
-export type Values<F extends FieldMap> = { -readonly [K in keyof F]: FieldValue<F[K]> };
+/** A many-to-many declaration: no column, a related manager on the instance (see ManyToMany()). */
+export type ManyToManyDeclaration = { readonly manyToManyTarget: unknown };
 
-type OptionalKeys<F extends FieldMap> = { [K in keyof F]: F[K] extends Field<unknown, boolean, true, boolean> ? K : never }[keyof F];
-type RequiredKeys<F extends FieldMap> = Exclude<keyof F, OptionalKeys<F>>;
+/** The fields that have a column: what create(), update() and validation take (not many-to-many declarations). */
+export type ColumnKeys<F> = { [K in keyof F]-?: F[K] extends ManyToManyDeclaration ? never : K }[keyof F];
+
+/** The values of a row, one property per field; a many-to-many reads as its related manager (a "self" one over this model). */
+export type Values<F extends FieldMap> = {
+  -readonly [K in keyof F]: F[K] extends { readonly manyToManyTarget: infer I } ? SelfManager<F, I, FieldValue<F[K]>> : FieldValue<F[K]>;
+};
+
+/** `ManyToMany("self")`'s manager, over this model's instances; others as declared. */
+type SelfManager<F extends FieldMap, I, Declared> = [I] extends [SelfReference] ? ([SelfReference] extends [I] ? ManyRelatedManager<Instance<F>> : Declared) : Declared;
+
+type OptionalKeys<F extends FieldMap> = { [K in ColumnKeys<F>]: F[K] extends Field<unknown, boolean, true, boolean> ? K : never }[ColumnKeys<F>];
+type RequiredKeys<F extends FieldMap> = Exclude<ColumnKeys<F>, OptionalKeys<F>>;
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 

@@ -15,6 +15,11 @@ export interface RelationStep {
   readonly many: boolean;
   /** A LEFT JOIN keeps rows whose link is null; an INNER JOIN is enough where the link cannot be. */
   readonly nullable: boolean;
+  /**
+   * A many-to-many relation is two hops through its join table: to the link rows (reverse, many), then from
+   * each link to the related row (forward). Paths are walked across these, never across the relation itself.
+   */
+  readonly hops?: readonly [RelationStep, RelationStep];
 }
 
 export interface ResolvedPath {
@@ -36,6 +41,14 @@ export function resolvePath(meta: ModelMeta, parts: readonly string[], key: stri
     const relation = current.relations.get(part);
     const isLast = index === parts.length - 1;
     if (relation && (!isLast || !current.fieldMap.has(part))) {
+      if (relation.hops) {
+        // Named last (`tags`, `Count("tags")`), a many-to-many stands for the join table's key column: no join to the related table.
+        steps.push(relation.hops[0]);
+        if (isLast) return { steps, field: relation.hops[1].fromField, rest: [] };
+        steps.push(relation.hops[1]);
+        current = relation.to;
+        continue;
+      }
       steps.push(relation);
       current = relation.to;
       if (isLast) return { steps, field: current.pk, rest: [] };

@@ -17,7 +17,7 @@ import { Aggregate, type AggregateValues, type Annotated } from "./aggregates.js
 import { bindUpdateValue } from "./expressions.js";
 import { rowShaper, valueColumns, type ValueOf, type ValuesKey, type ValuesListOptions, type ValuesRow, type ValuesTuple } from "./values.js";
 import { isExpression, type Expression } from "./lookups.js";
-import type { CreateValues, FieldInput } from "../model/types.js";
+import type { ColumnKeys, CreateValues, FieldInput } from "../model/types.js";
 import type { FieldsOf, FilterObject, OrderKey, PrefetchPath, SelectPath, WithAllRelated } from "./typing.js";
 
 type PrimaryKeyOf<T> = T extends { pk: infer K } ? K : unknown;
@@ -37,7 +37,7 @@ export type Filter = LookupObject | Q;
 export type FilterArgument<T> = FilterObject<T> | Q;
 
 /** What update() takes: field values, or expressions such as F("views").add(1). */
-export type UpdateValues<T> = { [K in keyof FieldsOf<T>]?: FieldInput<FieldsOf<T>[K]> | Expression };
+export type UpdateValues<T> = { [K in ColumnKeys<FieldsOf<T>>]?: FieldInput<FieldsOf<T>[K]> | Expression };
 
 /**
  * An immutable query over one model. Every method that narrows it returns a new QuerySet; nothing

@@ -4,7 +4,7 @@
 import type { AnnotationKey } from "./aggregates.js";
 import type { Expression } from "./lookups.js";
 import type { Field } from "../model/fields.js";
-import type { FieldMap, FieldValue, fieldsBrand } from "../model/types.js";
+import type { FieldMap, FieldValue, fieldsBrand, ManyToManyDeclaration } from "../model/types.js";
 
 /** Marks a reverse relation's manager with the instance type it yields (types only). */
 export declare const reverseBrand: unique symbol;
@@ -30,6 +30,10 @@ type RelatedIn<T, Fd> = ResolveSelf<T, RelatedOf<Fd>>;
 /** SelfReference only matches itself: any instance would extend it, so both directions are checked. */
 type ResolveSelf<T, I> = [I] extends [SelfReference] ? ([SelfReference] extends [I] ? T : I) : I;
 type KeyOf<Fd> = Fd extends { readonly keyType: infer K } ? K : never;
+
+/** The instance type a many-to-many on T leads to: T itself for "self". */
+type ManyIn<T, Fd> = ResolveSelf<T, Fd extends { readonly manyToManyTarget: infer I } ? I : never>;
+type ManyKeys<F> = { [K in keyof F]-?: F[K] extends ManyToManyDeclaration ? K : never }[keyof F] & string;
 
 /** A sparse related row: its key and load(), nothing else until loaded. */
 export interface Stub<I> {
@@ -79,7 +83,9 @@ export type LookupValue<T, K extends string> = LookupIn<T, FieldsOf<T>, K>;
 type LookupIn<T, F, K extends string> = K extends keyof F
   ? F[K] extends Relation
     ? RelatedIn<T, F[K]> | KeyOf<F[K]> | null
-    : FieldValue<F[K]> | null | Expression
+    : F[K] extends ManyToManyDeclaration
+      ? ManyIn<T, F[K]> | PkOf<ManyIn<T, F[K]>>
+      : FieldValue<F[K]> | null | Expression
   : K extends "pk"
     ? PkOf<T> | null
     : K extends `${infer Head}__${infer Rest}`
@@ -88,7 +94,11 @@ type LookupIn<T, F, K extends string> = K extends keyof F
           ? Rest extends LookupName
             ? OperatorValue<RelatedIn<T, F[Head]> | KeyOf<F[Head]>, Rest>
             : LookupValue<RelatedIn<T, F[Head]>, Rest>
-          : OperatorValue<Scalar<F[Head]>, Rest>
+          : F[Head] extends ManyToManyDeclaration
+            ? Rest extends LookupName
+              ? OperatorValue<ManyIn<T, F[Head]> | PkOf<ManyIn<T, F[Head]>>, Rest>
+              : LookupValue<ManyIn<T, F[Head]>, Rest>
+            : OperatorValue<Scalar<F[Head]>, Rest>
         : Head extends "pk"
           ? OperatorValue<PkOf<T>, Rest>
           : Head extends ReverseKeys<T>
@@ -121,7 +131,9 @@ export type LookupKey<T, Depth extends number = 4> =
             | K
             | `${K}__${KeyOperators}`
             | ([Depth] extends [1] ? never : `${K}__${LookupKey<RelatedIn<T, FieldsOf<T>[K]>, Prev[Depth]>}`)
-        : K | `${K}__${OperatorsFor<Scalar<FieldsOf<T>[K]>>}`;
+        : FieldsOf<T>[K] extends ManyToManyDeclaration
+          ? K | `${K}__${KeyOperators}` | ([Depth] extends [1] ? never : `${K}__${LookupKey<ManyIn<T, FieldsOf<T>[K]>, Prev[Depth]>}`)
+          : K | `${K}__${OperatorsFor<Scalar<FieldsOf<T>[K]>>}`;
     }[keyof FieldsOf<T> & string]
   | ([Depth] extends [1]
       ? never
@@ -148,7 +160,8 @@ export type PrefetchPath<T, Depth extends number = 2> = [Depth] extends [0]
   ? never
   :
       | { [K in ForwardKeys<FieldsOf<T>>]: K | `${K}__${PrefetchPath<RelatedIn<T, FieldsOf<T>[K]>, Prev[Depth]>}` }[ForwardKeys<FieldsOf<T>>]
-      | { [K in ReverseKeys<T>]: K | `${K}__${PrefetchPath<ReverseTarget<T[K]>, Prev[Depth]>}` }[ReverseKeys<T>];
+      | { [K in ReverseKeys<T>]: K | `${K}__${PrefetchPath<ReverseTarget<T[K]>, Prev[Depth]>}` }[ReverseKeys<T>]
+      | { [K in ManyKeys<FieldsOf<T>>]: K | `${K}__${PrefetchPath<ManyIn<T, FieldsOf<T>[K]>, Prev[Depth]>}` }[ManyKeys<FieldsOf<T>>];
 
 /** A field, or a field across forward relations (two hops): what values() and orderBy() name. */
 export type FieldPath<T, Depth extends number = 2> =
@@ -158,7 +171,8 @@ export type FieldPath<T, Depth extends number = 2> =
       ? never
       :
           | { [K in ForwardKeys<FieldsOf<T>>]: `${K}__${FieldPath<RelatedIn<T, FieldsOf<T>[K]>, Prev[Depth]>}` }[ForwardKeys<FieldsOf<T>>]
-          | { [K in ReverseKeys<T>]: `${K}__${FieldPath<ReverseTarget<T[K]>, Prev[Depth]>}` }[ReverseKeys<T>]);
+          | { [K in ReverseKeys<T>]: `${K}__${FieldPath<ReverseTarget<T[K]>, Prev[Depth]>}` }[ReverseKeys<T>]
+          | { [K in ManyKeys<FieldsOf<T>>]: `${K}__${FieldPath<ManyIn<T, FieldsOf<T>[K]>, Prev[Depth]>}` }[ManyKeys<FieldsOf<T>>]);
 
 export type OrderKey<T> = FieldPath<T> | `-${FieldPath<T>}` | AnnotationKey<T> | `-${AnnotationKey<T>}`;
 
@@ -168,10 +182,14 @@ export type PathValue<T, P extends string> = P extends "pk"
   : P extends keyof FieldsOf<T>
     ? FieldsOf<T>[P] extends Relation
       ? KeyOf<FieldsOf<T>[P]> | NullIf<FieldsOf<T>[P]>
-      : FieldValue<FieldsOf<T>[P]>
+      : FieldsOf<T>[P] extends ManyToManyDeclaration
+        ? PkOf<ManyIn<T, FieldsOf<T>[P]>> | null
+        : FieldValue<FieldsOf<T>[P]>
     : P extends `${infer Head}__${infer Rest}`
       ? Head extends keyof FieldsOf<T>
-        ? PathValue<RelatedIn<T, FieldsOf<T>[Head]>, Rest> | NullIf<FieldsOf<T>[Head]>
+        ? FieldsOf<T>[Head] extends ManyToManyDeclaration
+          ? PathValue<ManyIn<T, FieldsOf<T>[Head]>, Rest> | null
+          : PathValue<RelatedIn<T, FieldsOf<T>[Head]>, Rest> | NullIf<FieldsOf<T>[Head]>
         : never
       : never;
 

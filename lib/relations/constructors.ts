@@ -3,6 +3,9 @@ import type { InstanceMethods } from "../model/model.js";
 import { checkedFieldOptions } from "../model/options.js";
 import type { SelfReference, Stub } from "../query/typing.js";
 import { ForeignKeyField, type ForeignKeyOptions, type RelatedModel } from "./foreign-key.js";
+import type { Field } from "../model/fields.js";
+import { ManyToManyField, type ManyToManyOptions } from "./many-to-many.js";
+import type { ManyRelatedManager } from "./many-related-manager.js";
 
 /** The instance type behind a related model: its class's instances, or any instance for "self" and names. */
 type RelatedInstance<M> = M extends abstract new (...args: never[]) => infer I ? I : M extends "self" ? SelfReference : InstanceMethods;
@@ -29,6 +32,21 @@ export function OneToOne<const M extends RelatedModel, const O extends ForeignKe
   options?: O,
 ): ForeignKeyOf<M, O> {
   return new ForeignKeyField(checkModel(model), checkedFieldOptions("OneToOne", options, FOREIGN_KEY_OPTIONS) ?? {}, true) as ForeignKeyOf<M, O>;
+}
+
+/**
+ * A many-to-many's type: no column (create() takes no value for it), a manager of the related rows on an instance.
+ * `manyToManyTarget` carries the related instance type (SelfReference for "self", resolved where the model is known).
+ */
+export type ManyToManyOf<M> = ManyToManyField &
+  Field<ManyRelatedManager<Extract<RelatedInstance<M>, object>>, false, true, false> & { readonly manyToManyTarget: RelatedInstance<M> };
+
+/**
+ * Rows of `model` linked to this model's rows through a join table: `tags: orm.ManyToMany(Tag)` gives
+ * `article.tags` and `tag.articles` (relatedName), each a related manager with add(), remove(), set(), clear().
+ */
+export function ManyToMany<const M extends RelatedModel, const O extends ManyToManyOptions = {}>(model: M, options?: O): ManyToManyOf<M> {
+  return new ManyToManyField(checkModel(model), options ?? {}) as unknown as ManyToManyOf<M>;
 }
 
 function checkModel(model: RelatedModel): RelatedModel {

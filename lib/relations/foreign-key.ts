@@ -37,6 +37,10 @@ export class ForeignKeyField extends Field {
     if (onDelete === "SET NULL" && !options.allowNull) throw new TypeError(`onDelete "SET NULL" needs allowNull: true`);
   }
 
+  override copy(): this {
+    return new ForeignKeyField(this.related, this.options, this.oneToOne) as this;
+  }
+
   get onDelete(): OnDelete {
     return this.options.onDelete ?? "CASCADE";
   }

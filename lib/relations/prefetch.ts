@@ -2,8 +2,10 @@ import { heldValue, META, ownState, slotsOf, STATE } from "../model/instance.js"
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
 import type { RelationStep } from "../query/paths.js";
-import { patchState } from "../query/compiler.js";
+import { decodeValue, patchState, QueryCompiler, type ValueColumn } from "../query/compiler.js";
 import { defaultState } from "../query/queryset.js";
+import { findLookup } from "../query/lookups.js";
+import { FROM_DATABASE, rowMaker } from "../model/instance.js";
 import { readRows, selectReader } from "../query/hydrate.js";
 import { hasBigIntegers } from "../query/persist.js";
 import { compileSelect } from "../query/statement-cache.js";
@@ -51,7 +53,11 @@ export async function prefetch(meta: ModelMeta, instances: readonly object[], tr
   if (instances.length === 0) return;
   for (const [name, subtree] of tree) {
     const relation = meta.relations.get(name)!;
-    const related = relation.toField === relation.to.pk ? await prefetchForward(instances, relation) : await prefetchReverse(instances, relation);
+    const related = relation.hops
+      ? await prefetchMany(instances, relation)
+      : relation.toField === relation.to.pk
+        ? await prefetchForward(instances, relation)
+        : await prefetchReverse(instances, relation);
     if (subtree.size > 0) await prefetch(relation.to, related, subtree);
   }
 }
@@ -120,5 +126,39 @@ async function prefetchReverse(instances: readonly object[], relation: RelationS
   for (const { owner, rows: owned } of owners.values()) (ownState(owner).prefetched ??= new Map()).set(relation.name, owned);
   const { database, name } = relation.from;
   if (stack) database.nPlusOne.eagerLoaded(name, relation.name, [...owners.values()].map((group) => group.rows), stack);
+  return rows;
+}
+
+/**
+ * `article.tags` for every article: one query over the related table joined to the join table, each row
+ * carrying the key of the owner it is linked to (a row linked to two owners comes once for each).
+ */
+async function prefetchMany(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
+  const [toLinks, toRows] = relation.hops!;
+  const target = relation.to;
+  const ownerKey = toLinks.toField;
+  // From the related rows to their links, joined (not EXISTS): each link is a row, with its owner's key.
+  const toOwners: RelationStep = { name: `${relation.name}<`, from: target, to: toLinks.to, fromField: target.pk, toField: toRows.fromField, many: false, nullable: false };
+  const columns: ValueColumn[] = [...target.columns.map((field) => ({ name: field.name, steps: [], field })), { name: "", steps: [toOwners], field: ownerKey }];
+  const owners = new Map(instances.map((instance) => [(instance as Model).pk, { owner: instance, rows: [] as Model[] }]));
+  const keys = [...owners.keys()];
+  const make = rowMaker<Model>(target.model, FROM_DATABASE);
+  const width = target.columns.length;
+  const rows: Model[] = [];
+  for (let start = 0; start < keys.length; start += KEYS_PER_QUERY) {
+    const condition = { kind: "lookup" as const, steps: [toOwners], field: ownerKey, lookup: findLookup("in")!, value: keys.slice(start, start + KEYS_PER_QUERY) };
+    const state = patchState(defaultState(target), { conditions: [condition], values: { columns, shape: "array", grouped: false } });
+    const { statement, decoders } = new QueryCompiler(target, target.database.dialect).values(state);
+    const result = await target.database.run(statement, { about: about(target, "SELECT"), arrayRows: true, exactIntegers: hasBigIntegers(target) || hasBigIntegers(toLinks.to) });
+    for (const raw of result.rows as unknown[][]) {
+      const owner = decodeValue(decoders[width]!, raw[width]);
+      raw.length = width;
+      for (let index = 0; index < width; index++) raw[index] = decodeValue(decoders[index]!, raw[index]);
+      const row = make(raw);
+      rows.push(row);
+      owners.get(owner)?.rows.push(row);
+    }
+  }
+  for (const { owner, rows: owned } of owners.values()) (ownState(owner).prefetched ??= new Map()).set(relation.name, owned);
   return rows;
 }

@@ -10,26 +10,16 @@ import type { CreateValues } from "../model/types.js";
 import type { FieldsOf } from "../query/typing.js";
 import type { reverseBrand } from "../query/typing.js";
 
-/**
- * `album.tracks`: the rows of the source model whose foreign key points at `owner`. A QuerySet like any
- * other, plus create() that fills the key in; after prefetchRelated it answers all() from memory.
- */
-export class RelatedManager<T extends object = Model> extends QuerySet<T> {
+/** The rows related to one owner: after prefetchRelated, all() and count() answer from what it loaded. */
+export abstract class OwnedRows<T extends object> extends QuerySet<T> {
   declare readonly [reverseBrand]?: T;
-  #state: QueryState | undefined;
 
   constructor(
-    source: ModelClass,
-    readonly field: ForeignKeyField,
+    model: ModelClass,
     readonly owner: Model,
     readonly relatedName: string,
   ) {
-    super(source);
-  }
-
-  // Worked out when first asked: after prefetchRelated, all() and count() answer without it.
-  protected override get state(): QueryState {
-    return (this.#state ??= patchState(defaultState(this.model[META]), { conditions: [resolveCondition(this.model[META], { [this.field.name]: this.owner })] }));
+    super(model);
   }
 
   override async all(): Promise<T[]> {
@@ -44,6 +34,28 @@ export class RelatedManager<T extends object = Model> extends QuerySet<T> {
     if (cached) return cached.length;
     lazyReverse(this.owner, this.relatedName);
     return super.count();
+  }
+}
+
+/**
+ * `album.tracks`: the rows of the source model whose foreign key points at `owner`. A QuerySet like any
+ * other, plus create() that fills the key in; after prefetchRelated it answers all() from memory.
+ */
+export class RelatedManager<T extends object = Model> extends OwnedRows<T> {
+  #state: QueryState | undefined;
+
+  constructor(
+    source: ModelClass,
+    readonly field: ForeignKeyField,
+    owner: Model,
+    relatedName: string,
+  ) {
+    super(source, owner, relatedName);
+  }
+
+  // Worked out when first asked: after prefetchRelated, all() and count() answer without it.
+  protected override get state(): QueryState {
+    return (this.#state ??= patchState(defaultState(this.model[META]), { conditions: [resolveCondition(this.model[META], { [this.field.name]: this.owner })] }));
   }
 
   override create(values: Record<string, unknown> = {}): Promise<T> {

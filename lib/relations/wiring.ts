@@ -2,39 +2,54 @@ import type { Database } from "../database.js";
 import { META } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
-import { ForeignKeyField } from "./foreign-key.js";
+import { ForeignKeyField, type RelatedModel } from "./foreign-key.js";
 import { RelatedManager, RelatedOne } from "./related-manager.js";
+import { wireManyToMany } from "./many-to-many-wiring.js";
 
 /**
  * Connects foreign keys to their targets once both models exist (a key may name a model defined
  * later): the forward hop on the source, the reverse hop and accessor on the target.
  */
 export function wireRelations(database: Database): void {
-  const lookup = (name: string) => database.models.find((meta) => meta.name === name)?.model;
   for (const meta of database.models) {
     for (const field of meta.fields) {
       if (!(field instanceof ForeignKeyField) || field.isResolved) continue;
-      const target = resolveTarget(field, meta, lookup);
+      const target = resolveModel(field.related, meta, field.name);
       if (!target) continue;
       field.resolve(target);
       connect(meta, field);
     }
   }
+  wireManyToMany(database);
 }
 
-function resolveTarget(field: ForeignKeyField, meta: ModelMeta, lookup: (name: string) => ModelClass | undefined): ModelClass | undefined {
-  const related = field.related;
-  if (related === "self") return lookup(meta.name);
-  if (typeof related === "string") return lookup(related);
+/** The model a relation names (a class, a name on the same database, or "self"), or undefined while it is not defined yet. */
+export function resolveModel(related: RelatedModel, meta: ModelMeta, fieldName: string): ModelClass | undefined {
+  if (related === "self") return meta.model;
+  if (typeof related === "string") return meta.database.models.find((known) => known.name === related)?.model;
   if (related[META]?.database !== meta.database) {
-    throw new TypeError(`${meta.name}.${field.name}: ${related[META]?.name ?? "the related model"} belongs to another database`);
+    throw new TypeError(`${meta.name}.${fieldName}: ${related[META]?.name ?? "the related model"} belongs to another database`);
   }
   return related as unknown as ModelClass;
 }
 
 export function defaultRelatedName(meta: ModelMeta, field: ForeignKeyField): string {
-  const camel = meta.name.charAt(0).toLowerCase() + meta.name.slice(1);
+  const camel = camelCase(meta.name);
   return field.options.relatedName ?? (field.oneToOne ? camel : `${camel}s`);
+}
+
+export function camelCase(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}
+
+/** `relatedName: "+"` asks for no reverse relation (a join table's keys: the many-to-many is the way across). */
+export const NO_REVERSE = "+";
+
+/** Throws where `meta` already has a field or relation called `name`, naming the declaration that wanted it. */
+export function claimName(meta: ModelMeta, name: string, claimant: string): void {
+  if (meta.fieldMap.has(name) || meta.relations.has(name)) {
+    throw new TypeError(`${claimant}: ${meta.name} already has a field or relation called "${name}"; pick another relatedName`);
+  }
 }
 
 function connect(meta: ModelMeta, field: ForeignKeyField): void {
@@ -49,11 +64,8 @@ function connect(meta: ModelMeta, field: ForeignKeyField): void {
     many: false,
     nullable: field.allowNull,
   });
-  if (targetMeta.fieldMap.has(relatedName) || targetMeta.relations.has(relatedName)) {
-    throw new TypeError(
-      `${meta.name}.${field.name}: ${targetMeta.name} already has a field or relation called "${relatedName}"; pick another relatedName`,
-    );
-  }
+  if (relatedName === NO_REVERSE) return;
+  claimName(targetMeta, relatedName, `${meta.name}.${field.name}`);
   targetMeta.relations.set(relatedName, {
     name: relatedName,
     from: targetMeta,

@@ -1,0 +1,182 @@
+import { ValidationError } from "../errors.js";
+import { ownState, STATE } from "../model/instance.js";
+import type { Model, ModelClass } from "../model/model.js";
+import { patchState, type QueryState } from "../query/compiler.js";
+import { META } from "../model/instance.js";
+import type { RelationStep } from "../query/paths.js";
+import { defaultState, QuerySet } from "../query/queryset.js";
+import type { FieldsOf } from "../query/typing.js";
+import { findLookup } from "../query/lookups.js";
+import type { CreateValues } from "../model/types.js";
+import { insertLinks, linkRows } from "./links.js";
+import type { ForeignKeyField } from "./foreign-key.js";
+import { OwnedRows } from "./related-manager.js";
+
+/** Keys per `IN (...)` list of remove(): far below every database's limit on bound parameters. */
+const KEYS_PER_STATEMENT = 5000;
+
+/** What add(), set() and create() write into the join table's other columns (a through model's own fields). */
+export interface ThroughOptions {
+  throughDefaults?: Record<string, unknown>;
+}
+
+/** An instance of the related model or its primary key. */
+type Item<T> = T | (T extends { pk: infer K } ? Exclude<K, null | undefined> : never);
+
+/**
+ * `article.tags` (and `tag.articles`): the related rows linked to `owner` through the join table. A QuerySet like
+ * any other (filter, count, values, iteration), plus add(), remove(), set(), clear() and create(), which write
+ * the join table only; after prefetchRelated it answers all() and count() from memory until one of them runs.
+ */
+export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
+  #state: QueryState | undefined;
+
+  constructor(
+    target: ModelClass,
+    owner: Model,
+    /** The relation as seen from the owner's model; its hops cross the join table. */
+    readonly relation: RelationStep,
+    /** The relation seen from the related model: the rows are those whose links lead to the owner. */
+    readonly mirror: RelationStep,
+    /** The join table holds each pair once (a unique constraint), so the database can skip those already linked. */
+    readonly uniquePair: boolean,
+  ) {
+    super(target, owner, relation.name);
+  }
+
+  // EXISTS over the join table, not a JOIN: a row linked twice (a through model may allow it) is still one row.
+  protected override get state(): QueryState {
+    const [toLinks, toOwner] = this.mirror.hops!;
+    const condition = { kind: "lookup" as const, steps: [toLinks], field: toOwner.fromField, lookup: findLookup("exact")!, value: this.owner.pk };
+    return (this.#state ??= patchState(defaultState(this.model[META]), { conditions: [condition] }));
+  }
+
+  /** The join table's key to the owner, and its key to the related rows. */
+  get #keys(): { near: ForeignKeyField; far: ForeignKeyField } {
+    const [toLinks, toRows] = this.relation.hops!;
+    return { near: toLinks.toField as ForeignKeyField, far: toRows.fromField as ForeignKeyField };
+  }
+
+  /**
+   * Links these rows (instances or keys) to the owner in one INSERT per few thousand pairs; a pair already linked is
+   * left as it is. With `{ throughDefaults }` last, the through model's other fields get those values.
+   */
+  add(...items: Item<T>[]): Promise<void>;
+  add(...items: [...Item<T>[], ThroughOptions]): Promise<void>;
+  async add(...args: unknown[]): Promise<void> {
+    const { items, options } = splitOptions(args);
+    await this.#add(this.#targetKeys(items, "add"), options);
+  }
+
+  async #add(keys: readonly unknown[], options: ThroughOptions): Promise<void> {
+    const ownerKey = this.#ownerKey("add");
+    this.#forget();
+    if (keys.length === 0) return;
+    const { near, far } = this.#keys;
+    const through = this.relation.hops![0].to;
+    const rows = linkRows(through, near, far, ownerKey, keys, options.throughDefaults);
+    if (this.uniquePair) return insertLinks(through, rows);
+    // A through model without a unique pair: the pairs already linked are read first, in the same transaction.
+    await this.meta.database.transaction(async () => {
+      const linked = new Set<string>();
+      for (let start = 0; start < keys.length; start += KEYS_PER_STATEMENT) {
+        const chunk = keys.slice(start, start + KEYS_PER_STATEMENT);
+        const found = (await this.#links().filter({ [near.name]: ownerKey, [`${far.name}__in`]: chunk } as never).valuesList(far.name, { flat: true })) as unknown[];
+        for (const key of found) linked.add(String(key));
+      }
+      await insertLinks(through, rows.filter((row) => !linked.has(String(row[far.slot]))));
+    });
+  }
+
+  /** Unlinks these rows (instances or keys) from the owner; the rows themselves stay. */
+  async remove(...items: Item<T>[]): Promise<void> {
+    await this.#remove(this.#targetKeys(items, "remove"));
+  }
+
+  async #remove(keys: readonly unknown[]): Promise<void> {
+    const ownerKey = this.#ownerKey("remove");
+    this.#forget();
+    const { near, far } = this.#keys;
+    const links = this.#links();
+    for (let start = 0; start < keys.length; start += KEYS_PER_STATEMENT) {
+      await links.filter({ [near.name]: ownerKey, [`${far.name}__in`]: keys.slice(start, start + KEYS_PER_STATEMENT) } as never).delete();
+    }
+  }
+
+  /** Makes the owner's links exactly these rows: in one transaction, only the links that differ are deleted and inserted. */
+  async set(items: readonly Item<T>[], options: ThroughOptions = {}): Promise<void> {
+    if (!Array.isArray(items)) throw this.#invalid("set", "takes an array of rows or keys");
+    const keys = this.#targetKeys(items, "set");
+    const ownerKey = this.#ownerKey("set");
+    const { near, far } = this.#keys;
+    await this.meta.database.transaction(async () => {
+      const linked = (await this.#links().filter({ [near.name]: ownerKey } as never).valuesList(far.name, { flat: true })) as unknown[];
+      const wanted = new Set(keys.map(String));
+      const present = new Set(linked.map(String));
+      const removed = linked.filter((key) => !wanted.has(String(key)));
+      if (removed.length > 0) await this.#remove(removed);
+      await this.#add(
+        keys.filter((key) => !present.has(String(key))),
+        options,
+      );
+    });
+  }
+
+  /** Unlinks every row from the owner. */
+  async clear(): Promise<void> {
+    const ownerKey = this.#ownerKey("clear");
+    this.#forget();
+    await this.#links().filter({ [this.#keys.near.name]: ownerKey } as never).delete();
+  }
+
+  /** Creates a related row and links it to the owner, in one transaction. */
+  override create(values: CreateValues<FieldsOf<T>>, options: ThroughOptions = {}): Promise<T> {
+    this.#ownerKey("create");
+    return this.meta.database.transaction(async () => {
+      const row = await super.create(values);
+      await this.#add([(row as Model).pk], options);
+      return row;
+    });
+  }
+
+  #links(): QuerySet<object> {
+    return this.relation.hops![0].to.model.objects;
+  }
+
+  /** Writes make what prefetchRelated loaded for the owner stale: the next read asks the database. */
+  #forget(): void {
+    if (this.owner[STATE].prefetched?.has(this.relation.name)) ownState(this.owner).prefetched!.delete(this.relation.name);
+  }
+
+  #ownerKey(method: string): unknown {
+    const { pk } = this.owner;
+    if (pk === undefined || pk === null || !this.owner[STATE].persisted) throw this.#invalid(method, `needs a saved ${this.relation.from.name}: save() it first`);
+    return pk;
+  }
+
+  /** Each row's key, checked as the join table's column checks it; each key once. */
+  #targetKeys(items: readonly unknown[], method: string): unknown[] {
+    const { far } = this.#keys;
+    const keys = new Map<string, unknown>();
+    for (const item of items) {
+      if (item === null || item === undefined) throw this.#invalid(method, `was given ${String(item)}; it takes ${this.relation.to.name} rows or their keys`);
+      const key = far.toColumn(far.validate(item));
+      keys.set(String(key), key);
+    }
+    return [...keys.values()];
+  }
+
+  #invalid(method: string, reason: string): ValidationError {
+    const where = `${this.relation.from.name}.${this.relation.name}`;
+    return new ValidationError(`${where}.${method}() ${reason}`, this.relation.from.name, this.relation.name);
+  }
+}
+
+/** add()'s arguments: the rows, and `{ throughDefaults }` if the last one is that (an instance never is a plain object). */
+function splitOptions(args: readonly unknown[]): { items: readonly unknown[]; options: ThroughOptions } {
+  const last = args[args.length - 1];
+  if (typeof last === "object" && last !== null && Object.getPrototypeOf(last) === Object.prototype) {
+    return { items: args.slice(0, -1), options: last as ThroughOptions };
+  }
+  return { items: args, options: {} };
+}
