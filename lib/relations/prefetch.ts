@@ -134,6 +134,8 @@ async function prefetchReverse(instances: readonly object[], relation: RelationS
  * carrying the key of the owner it is linked to (a row linked to two owners comes once for each).
  */
 async function prefetchMany(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
+  // Taken before the first await, while the user's frame is still on the stack.
+  const stack = relation.from.database.nPlusOne.pending()?.stack;
   const [toLinks, toRows] = relation.hops!;
   const target = relation.to;
   const ownerKey = toLinks.toField;
@@ -160,5 +162,6 @@ async function prefetchMany(instances: readonly object[], relation: RelationStep
     }
   }
   for (const { owner, rows: owned } of owners.values()) (ownState(owner).prefetched ??= new Map()).set(relation.name, owned);
+  if (stack) relation.from.database.nPlusOne.eagerLoaded(relation.from.name, relation.name, [...owners.values()].map((group) => group.rows), stack);
   return rows;
 }
