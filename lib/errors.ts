@@ -59,8 +59,45 @@ export class UnloadedFieldError extends OrmError {}
 /** The database refused a statement; the driver's error is the `cause`. */
 export class DatabaseError extends OrmError {}
 
-/** The database refused a write: unique, foreign-key, NOT NULL or check constraint. */
-export class IntegrityError extends DatabaseError {}
+/** Which kind of constraint a write broke. */
+export type IntegrityKind = "unique" | "foreignKey" | "notNull" | "check";
+
+/** What the database said about a constraint violation, as far as it said it. */
+export interface IntegrityDetails {
+  readonly kind?: IntegrityKind;
+  /** The constraint's (or unique index's) name. */
+  readonly constraint?: string;
+  /** The table whose constraint it is (for a foreign key blocking a delete, the referencing table). */
+  readonly table?: string;
+  readonly columns?: readonly string[];
+  /** The model whose constraint it is, and its field names for the columns. */
+  readonly model?: string;
+  readonly fields?: readonly string[];
+}
+
+/**
+ * The database refused a write: unique, foreign-key, NOT NULL or check constraint. `kind` says which,
+ * `constraint` names it, `fields` (the model's field names) and `columns` say where, each where the database
+ * reports it: "username taken" and "email taken" are told apart by `fields` or `constraint`, on every database.
+ */
+export class IntegrityError extends DatabaseError {
+  readonly kind: IntegrityKind | undefined;
+  readonly constraint: string | undefined;
+  readonly table: string | undefined;
+  readonly columns: readonly string[];
+  readonly model: string | undefined;
+  readonly fields: readonly string[];
+
+  constructor(message: string, options: { cause?: unknown } & IntegrityDetails = {}) {
+    super(message, { cause: options.cause });
+    this.kind = options.kind;
+    this.constraint = options.constraint;
+    this.table = options.table;
+    this.columns = options.columns ?? [];
+    this.model = options.model;
+    this.fields = options.fields ?? [];
+  }
+}
 
 /** The database could not be reached, or the connection was lost. */
 export class ConnectionError extends OrmError {}

@@ -11,6 +11,8 @@ export {
   UnloadedFieldError,
   DatabaseError,
   IntegrityError,
+  type IntegrityKind,
+  type IntegrityDetails,
   ConnectionError,
   TransactionError,
   SerializationError,

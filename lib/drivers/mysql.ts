@@ -4,6 +4,7 @@ import {
   DatabaseError,
   DeadlockError,
   IntegrityError,
+  type IntegrityDetails,
   LockTimeoutError,
   QueryCancelledError,
   SerializationError,
@@ -347,10 +348,39 @@ const INTEGRITY_CODES = new Set([
   "ER_TRUNCATED_WRONG_VALUE_FOR_FIELD",
 ]);
 
+/**
+ * What MySQL and MariaDB say about a violation, read from their messages (they have no fields for it): the key
+ * of a duplicate, the constraint and columns of a foreign key, the column of a NOT NULL, the name of a CHECK.
+ */
+function integrityDetails(errno: number | undefined, message: string): IntegrityDetails {
+  const quoted = (text: string) => text.replace(/^[`'"](.*)[`'"]$/, "$1");
+  switch (errno) {
+    case 1062: // ER_DUP_ENTRY: "Duplicate entry '1-Gold' for key 'album_artist_id_title_uniq'" (MySQL 8: 'album.album_...')
+      return { kind: "unique", constraint: /for key '(?:[^'.]+\.)?([^']+)'$/.exec(message)?.[1] };
+    case 1451: // ER_ROW_IS_REFERENCED_2
+    case 1452: {
+      // ER_NO_REFERENCED_ROW_2: "... a foreign key constraint fails (`db`.`track`, CONSTRAINT `track_ibfk_1` FOREIGN KEY (`album_id`) REFERENCES ..."
+      const match = /\(`[^`]+`\.`([^`]+)`, CONSTRAINT `([^`]+)` FOREIGN KEY \(([^)]+)\)/.exec(message);
+      return { kind: "foreignKey", table: match?.[1], constraint: match?.[2], columns: match?.[3]?.split(",").map((name) => quoted(name.trim())) };
+    }
+    case 1048: // ER_BAD_NULL_ERROR: "Column 'text' cannot be null"
+    case 1364: {
+      // ER_NO_DEFAULT_FOR_FIELD: "Field 'text' doesn't have a default value"
+      const column = /^(?:Column|Field) '([^']+)'/.exec(message)?.[1];
+      return { kind: "notNull", columns: column ? [column] : undefined };
+    }
+    case 3819: // MySQL: "Check constraint 'name' is violated."
+    case 4025: // MariaDB: "CONSTRAINT `name` failed for `db`.`table`"
+      return { kind: "check", constraint: /(?:constraint|CONSTRAINT) [`']([^`']+)[`']/.exec(message)?.[1], table: /for `[^`]+`\.`([^`]+)`/.exec(message)?.[1] };
+    default:
+      return {};
+  }
+}
+
 function translateMysqlError(error: unknown): Error {
   const { code = "", errno, fatal = false, message, sqlState = "" } = error as { code?: string; errno?: number; fatal?: boolean; message: string; sqlState?: string };
   // SQLSTATE class 23 too: mysql2 names MariaDB-only errnos by MySQL's table (MariaDB's CHECK failure 4025 is not ER_CONSTRAINT_FAILED there).
-  if (INTEGRITY_CODES.has(code) || sqlState.startsWith("23")) return new IntegrityError(message, { cause: error });
+  if (INTEGRITY_CODES.has(code) || sqlState.startsWith("23")) return new IntegrityError(message, { cause: error, ...integrityDetails(errno, message) });
   if (code === "ER_LOCK_DEADLOCK") return new DeadlockError(message, { cause: error });
   if (code === "ER_LOCK_WAIT_TIMEOUT") return new LockTimeoutError(message, { cause: error });
   if (errno === ER_STATEMENT_TIMEOUT || code === "ER_QUERY_TIMEOUT") return new StatementTimeoutError(message, { cause: error });

@@ -6,6 +6,8 @@ import {
   DatabaseError,
   DeadlockError,
   IntegrityError,
+  type IntegrityDetails,
+  type IntegrityKind,
   LockTimeoutError,
   QueryCancelledError,
   SerializationError,
@@ -227,13 +229,28 @@ class PostgresqlConnection extends CallbackConnection {
 }
 
 const INTEGRITY_CODES = new Set(["23000", "23001", "23502", "23503", "23505", "23514", "23P01"]);
+// An exclusion constraint (23P01) generalises uniqueness; 23001 is a RESTRICT foreign key.
+const INTEGRITY_KINDS: Record<string, IntegrityKind> = { "23001": "foreignKey", "23502": "notNull", "23503": "foreignKey", "23505": "unique", "23514": "check", "23P01": "unique" };
+
+interface PgErrorFields {
+  constraint?: string;
+  table?: string;
+  column?: string;
+  detail?: string;
+}
+
+/** The server's own fields of a violation: the constraint, the table, and the columns (`Key (a, b)=(...)`, or `column` for NOT NULL). */
+function integrityDetails(code: string, { constraint, table, column, detail }: PgErrorFields): IntegrityDetails {
+  const keyColumns = /^Key \((.+?)\)=/.exec(detail ?? "")?.[1]?.split(", ").map((name) => name.replace(/^"(.*)"$/, "$1"));
+  return { kind: INTEGRITY_KINDS[code], constraint, table, columns: column ? [column] : keyColumns };
+}
 
 function translatePostgresqlError(error: unknown): Error {
   const code = (error as { code?: string }).code ?? "";
   const message = (error as Error).message;
   const detail = (error as { detail?: string }).detail;
   const text = detail ? `${message} (${detail})` : message;
-  if (INTEGRITY_CODES.has(code)) return new IntegrityError(text, { cause: error });
+  if (INTEGRITY_CODES.has(code)) return new IntegrityError(text, { cause: error, ...integrityDetails(code, error as PgErrorFields) });
   if (code === "40001") return new SerializationError(text, { cause: error });
   if (code === "40P01") return new DeadlockError(text, { cause: error });
   if (code === "55P03") return new LockTimeoutError(text, { cause: error });

@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { ConnectionError, DatabaseError, IntegrityError, LockTimeoutError, QueryCancelledError } from "../errors.js";
+import { ConnectionError, DatabaseError, IntegrityError, LockTimeoutError, QueryCancelledError, type IntegrityDetails, type IntegrityKind } from "../errors.js";
 import { excerpt } from "./cancellation.js";
 import type { DatabaseURL } from "../url.js";
 import {
@@ -234,10 +234,34 @@ function toSqliteValue(value: unknown): unknown {
   return value;
 }
 
+const INTEGRITY_KINDS: Record<string, IntegrityKind> = {
+  SQLITE_CONSTRAINT_UNIQUE: "unique",
+  SQLITE_CONSTRAINT_PRIMARYKEY: "unique",
+  SQLITE_CONSTRAINT_FOREIGNKEY: "foreignKey",
+  SQLITE_CONSTRAINT_NOTNULL: "notNull",
+  SQLITE_CONSTRAINT_CHECK: "check",
+};
+
+/**
+ * What SQLite's message says: "UNIQUE constraint failed: album.artist_id, album.title", "NOT NULL constraint
+ * failed: note.text", "CHECK constraint failed: album_price_not_negative" (the name, for a named check); a
+ * foreign key's failure names nothing.
+ */
+function integrityDetails(code: string, message: string): IntegrityDetails {
+  // A RESTRICT foreign key is enforced as a trigger: SQLITE_CONSTRAINT_TRIGGER, "FOREIGN KEY constraint failed".
+  const kind = INTEGRITY_KINDS[code] ?? (message.startsWith("FOREIGN KEY constraint failed") ? "foreignKey" : undefined);
+  const subject = /constraint failed: (.+)$/.exec(message)?.[1];
+  if (!subject || kind === "foreignKey") return { kind };
+  if (kind === "check") return { kind, constraint: /^\w+$/.test(subject) ? subject : undefined };
+  const qualified = subject.split(", ").map((name) => /^(.+)\.([^.]+)$/.exec(name));
+  if (!qualified.every(Boolean)) return { kind };
+  return { kind, table: qualified[0]![1], columns: qualified.map((match) => match![2]!) };
+}
+
 function translateSqliteError(error: unknown): Error {
   const code = (error as { code?: string }).code ?? "";
   const message = (error as Error).message;
-  if (code.startsWith("SQLITE_CONSTRAINT")) return new IntegrityError(message, { cause: error });
+  if (code.startsWith("SQLITE_CONSTRAINT")) return new IntegrityError(message, { cause: error, ...integrityDetails(code, message) });
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return new LockTimeoutError(message, { cause: error });
   if (code === "SQLITE_CANTOPEN" || code === "SQLITE_NOTADB") return new ConnectionError(message, { cause: error });
   if (error instanceof Error && code.startsWith("SQLITE_")) return new DatabaseError(message, { cause: error });

@@ -242,12 +242,53 @@ function missing(meta: ModelMeta, pk: unknown): NoMatch {
   return new NoMatch(`${meta.name} with ${meta.pk.name}=${JSON.stringify(typeof pk === "bigint" ? String(pk) : pk)} does not exist (deleted?)`);
 }
 
-/** Puts the model's name in front of a constraint violation, whose driver text names only tables and columns. */
+/** Puts the model's name in front of a constraint violation, with the model's field names for what the database reported. */
 export async function withModel<T>(meta: ModelMeta, pending: Promise<T>): Promise<T> {
   try {
     return await pending;
   } catch (error) {
-    if (error instanceof IntegrityError) throw new IntegrityError(`${meta.name}: ${error.message}`, { cause: error.cause });
+    if (error instanceof IntegrityError) throw attributed(meta, error);
     throw error;
   }
+}
+
+/**
+ * The violation in the model's terms: the model whose table it is (the referencing one, for a foreign key that
+ * blocks a delete), its fields for the columns reported, and where the database gave only a name (MySQL's
+ * duplicate key) or only columns (SQLite), the other worked out from the model's declared constraints.
+ */
+function attributed(meta: ModelMeta, error: IntegrityError): IntegrityError {
+  const owner = (error.table !== undefined && meta.database.models.find((model) => model.tablename === error.table)) || meta;
+  const byColumn = (column: string) => owner.columns.find((field) => field.column === column)?.name;
+  let fields = error.columns.map(byColumn).filter((name) => name !== undefined);
+  let { constraint } = error;
+  if (fields.length === 0 && constraint !== undefined) fields = fieldsOfConstraint(owner, constraint);
+  if (constraint === undefined && error.kind === "unique" && fields.length > 1) {
+    const key = [...fields].sort().join();
+    constraint = owner.constraints.find((declared) => declared.kind === "unique" && [...declared.fields].sort().join() === key)?.name;
+  }
+  return new IntegrityError(`${meta.name}: ${error.message}`, {
+    cause: error.cause,
+    kind: error.kind,
+    constraint,
+    table: error.table ?? owner.tablename,
+    columns: error.columns,
+    model: owner.name,
+    fields,
+  });
+}
+
+/** The fields a constraint or unique index of this name covers, as far as its name tells. */
+function fieldsOfConstraint(meta: ModelMeta, name: string): string[] {
+  const declared = meta.constraints.find((constraint) => constraint.name === name);
+  if (declared?.kind === "unique") return [...declared.fields];
+  if (declared?.kind === "check" && typeof declared.check === "object") {
+    return [...new Set(Object.keys(declared.check).map((key) => key.split("__")[0]!).filter((field) => meta.fieldMap.has(field)))];
+  }
+  const index = meta.indexes.find((declared) => declared.name === name);
+  if (index) return index.fields.map((field) => field.replace(/^-/, ""));
+  if (name === "PRIMARY") return [meta.pk.name];
+  // MySQL names a column's UNIQUE index after the column; PostgreSQL names a column's CHECK table_column_check.
+  const field = meta.columns.find((candidate) => name === candidate.column || name === `${meta.tablename}_${candidate.column}_check`);
+  return field ? [field.name] : [];
 }
