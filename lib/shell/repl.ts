@@ -42,7 +42,7 @@ function fieldText(value: unknown): string {
 }
 
 /** `Note(id=1, text='Call Mum.', completed=true)`: every loaded field, where String() gives the key alone. */
-export function instanceText(instance: Model): string {
+export function instanceText(instance: object): string {
   const meta = (instance.constructor as unknown as { [META]: ModelMeta })[META];
   const slots = slotsOf(instance);
   const fields = meta.fields.filter((field) => slots[field.slot] !== UNLOADED && slots[field.slot] !== undefined);
