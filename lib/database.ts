@@ -257,7 +257,14 @@ export class Database extends EventEmitter<DatabaseEvents> {
    */
   scope<T>(fn: (scope: Scope) => T, options?: ScopeOptions): T {
     const scope = new Scope(options, this.#scopes.getStore());
-    const result = this.#scopes.run(scope, fn, scope);
+    this.nPlusOne.scopeStarted(scope);
+    let result: T;
+    try {
+      result = this.#scopes.run(scope, fn, scope);
+    } catch (error) {
+      this.nPlusOne.scopeEnded(scope);
+      throw error;
+    }
     if (!(result instanceof Promise)) {
       this.nPlusOne.scopeEnded(scope);
       return result;

@@ -190,6 +190,30 @@ describeEachDialect("observability", (target) => {
     }
   });
 
+  test("a database that is off still detects in a scope that turns detection on, and only there", async () => {
+    const db = watched({ nPlusOne: { mode: "off" }, telemetry: false });
+    const { Album: B } = modelsOn(db, "Overridden");
+    try {
+      const albums = await B.objects.all();
+      const error = await errorOf(() =>
+        db.scope(
+          async () => {
+            for (const album of albums.slice(0, 10)) await album.artist.load();
+          },
+          { nPlusOne: { mode: "throw" } },
+        ),
+      );
+      expect(error).toBeInstanceOf(orm.NPlusOneError);
+      for (const album of albums.slice(10)) await album.artist.load();
+      await db.scope(async () => {
+        for (const album of await B.objects.all()) await album.artist.load();
+      });
+      expect(warnings).toEqual([]);
+    } finally {
+      await db.disconnect();
+    }
+  });
+
   test("slowQueryMs marks slow statements with their call site and warns without their values", async () => {
     const db = watched({ slowQueryMs: 0, telemetry: false });
     const { Artist: A } = modelsOn(db, "Slow");

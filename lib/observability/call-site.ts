@@ -14,8 +14,8 @@ function ownDirectory(): string | undefined {
   return here.endsWith(`${sep}observability`) ? dirname(here) + sep : here + sep;
 }
 
-/** How deep a stack is taken when a call site is wanted: deep enough to get past quarry's own frames. */
-const DEPTH = 40;
+/** How deep a stack is taken when a call site is wanted: deep enough to get past quarry's own frames, no deeper (each frame costs). */
+const DEPTH = 20;
 
 /** The stack where quarry was called, to be read only if needed: V8 formats it lazily. */
 export function captureStack(): Error {
@@ -24,6 +24,30 @@ export function captureStack(): Error {
   const stack = new Error();
   Error.stackTraceLimit = limit;
   return stack;
+}
+
+/**
+ * Where the user's code called quarry, as "file:line:column" of the generated code: cheap enough for every lazy
+ * load (V8's frames are read as objects, no text is formatted), to count repeats by; `userCallSite` of a stack
+ * taken at the same moment gives the same place as a person reads it (source-mapped) when there is one to report.
+ */
+export function callSiteKey(): string | undefined {
+  const { prepareStackTrace, stackTraceLimit } = Error;
+  const holder: { stack?: NodeJS.CallSite[] } = {};
+  try {
+    Error.prepareStackTrace = (_, frames) => frames;
+    Error.stackTraceLimit = DEPTH;
+    Error.captureStackTrace(holder, callSiteKey);
+    for (const frame of holder.stack ?? []) {
+      const file = frame.getFileName();
+      if (!file || isInternalFile(file)) continue;
+      return `${file}:${frame.getLineNumber()}:${frame.getColumnNumber()}`;
+    }
+    return undefined;
+  } finally {
+    Error.prepareStackTrace = prepareStackTrace;
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 }
 
 /** The first frame of `stack` outside quarry, Node and dataloader, as "file:line:column" (or "function (file:line:column)"). */
@@ -35,6 +59,15 @@ export function userCallSite(stack: Error): string | undefined {
     return frame.startsWith("file://") ? fileURLToPath(frame) : frame.replace(/\(file:\/\/([^()]+)\)$/, (_, path: string) => `(${fileURLToPath(`file://${path}`)})`);
   }
   return undefined;
+}
+
+/** By file name (V8 hands out few): whether it is quarry's, Node's or dataloader's. */
+const internalFiles = new Map<string, boolean>();
+
+function isInternalFile(file: string): boolean {
+  let internal = internalFiles.get(file);
+  if (internal === undefined) internalFiles.set(file, (internal = isInternal(file)));
+  return internal;
 }
 
 function isInternal(location: string): boolean {

@@ -1,6 +1,6 @@
 import { OrmError } from "../errors.js";
 import { ScopeSlot, type Scope } from "../scope.js";
-import { captureStack, userCallSite } from "./call-site.js";
+import { callSiteKey, captureStack, userCallSite } from "./call-site.js";
 
 /**
  * What repeated: a foreign key's stub loaded one at a time (`track.album.load()`), a reverse relation
@@ -58,13 +58,17 @@ interface Tally {
   count: number;
   reported: boolean;
   last: number;
-  readonly report: Omit<NPlusOneReport, "count" | "message">;
+  /** The first repeat's stack: formatted (source-mapped) only if the tally is reported. */
+  readonly stack: Error | undefined;
+  readonly report: Omit<NPlusOneReport, "count" | "message" | "callSite">;
 }
 
 interface ScopeState {
   readonly tallies: Map<string, Tally>;
   /** "Model#key" of rows created in the scope: loading them back is no N+1. */
   readonly created: Set<string>;
+  /** A stack per call site seen: formatting one is what a report costs, taking one per load would cost every load. */
+  readonly stacks: Map<string | undefined, Error>;
   /** Rows created in the scope, whose reverse relations are new too. */
   readonly createdRows: WeakSet<object>;
   /** Each prefetchRelated of a reverse relation in the scope, and whether anything read its rows. */
@@ -81,10 +85,13 @@ interface EagerLoad {
 /** A lazy load seen where its caller ran, told to the detector once it is known to have gone out alone. */
 export interface PendingLoad {
   readonly scope: Scope | undefined;
-  readonly stack: Error;
+  /** The call site to count by (see callSiteKey). */
+  readonly site: string | undefined;
+  /** The first stack seen at the site in this scope, to name it from if it is reported (later repeats skip taking one). */
+  readonly stack: Error | undefined;
 }
 
-const newState = (): ScopeState => ({ tallies: new Map(), created: new Set(), createdRows: new WeakSet(), eager: [] });
+const newState = (): ScopeState => ({ tallies: new Map(), stacks: new Map(), created: new Set(), createdRows: new WeakSet(), eager: [] });
 /** The rows one owner got from a prefetch, to the prefetch: reading them marks it used. */
 const eagerRows = new WeakMap<readonly object[], EagerLoad>();
 const perScope = new ScopeSlot<ScopeState>("nPlusOne", newState);
@@ -106,18 +113,21 @@ export class NPlusOneDetector {
   readonly #logger: Logger;
   readonly #currentScope: () => Scope | undefined;
   readonly #unscoped = newState();
+  /** The database's own mode, settled once: reading process.env on every lazy load would cost more than the check. */
+  readonly #mode0: NPlusOneMode;
 
   constructor(options: NPlusOneOptions | undefined, logger: Logger, currentScope: () => Scope | undefined) {
     this.#options = options ?? {};
     this.#logger = logger;
     this.#currentScope = currentScope;
+    this.#mode0 = this.#options.mode ?? defaultMode();
     for (const entry of this.#options.safelist ?? []) {
       if (typeof entry !== "string" || !/^\w+(\.\w+)?$/.test(entry)) throw new TypeError(`nPlusOne.safelist entries look like "Track.album" or "Track", got ${JSON.stringify(entry)}`);
     }
   }
 
   #mode(scope: Scope | undefined): NPlusOneMode {
-    return scope?.options.nPlusOne?.mode ?? this.#options.mode ?? defaultMode();
+    return scope?.options.nPlusOne?.mode ?? this.#mode0;
   }
 
   #settings(scope: Scope | undefined): Required<Omit<NPlusOneOptions, "safelist">> & { safelist: readonly string[] } {
@@ -129,9 +139,19 @@ export class NPlusOneDetector {
     };
   }
 
+  /** Scopes open right now that turn detection on themselves: while there are none, "off" needs no scope lookup. */
+  #overrides = 0;
+
   /** Whether anything is counted where the caller runs: checked before any work is done for a report. */
   get active(): boolean {
+    if (this.#mode0 === "off" && this.#overrides === 0) return false;
     return this.#mode(this.#currentScope()) !== "off";
+  }
+
+  /** A scope was opened; `scopeEnded` must follow. */
+  scopeStarted(scope: Scope): void {
+    const own = scope.options.nPlusOne?.mode;
+    if (own !== undefined && own !== "off") this.#overrides++;
   }
 
   /**
@@ -145,19 +165,18 @@ export class NPlusOneDetector {
     relation: string,
     fix: string,
     row?: { target?: string; owner?: object },
-    pending: PendingLoad = { scope: this.#currentScope(), stack: captureStack() },
+    pending: PendingLoad = this.#pendingIn(this.#currentScope()),
   ): void {
     const { scope } = pending;
     const settings = this.#settings(scope);
     if (settings.mode === "off" || settings.safelist.includes(model) || settings.safelist.includes(`${model}.${relation}`)) return;
     const state = scope ? scope.root.get(perScope) : this.#unscoped;
     if ((row?.target && state.created.has(row.target)) || (row?.owner && state.createdRows.has(row.owner))) return;
-    const callSite = userCallSite(pending.stack);
-    const key = `${kind}\u0000${model}\u0000${relation}\u0000${callSite}`;
+    const key = `${kind}\u0000${model}\u0000${relation}\u0000${pending.site}`;
     const now = Date.now();
     let tally = state.tallies.get(key);
     if (!tally || (!scope && now - tally.last > UNSCOPED_WINDOW_MS)) {
-      state.tallies.set(key, (tally = { count: 0, reported: false, last: now, report: { kind, model, relation, callSite, fix } }));
+      state.tallies.set(key, (tally = { count: 0, reported: false, last: now, stack: pending.stack, report: { kind, model, relation, fix } }));
     }
     tally.count++;
     tally.last = now;
@@ -165,7 +184,7 @@ export class NPlusOneDetector {
     // In a scope a warning waits for its end, to give the whole count; "throw" stops the repetition at once.
     if (scope && settings.mode !== "throw") return;
     tally.reported = true;
-    this.#report(settings.mode, describe(tally.report, tally.count));
+    this.#report(settings.mode, describeTally(tally));
   }
 
   /** A row created where the caller runs: loading it back, or reading its new reverse relations, is not an N+1. */
@@ -179,8 +198,17 @@ export class NPlusOneDetector {
 
   /** Where a lazy load was asked for, to report later (see `lazyLoad`) if it goes out alone; undefined when off. */
   pending(): PendingLoad | undefined {
+    if (this.#mode0 === "off" && this.#overrides === 0) return undefined;
     const scope = this.#currentScope();
-    return this.#mode(scope) === "off" ? undefined : { scope, stack: captureStack() };
+    return this.#mode(scope) === "off" ? undefined : this.#pendingIn(scope);
+  }
+
+  #pendingIn(scope: Scope | undefined): PendingLoad {
+    const site = callSiteKey();
+    const stacks = (scope ? scope.root.get(perScope) : this.#unscoped).stacks;
+    let stack = stacks.get(site);
+    if (!stack) stacks.set(site, (stack = captureStack()));
+    return { scope, site, stack };
   }
 
   /** prefetchRelated loaded `model.relation` in the scope, each owner's rows in one of `rows`: reading any marks it used. */
@@ -200,12 +228,14 @@ export class NPlusOneDetector {
 
   /** At the end of a root scope: the repetitions counted in it, and the eager loads nothing read. */
   scopeEnded(scope: Scope): void {
+    const own = scope.options.nPlusOne?.mode;
+    if (own !== undefined && own !== "off") this.#overrides--;
     if (scope.parent || !scope.has(perScope)) return;
     const settings = this.#settings(scope);
     if (settings.mode === "off") return;
     const state = scope.get(perScope);
     for (const tally of state.tallies.values()) {
-      if (tally.count >= settings.threshold && !tally.reported) this.#report(settings.mode, describe(tally.report, tally.count));
+      if (tally.count >= settings.threshold && !tally.reported) this.#report(settings.mode, describeTally(tally));
     }
     const unused = new Map<string, { load: EagerLoad; count: number }>();
     for (const load of state.eager) {
@@ -226,6 +256,10 @@ export class NPlusOneDetector {
     else if (mode === "throw") throw new NPlusOneError(report);
     else if (mode === "warn") this.#logger.warn(report.message);
   }
+}
+
+function describeTally(tally: Tally): NPlusOneReport {
+  return describe({ ...tally.report, callSite: tally.stack && userCallSite(tally.stack) }, tally.count);
 }
 
 function describe(report: Omit<NPlusOneReport, "count" | "message">, count: number): NPlusOneReport {
