@@ -59,6 +59,11 @@ export class UnloadedFieldError extends OrmError {}
 /** The database refused a statement; the driver's error is the `cause`. */
 export class DatabaseError extends OrmError {}
 
+/** What a "no such table" error adds: the step a new program most often forgets. */
+export function missingTableHint(message: string): string {
+  return `${message} (the tables are made by \`await database.createAll()\` once the models are defined, or by your migrations)`;
+}
+
 /** Which kind of constraint a write broke. */
 export type IntegrityKind = "unique" | "foreignKey" | "notNull" | "check";
 

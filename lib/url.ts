@@ -1,4 +1,5 @@
 import { ConnectionError } from "./errors.js";
+import { unknownName } from "./suggest.js";
 
 export type DialectName = "sqlite" | "postgresql" | "mysql";
 
@@ -45,7 +46,7 @@ export class DatabaseURL {
     if (dialect === "sqlite") {
       const { filename, params } = parseSqlite(url.slice(schemeEnd + 1));
       this.filename = filename;
-      this.params = params;
+      this.params = checkedParams(params);
       this.host = "";
       this.port = undefined;
       this.user = "";
@@ -68,7 +69,7 @@ export class DatabaseURL {
     this.#password = decoded(parsed.password, "password", url);
     this.database = decoded(parsed.pathname.replace(/^\//, ""), "database name", url);
     this.filename = "";
-    this.params = Object.fromEntries(parsed.searchParams);
+    this.params = checkedParams(Object.fromEntries(parsed.searchParams));
   }
 
   /** The password, for drivers only: never printed. */
@@ -95,6 +96,33 @@ export class DatabaseURL {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return `DatabaseURL(${this.toString()})`;
   }
+}
+
+const wholeNumber = (value: string) => (/^\d+$/.test(value) ? undefined : "a whole number of 0 or more");
+const positiveNumber = (value: string) => (/^[1-9]\d*$/.test(value) ? undefined : "a whole number of 1 or more");
+
+/** The query parameters a URL may have, each with the check of its value (a description of what it takes where it fails). */
+const URL_PARAMETERS: Record<string, (value: string) => string | undefined> = {
+  pool_max: positiveNumber,
+  pool_min: wholeNumber,
+  pool_acquire_timeout_ms: wholeNumber,
+  statement_timeout_ms: wholeNumber,
+  connect_timeout_ms: wholeNumber,
+  keepalive_ms: wholeNumber,
+  busy_timeout: wholeNumber,
+  schema: (value) => (/^[\w$]+$/.test(value) ? undefined : "a schema name (letters, digits, _ and $)"),
+  sslmode: (value) => (["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].includes(value) ? undefined : "disable, allow, prefer, require, verify-ca or verify-full"),
+};
+
+/** Refuses a parameter quarry does not read (`?poolmax=5` would be ignored) and a value it cannot use (`?pool_max=abc`). */
+function checkedParams(params: Record<string, string>): Record<string, string> {
+  for (const [name, value] of Object.entries(params)) {
+    const check = URL_PARAMETERS[name];
+    if (!check) throw new ConnectionError(`The database URL has no parameter ${unknownName(name, Object.keys(URL_PARAMETERS), "").trim()}`);
+    const expected = check(value);
+    if (expected) throw new ConnectionError(`The database URL's ${name} must be ${expected}, got ${JSON.stringify(value)}`);
+  }
+  return params;
 }
 
 function defaultPort(dialect: DialectName): number {

@@ -84,6 +84,10 @@ export interface Dialect {
   begin(isolation?: IsolationLevel): string[];
   /** Why SQL arithmetic (Sum, Avg, F() + - * /) cannot run on this column here, or undefined where it can. */
   arithmeticRefusal(field: Field): string | undefined;
+  /** Put before a SELECT's text to have the database describe its plan instead of running it. */
+  readonly explainPrefix: string;
+  /** The plan's rows as one text. */
+  planText(rows: readonly Record<string, unknown>[]): string;
   /** AVG of a column (of its distinct values), computed in double precision on every database. */
   average(column: Sql, distinct: boolean): Sql;
   /** Reads the tables, keys, indexes and constraints of the connection's schema from this database's catalog. */

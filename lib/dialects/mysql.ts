@@ -158,6 +158,9 @@ export const mysqlDialect: Dialect = {
     isolation ? [`SET TRANSACTION ${isolationClause(isolation)}`, "START TRANSACTION"] : ["START TRANSACTION"],
   arithmeticRefusal: () => undefined,
   // AVG of an integer or decimal is a DECIMAL with only div_precision_increment (4) more digits here.
+  explainPrefix: "EXPLAIN FORMAT=JSON ",
+  // One row, one column: the plan as a JSON document.
+  planText: (rows) => rows.map((row) => String(Object.values(row)[0])).join("\n"),
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}CAST(${column} AS DOUBLE))`,
   catalog: mysqlCatalog,
   serverRole: { statement: sql`SELECT @@global.read_only AS read_only`, writable: (rows) => Number(rows[0]?.read_only) === 0 },

@@ -167,6 +167,8 @@ export const postgresqlDialect: Dialect = {
   selfSubquery: (select) => select,
   begin: (isolation) => [`BEGIN ${isolationClause(isolation)}`.trim()],
   arithmeticRefusal: () => undefined,
+  explainPrefix: "EXPLAIN ",
+  planText: (rows) => rows.map((row) => String(row["QUERY PLAN"])).join("\n"),
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}${column})`,
   catalog: postgresqlCatalog,
   serverRole: { statement: sql`SELECT pg_is_in_recovery() AS standby`, writable: (rows) => rows[0]?.standby === false },

@@ -201,6 +201,18 @@ export const sqliteDialect: Dialect = {
     field.kind === "decimal" && isWideDecimal(field)
       ? `SQLite stores a Decimal wider than 15 digits (${field.owner.name}.${field.name}, maxDigits ${(field as DecimalField).options.maxDigits}) as order-preserving text, which SQL cannot add up; read the values and add them in JS, or use maxDigits <= 15`
       : undefined,
+  explainPrefix: "EXPLAIN QUERY PLAN ",
+  // One row per step, each under its parent: indented as the sqlite3 shell prints it.
+  planText(rows) {
+    const depth = new Map<unknown, number>();
+    return rows
+      .map((row) => {
+        const level = (depth.get(row.parent) ?? -1) + 1;
+        depth.set(row.id, level);
+        return `${"  ".repeat(level)}${String(row.detail)}`;
+      })
+      .join("\n");
+  },
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}${column})`,
   catalog: sqliteCatalog,
 };

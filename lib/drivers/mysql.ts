@@ -4,6 +4,7 @@ import {
   DatabaseError,
   DeadlockError,
   IntegrityError,
+  missingTableHint,
   type IntegrityDetails,
   LockTimeoutError,
   QueryCancelledError,
@@ -391,6 +392,7 @@ function translateMysqlError(error: unknown): Error {
   if (fatal || code === "ER_CONNECTION_KILLED" || (code !== "" && !code.startsWith("ER_"))) {
     return new ConnectionError(/^Connection lost/.test(message) ? message : `Connection lost: ${message}`, { cause: error });
   }
+  if (code === "ER_NO_SUCH_TABLE") return new DatabaseError(missingTableHint(message), { cause: error });
   if (code) return new DatabaseError(message, { cause: error });
   return error instanceof Error ? error : new DatabaseError(String(error), { cause: error });
 }

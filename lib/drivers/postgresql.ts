@@ -6,6 +6,7 @@ import {
   DatabaseError,
   DeadlockError,
   IntegrityError,
+  missingTableHint,
   type IntegrityDetails,
   type IntegrityKind,
   LockTimeoutError,
@@ -262,6 +263,7 @@ function translatePostgresqlError(error: unknown): Error {
     return new ConnectionError(`Connection lost: ${message}`, { cause: error });
   }
   if (code.startsWith("25")) return new TransactionError(text, false, { cause: error });
+  if (code === "42P01") return new DatabaseError(missingTableHint(text), { cause: error }); // undefined_table
   if (code) return new DatabaseError(text, { cause: error });
   return error instanceof Error ? error : new DatabaseError(String(error), { cause: error });
 }

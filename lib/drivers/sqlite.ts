@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { ConnectionError, DatabaseError, IntegrityError, LockTimeoutError, QueryCancelledError, type IntegrityDetails, type IntegrityKind } from "../errors.js";
+import { ConnectionError, DatabaseError, IntegrityError, LockTimeoutError, missingTableHint, QueryCancelledError, type IntegrityDetails, type IntegrityKind } from "../errors.js";
 import { excerpt } from "./cancellation.js";
 import type { DatabaseURL } from "../url.js";
 import {
@@ -264,6 +264,7 @@ function translateSqliteError(error: unknown): Error {
   if (code.startsWith("SQLITE_CONSTRAINT")) return new IntegrityError(message, { cause: error, ...integrityDetails(code, message) });
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return new LockTimeoutError(message, { cause: error });
   if (code === "SQLITE_CANTOPEN" || code === "SQLITE_NOTADB") return new ConnectionError(message, { cause: error });
+  if (code === "SQLITE_ERROR" && message.startsWith("no such table")) return new DatabaseError(missingTableHint(message), { cause: error });
   if (error instanceof Error && code.startsWith("SQLITE_")) return new DatabaseError(message, { cause: error });
   return error instanceof Error ? error : new DatabaseError(String(error), { cause: error });
 }

@@ -265,9 +265,29 @@ export class Model {
     return `${meta.name}(${meta.pk.name}=${formatPk(pk)})${this[STATE].origin ? " [sparse]" : ""}`;
   }
 
+  /** `Note(id=1, text='Call Mum.', completed=true)`: the loaded fields (a foreign key as its row's key); a stub stays `Album(id=1) [sparse]`. */
   [inspect.custom](): string {
-    return this.toString();
+    if (this[STATE].origin) return this.toString();
+    const meta = metaOf(this);
+    const slots = slotsOf(this);
+    const shown: string[] = [];
+    for (const field of meta.fields) {
+      const value = slots[field.slot];
+      if (value === UNLOADED || value === undefined) continue;
+      const related = value instanceof Model || (field.typeSource !== field && value !== null);
+      shown.push(`${field.name}=${related ? relatedText(field, value) : inspect(value, INSPECT_VALUE)}`);
+    }
+    return `${meta.name}(${shown.join(", ")})`;
   }
+}
+
+const INSPECT_VALUE = { depth: 2, breakLength: Number.POSITIVE_INFINITY, maxStringLength: 200 } as const;
+
+/** A foreign key's value for inspect: `Album(id=1)`, whether it holds the key, a stub or the loaded row. */
+function relatedText(field: Field, value: unknown): string {
+  const key = value instanceof Model ? value.pk : value;
+  const target = value instanceof Model ? metaOf(value) : field.typeSource.owner;
+  return `${target.name}(${field.typeSource.name}=${formatPk(key)})`;
 }
 
 /** The class Model.define returns: construct instances, reach rows through `objects`. */

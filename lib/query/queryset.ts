@@ -255,8 +255,17 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     return new QueryCompiler(this.meta, this.meta.database.dialect);
   }
 
-  /** Every row; `signal` and `timeoutMs` bound the SELECT (QueryCancelledError, StatementTimeoutError). */
-  async all(options?: StatementOptions): Promise<T[]> {
+  /**
+   * Every row; `signal` and `timeoutMs` bound the SELECT (QueryCancelledError, StatementTimeoutError). The promise
+   * refuses JSON.stringify: `res.json(Note.objects.all())` without await would send `{}`.
+   */
+  all(options?: StatementOptions): Promise<T[]> {
+    const rows = this.#rows(options);
+    Object.defineProperty(rows, "toJSON", { value: () => this.toJSON() });
+    return rows;
+  }
+
+  async #rows(options?: StatementOptions): Promise<T[]> {
     const { query, read } = this.#reader();
     const bounds = statementOptions(options);
     const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: this.#exactIntegers(), ...bounds });
@@ -266,6 +275,25 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       await (this.state.onPrimary ? this.meta.database.onPrimary(load) : load());
     }
     return rows;
+  }
+
+  /** The SELECT this QuerySet sends, as the configured database gets it: its text (with that database's placeholders) and values. */
+  toSQL(): { sql: string; values: unknown[] } {
+    const { query } = this.#reader();
+    return { sql: query.text, values: [...query.values] };
+  }
+
+  /** The database's plan for this QuerySet's SELECT (PostgreSQL's EXPLAIN, MySQL's EXPLAIN FORMAT=JSON, SQLite's EXPLAIN QUERY PLAN), as text. */
+  async explain(): Promise<string> {
+    const { query } = this.#reader();
+    const { dialect } = this.meta.database;
+    const result = await this.meta.database.runCompiled({ text: `${dialect.explainPrefix}${query.text}`, values: query.values }, { primary: this.state.onPrimary });
+    return dialect.planText(result.rows as Record<string, unknown>[]);
+  }
+
+  /** JSON.stringify of a QuerySet (`res.json(Note.objects.filter(...))` without await) would send `{}`: it says to await it instead. */
+  toJSON(): never {
+    throw new TypeError(`A QuerySet of ${this.meta.name} is a query, not its rows: await it first (res.json(await ${this.meta.name}.objects.all()))`);
   }
 
   /** The SELECT, and what turns each of its rows into an element: an instance, or a values() row. */
@@ -473,7 +501,9 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     onFulfilled?: ((rows: T[]) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.all().then(onFulfilled, onRejected);
+    // Awaited, the rows' promise is never stringified: it skips all()'s guard unless a subclass overrides all().
+    const rows = this.all === QuerySet.prototype.all ? this.#rows() : this.all();
+    return rows.then(onFulfilled, onRejected);
   }
 }
 
