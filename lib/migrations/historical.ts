@@ -1,0 +1,74 @@
+import type { Database } from "../database.js";
+import * as columns from "../model/columns.js";
+import type { Field, FieldOptions } from "../model/fields.js";
+import { META } from "../model/instance.js";
+import type { ModelMeta } from "../model/meta.js";
+import { Model, type ModelClass } from "../model/model.js";
+import { ForeignKey, OneToOne } from "../relations/constructors.js";
+import type { FieldState, ModelState, ProjectState } from "./state.js";
+
+/** A field object for a recorded field: the same constructors the models use, so DDL and validation are theirs. */
+export function makeField(state: FieldState): Field {
+  const { type, to, choices, default: fallback, ...rest } = state;
+  const options = { ...rest, ...(fallback !== undefined ? { default: fallback } : {}) } as FieldOptions<unknown> & Record<string, unknown>;
+  switch (type) {
+    case "ForeignKey":
+      return ForeignKey(to!, options);
+    case "OneToOne":
+      return OneToOne(to!, options);
+    case "Enum":
+      return columns.Enum(choices ?? [], options as FieldOptions<string>);
+    case "Decimal":
+      return columns.Decimal(options as FieldOptions<string> & { maxDigits: number; decimalPlaces: number });
+    default:
+      return (columns[type] as (options: object) => Field)(options);
+  }
+}
+
+/** The models of `names` (default: all) and the models their foreign keys reach, in an order that defines targets first. */
+function closure(state: ProjectState, names: Iterable<string>): ModelState[] {
+  const picked = new Map<string, ModelState>();
+  const visit = (name: string) => {
+    if (picked.has(name)) return;
+    const model = state.models.get(name);
+    if (!model) return;
+    picked.set(name, model);
+    for (const field of Object.values(model.fields)) if (field.to && field.to !== "self") visit(field.to);
+  };
+  for (const name of names) visit(name);
+  return [...picked.values()];
+}
+
+/**
+ * Model classes as the state describes them, defined on `database` (Django's historical models): what DDL is
+ * written from, and what RunCode hands to a data migration. `release()` takes them off the database again.
+ */
+export function historicalModels(
+  state: ProjectState,
+  database: Database,
+  names: Iterable<string> = state.models.keys(),
+): { models: Record<string, ModelClass>; meta(name: string): ModelMeta; release(): void } {
+  const models: Record<string, ModelClass> = {};
+  const defined: ModelMeta[] = [];
+  try {
+    for (const model of closure(state, names)) {
+      const fields = Object.fromEntries(Object.entries(model.fields).map(([name, field]) => [name, makeField(field)]));
+      const extra = { ...(model.indexes ? { indexes: model.indexes } : {}), ...(model.constraints ? { constraints: model.constraints } : {}) };
+      const defined_ = Model.define(model.name, fields, { database, tablename: model.table, ...extra } as Parameters<typeof Model.define>[2]);
+      models[model.name] = defined_ as unknown as ModelClass;
+      defined.push(defined_[META]);
+    }
+  } catch (error) {
+    for (const meta of defined) database.unregister(meta);
+    throw error;
+  }
+  return {
+    models,
+    meta: (name) => {
+      const model = models[name];
+      if (!model) throw new Error(`No historical model ${name}`);
+      return model[META];
+    },
+    release: () => defined.forEach((meta) => database.unregister(meta)),
+  };
+}
