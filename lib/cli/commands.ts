@@ -2,10 +2,18 @@ import type { Command } from "./command.js";
 import { configCommand } from "./config-command.js";
 import { inspectdbCommand } from "./inspectdb-command.js";
 import { shellCommand } from "./shell-command.js";
+import { makemigrationsCommand } from "./makemigrations.js";
+import { migrateCommand } from "./migrate.js";
+import { showmigrationsCommand } from "./showmigrations.js";
+import { sqlmigrateCommand } from "./sqlmigrate.js";
 
 /** Every `quarry` command; a new one is a file in lib/cli and a line here. */
 export const commands: readonly Command[] = [
   configCommand,
   inspectdbCommand,
   shellCommand,
+  makemigrationsCommand,
+  migrateCommand,
+  sqlmigrateCommand,
+  showmigrationsCommand,
 ];

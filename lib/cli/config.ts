@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
-import { dirname, extname, isAbsolute, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { Database } from "../database.js";
+import { importModule } from "../migrations/import-module.js";
 import { META } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import { CliError } from "./command.js";
@@ -44,21 +44,6 @@ export function findConfigFile(directory: string): string | undefined {
     }
     if (dirname(current) === current) return undefined;
   }
-}
-
-let typescriptLoader: Promise<unknown> | undefined;
-
-/** TypeScript modules load through tsx's loader hooks, registered once per process: no build step. */
-async function importModule(file: string): Promise<Record<string, unknown>> {
-  if (/\.[cm]?tsx?$/.test(extname(file))) {
-    // Both hooks: in a package without "type": "module", tsx compiles .ts files to CommonJS, which require() each other.
-    typescriptLoader ??= Promise.all([import("tsx/esm/api").then(({ register }) => register()), import("tsx/cjs/api").then(({ register }) => register())]);
-    await typescriptLoader;
-  }
-  const namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  // A module compiled to CommonJS arrives as { default: module.exports }, its own default inside that.
-  const commonjs = namespace.default as Record<string, unknown> | undefined;
-  return commonjs && typeof commonjs === "object" && commonjs.__esModule ? commonjs : namespace;
 }
 
 function isModelClass(value: unknown): value is { [META]: ModelMeta } {

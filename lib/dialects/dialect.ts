@@ -102,6 +102,57 @@ export interface Dialect {
    * undefined when it is not replicating at all (stopped, broken). Absent where there is no replication.
    */
   readonly replicaLag?: { readonly statement: Sql; lagMs(rows: readonly Row[]): number | undefined };
+  /** Migrations: this database's schema changes, its locks and whether DDL is transactional. */
+  readonly migrations: MigrationDialect;
+}
+
+/** A column before or after a change, as ALTER statements need it. */
+export interface ColumnChange {
+  readonly column: string;
+  readonly type: string;
+  readonly nullable: boolean;
+  /** The DEFAULT's SQL literal, or undefined for none. */
+  readonly default: string | undefined;
+  /** The whole definition (name, type, NOT NULL, DEFAULT, CHECK), without UNIQUE, for databases that restate it. */
+  readonly definition: string;
+}
+
+/** What differs between databases in applying migrations. */
+export interface MigrationDialect {
+  /** DDL runs inside a transaction and rolls back with it (PostgreSQL, SQLite); elsewhere each statement commits itself. */
+  readonly transactionalDdl: boolean;
+  /**
+   * Run first in the migration run's transaction: makes a second `migrate` wait until this one is done. `release`
+   * where the lock outlives the transaction (MySQL's GET_LOCK belongs to the session).
+   */
+  readonly lock: { readonly acquire?: string; readonly release?: string };
+  /** Statements around a migration run, outside any transaction (a PRAGMA that a transaction would refuse). */
+  readonly session: { readonly before: readonly string[]; readonly after: readonly string[] };
+  /** After the migrations of a run, the query whose rows are foreign keys left broken (SQLite checks none during a rebuild). */
+  readonly foreignKeyCheck?: string;
+  /** ALTER statements for a column whose type, nullability or default changed; undefined where the table must be rebuilt. */
+  alterColumn(table: string, from: ColumnChange, to: ColumnChange): string[] | undefined;
+  /** ALTER TABLE ADD COLUMN, or undefined where this column cannot be added in place and the table must be rebuilt. */
+  addColumn(table: string, definition: string, field: Field, foreignKey: string | undefined): string[] | undefined;
+  /**
+   * Where a column cannot be dropped while a foreign key uses it (MySQL): the query for the key's name (its
+   * rows' `name`), and the statement that drops the key.
+   */
+  readonly foreignKeyBeforeColumn?: { lookup(table: string, column: string): string; drop(table: string, name: string): string };
+  /** ALTER TABLE DROP COLUMN, or undefined where the table must be rebuilt. */
+  dropColumn(table: string, column: string, field: Field): string[] | undefined;
+  /** A single-column UNIQUE added or dropped, under the name the database gives an inline UNIQUE; absent where the table is rebuilt. */
+  addUnique?(table: string, column: string): string;
+  dropUnique?(table: string, column: string): string;
+  dropIndex(table: string, name: string): string;
+  /** ALTER TABLE ADD and DROP of a model option's named constraint; absent where the table is rebuilt. */
+  addConstraint?(table: string, definition: string): string;
+  dropConstraint?(table: string, name: string, kind: "unique" | "check"): string;
+  /**
+   * Where ALTER cannot make the change: the table made anew. `create` makes the new table under `temporary`;
+   * rows are copied into `columns` (the new table's) from `expressions` (over the old one's columns).
+   */
+  rebuildTable?(table: string, temporary: string, create: string, columns: readonly string[], expressions: readonly string[], indexes: readonly string[]): string[];
 }
 
 export type IsolationLevel = "read uncommitted" | "read committed" | "repeatable read" | "serializable";

@@ -172,4 +172,34 @@ export const mysqlDialect: Dialect = {
       return seconds === null || seconds === undefined ? undefined : Number(seconds) * 1000;
     },
   },
+  migrations: {
+    // Every DDL statement commits by itself here: migrations record their progress operation by operation.
+    transactionalDdl: false,
+    // GET_LOCK belongs to the session, not the transaction (which DDL commits): released by hand, or when the connection ends.
+    lock: {
+      acquire: "SELECT GET_LOCK(CONCAT('quarry.migrate:', DATABASE()), 3600)",
+      release: "SELECT RELEASE_LOCK(CONCAT('quarry.migrate:', DATABASE()))",
+    },
+    session: { before: [], after: [] },
+    alterColumn: (table, from, to) => (from.definition === to.definition ? [] : [`ALTER TABLE ${quote(table)} MODIFY COLUMN ${to.definition}`]),
+    addColumn: (table, definition, _field, foreignKey) => [`ALTER TABLE ${quote(table)} ADD COLUMN ${definition}${foreignKey ? `, ADD ${foreignKey}` : ""}`],
+    // InnoDB names a key it was not given a name for (<table>_ibfk_<n>): the name is read from the catalog.
+    foreignKeyBeforeColumn: {
+      lookup: (table, column) =>
+        `SELECT CONSTRAINT_NAME AS name FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() ` +
+        `AND TABLE_NAME = ${quoteString(table, true)} AND COLUMN_NAME = ${quoteString(column, true)} AND REFERENCED_TABLE_NAME IS NOT NULL`,
+      drop: (table, name) => `ALTER TABLE ${quote(table)} DROP FOREIGN KEY ${quote(name)}`,
+    },
+    dropColumn: (table, column) => [`ALTER TABLE ${quote(table)} DROP COLUMN ${quote(column)}`],
+    // An inline UNIQUE makes an index named after its column.
+    addUnique: (table, column) => `ALTER TABLE ${quote(table)} ADD UNIQUE KEY ${quote(column)} (${quote(column)})`,
+    dropUnique: (table, column) => `ALTER TABLE ${quote(table)} DROP INDEX ${quote(column)}`,
+    dropIndex: (table, name) => `DROP INDEX ${quote(name)} ON ${quote(table)}`,
+    addConstraint: (table, definition) => `ALTER TABLE ${quote(table)} ADD ${definition}`,
+    dropConstraint: (table, name, kind) => `ALTER TABLE ${quote(table)} DROP ${kind === "unique" ? "INDEX" : "CONSTRAINT"} ${quote(name)}`,
+  },
 };
+
+function quote(identifier: string): string {
+  return quoteIdentifier(identifier, "`");
+}

@@ -178,5 +178,31 @@ export const postgresqlDialect: Dialect = {
     statement: sql`SELECT pg_is_in_recovery() AS standby, CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ELSE EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000 END AS lag_ms`,
     lagMs: (rows) => (rows[0]?.standby === true && rows[0].lag_ms !== null ? Number(rows[0].lag_ms) : undefined),
   },
+  migrations: {
+    transactionalDdl: true,
+    // A transaction-scoped advisory lock, one per schema: released by the COMMIT or ROLLBACK that ends the run.
+    lock: { acquire: "SELECT pg_advisory_xact_lock(hashtext('quarry.migrate:' || current_schema()))" },
+    session: { before: [], after: [] },
+    alterColumn(table, from, to) {
+      const head = `ALTER TABLE ${quote(table)} ALTER COLUMN ${quote(to.column)}`;
+      const statements: string[] = [];
+      if (from.type !== to.type) statements.push(`${head} TYPE ${to.type} USING ${quote(to.column)}::${to.type}`);
+      if (from.nullable !== to.nullable) statements.push(`${head} ${to.nullable ? "DROP" : "SET"} NOT NULL`);
+      if (from.default !== to.default) statements.push(to.default === undefined ? `${head} DROP DEFAULT` : `${head} SET DEFAULT ${to.default}`);
+      return statements;
+    },
+    addColumn: (table, definition, _field, foreignKey) => [`ALTER TABLE ${quote(table)} ADD COLUMN ${definition}${foreignKey ? `, ADD ${foreignKey}` : ""}`],
+    dropColumn: (table, column) => [`ALTER TABLE ${quote(table)} DROP COLUMN ${quote(column)}`],
+    // The name PostgreSQL gives an inline UNIQUE: <table>_<column>_key.
+    addUnique: (table, column) => `ALTER TABLE ${quote(table)} ADD CONSTRAINT ${quote(`${table}_${column}_key`)} UNIQUE (${quote(column)})`,
+    dropUnique: (table, column) => `ALTER TABLE ${quote(table)} DROP CONSTRAINT ${quote(`${table}_${column}_key`)}`,
+    dropIndex: (_table, name) => `DROP INDEX IF EXISTS ${quote(name)}`,
+    addConstraint: (table, definition) => `ALTER TABLE ${quote(table)} ADD ${definition}`,
+    dropConstraint: (table, name) => `ALTER TABLE ${quote(table)} DROP CONSTRAINT ${quote(name)}`,
+  },
 };
+
+function quote(identifier: string): string {
+  return quoteIdentifier(identifier, '"');
+}
 

@@ -215,4 +215,35 @@ export const sqliteDialect: Dialect = {
   },
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}${column})`,
   catalog: sqliteCatalog,
+  migrations: {
+    transactionalDdl: true,
+    // BEGIN IMMEDIATE (see begin) takes the database's write lock: a second run waits for it, up to busy_timeout.
+    lock: {},
+    // A table rebuild drops the old table, and DROP TABLE deletes its rows first: with foreign keys on, that fires
+    // ON DELETE CASCADE on the tables referencing it, deferred (defer_foreign_keys) or not. foreign_keys cannot
+    // change inside a transaction, so it is off around the run, and foreign_key_check runs before each COMMIT.
+    session: { before: ["PRAGMA foreign_keys = OFF", "PRAGMA busy_timeout = 600000"], after: ["PRAGMA foreign_keys = ON"] },
+    foreignKeyCheck: "PRAGMA foreign_key_check",
+    // No ALTER COLUMN, no ADD/DROP CONSTRAINT: those changes rebuild the table.
+    alterColumn: () => undefined,
+    // ADD COLUMN takes no UNIQUE, no key, no NOT NULL without a default; a foreign key is rebuilt too.
+    addColumn: (table, definition, field, foreignKey) =>
+      field.options.unique || field.primaryKey || foreignKey || (!field.allowNull && field.schemaDefault === undefined)
+        ? undefined
+        : [`ALTER TABLE ${quote(table)} ADD COLUMN ${definition}`],
+    dropColumn: () => undefined,
+    dropIndex: (_table, name) => `DROP INDEX IF EXISTS ${quote(name)}`,
+    // The rebuild SQLite documents (https://www.sqlite.org/lang_altertable.html#otheralter), foreign keys off.
+    rebuildTable: (table, temporary, create, columns, expressions, indexes) => [
+      create,
+      `INSERT INTO ${quote(temporary)} (${columns.map(quote).join(", ")}) SELECT ${expressions.join(", ")} FROM ${quote(table)}`,
+      `DROP TABLE ${quote(table)}`,
+      `ALTER TABLE ${quote(temporary)} RENAME TO ${quote(table)}`,
+      ...indexes,
+    ],
+  },
 };
+
+function quote(identifier: string): string {
+  return quoteIdentifier(identifier, '"');
+}

@@ -19,7 +19,7 @@ export function makeField(state: FieldState): Field {
     case "Enum":
       return columns.Enum(choices ?? [], options as FieldOptions<string>);
     case "Decimal":
-      return columns.Decimal(options as FieldOptions<string> & { maxDigits: number; decimalPlaces: number });
+      return columns.Decimal(options as unknown as { maxDigits: number; decimalPlaces: number });
     default:
       return (columns[type] as (options: object) => Field)(options);
   }
@@ -53,10 +53,14 @@ export function historicalModels(
   try {
     for (const model of closure(state, names)) {
       const fields = Object.fromEntries(Object.entries(model.fields).map(([name, field]) => [name, makeField(field)]));
-      const extra = { ...(model.indexes ? { indexes: model.indexes } : {}), ...(model.constraints ? { constraints: model.constraints } : {}) };
-      const defined_ = Model.define(model.name, fields, { database, tablename: model.table, ...extra } as Parameters<typeof Model.define>[2]);
-      models[model.name] = defined_ as unknown as ModelClass;
-      defined.push(defined_[META]);
+      const model_ = Model.define(model.name, fields, {
+        database,
+        tablename: model.table,
+        indexes: model.indexes?.map(({ name, fields: names, unique }) => ({ name, fields: names, unique })),
+        constraints: model.constraints?.map((spec) => (spec.kind === "unique" ? { name: spec.name, unique: spec.fields } : { name: spec.name, check: spec.check })),
+      });
+      models[model.name] = model_ as unknown as ModelClass;
+      defined.push(model_[META]);
     }
   } catch (error) {
     for (const meta of defined) database.unregister(meta);

@@ -1,6 +1,7 @@
 import type { ColumnKind, Field, JsonValue } from "../model/fields.js";
 import { DecimalField, EnumField, StringField } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
+import type { ConstraintSpec, IndexSpec } from "../model/options.js";
 import { ForeignKeyField, type OnDelete } from "../relations/foreign-key.js";
 
 /** A field's type, by the constructor that makes it (Email, URL and IPAddress are Strings to the schema). */
@@ -40,19 +41,14 @@ export interface FieldState {
   readonly onDelete?: OnDelete;
 }
 
-/** Index and constraint options of a model (model options `indexes` and `constraints`), as plain data named by `name`. */
-export interface NamedSpec {
-  readonly name: string;
-  readonly [key: string]: unknown;
-}
-
 /** A model as migrations record it. Field order is the table's column order. */
 export interface ModelState {
   readonly name: string;
   readonly table: string;
   readonly fields: Readonly<Record<string, FieldState>>;
-  readonly indexes?: readonly NamedSpec[];
-  readonly constraints?: readonly NamedSpec[];
+  /** The model options `indexes` and `constraints`, as ModelMeta holds them. */
+  readonly indexes?: readonly IndexSpec[];
+  readonly constraints?: readonly ConstraintSpec[];
 }
 
 /** The models of a project at one point of its history, by name: replayed from migrations, or read from the models. */
@@ -131,19 +127,13 @@ export function fieldState(field: Field): FieldState {
   });
 }
 
-/** Options that only the model layer reads (its `indexes` and `constraints`), when the model has them. */
-function specs(meta: ModelMeta, key: "indexes" | "constraints"): readonly NamedSpec[] | undefined {
-  const list = (meta as unknown as Record<string, readonly NamedSpec[] | undefined>)[key];
-  return list && list.length > 0 ? list.map((spec) => ({ ...spec })) : undefined;
-}
-
 export function modelState(meta: ModelMeta): ModelState {
   return compact<ModelState>({
     name: meta.name,
     table: meta.tablename,
     fields: Object.fromEntries(meta.fields.map((field) => [field.name, fieldState(field)])),
-    indexes: specs(meta, "indexes"),
-    constraints: specs(meta, "constraints"),
+    indexes: meta.indexes.length > 0 ? meta.indexes : undefined,
+    constraints: meta.constraints.length > 0 ? meta.constraints : undefined,
   });
 }
 

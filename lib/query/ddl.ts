@@ -12,25 +12,29 @@ export interface ForeignKeyConstraint {
   readonly onDelete: string;
 }
 
-function foreignKeyOf(field: Field): ForeignKeyConstraint | undefined {
+export function foreignKeyOf(field: Field): ForeignKeyConstraint | undefined {
   return (field as Field & { foreignKey?: ForeignKeyConstraint }).foreignKey;
 }
 
-function columnDefinition(field: Field, dialect: Dialect): string {
+/** A column as CREATE TABLE states it; `withUnique: false` leaves UNIQUE out (ALTER statements add it on its own). */
+export function columnDefinition(field: Field, dialect: Dialect, withUnique = true): string {
   const name = dialect.quote(field.column);
   if (field.primaryKey && field.generated) return `${name} ${dialect.autoPrimaryKey(field)}`;
   const parts = [name, dialect.columnType(field.typeSource)];
   if (field.primaryKey) parts.push("PRIMARY KEY");
   else if (!field.allowNull) parts.push("NOT NULL");
-  if (field.options.unique && !field.primaryKey) parts.push("UNIQUE");
+  if (withUnique && field.options.unique && !field.primaryKey) parts.push("UNIQUE");
   const fallback = field.schemaDefault;
-  if (fallback !== undefined && fallback !== null) {
-    parts.push(`DEFAULT ${dialect.literal(dialect.codec(field.kind).encode(field.validate(fallback), field))}`);
-  }
+  if (fallback !== undefined && fallback !== null) parts.push(`DEFAULT ${literalFor(field, fallback, dialect)}`);
   if (field instanceof EnumField) {
     parts.push(`CHECK (${name} IN (${field.choices.map((choice) => dialect.literal(choice)).join(", ")}))`);
   }
   return parts.join(" ");
+}
+
+/** A value of a field as a SQL literal, for DDL (DEFAULTs), which takes no parameters. */
+export function literalFor(field: Field, value: unknown, dialect: Dialect): string {
+  return dialect.literal(dialect.codec(field.kind).encode(field.validate(value), field));
 }
 
 /** A model option's constraint as CREATE TABLE (or ALTER TABLE ADD) states it: `CONSTRAINT name UNIQUE (...)` or `CHECK (...)`. */
@@ -59,28 +63,49 @@ export function createIndexStatement(meta: ModelMeta, index: IndexSpec, dialect:
   return raw(`CREATE ${index.unique ? "UNIQUE " : ""}INDEX IF NOT EXISTS ${dialect.quote(index.name)} ON ${dialect.quote(meta.tablename)} (${columns.join(", ")})`);
 }
 
-export function createTableStatements(meta: ModelMeta, dialect: Dialect): Sql[] {
-  const table = dialect.quote(meta.tablename);
+/** `FOREIGN KEY (column) REFERENCES ...` of a relation field. */
+export function foreignKeyDefinition(field: Field, foreignKey: ForeignKeyConstraint, dialect: Dialect): string {
+  return (
+    `FOREIGN KEY (${dialect.quote(field.column)}) REFERENCES ${dialect.quote(foreignKey.target.tablename)} ` +
+    `(${dialect.quote(foreignKey.target.pk.column)}) ON DELETE ${foreignKey.onDelete}`
+  );
+}
+
+/** CREATE TABLE alone, under `table` (default: the model's; SQLite's table rebuild names a new one). */
+export function createTableStatement(meta: ModelMeta, dialect: Dialect, table = meta.tablename): Sql {
   const definitions = meta.columns.map((field) => columnDefinition(field, dialect));
   for (const field of meta.columns) {
     const foreignKey = foreignKeyOf(field);
-    if (!foreignKey) continue;
-    definitions.push(
-      `FOREIGN KEY (${dialect.quote(field.column)}) REFERENCES ${dialect.quote(foreignKey.target.tablename)} ` +
-        `(${dialect.quote(foreignKey.target.pk.column)}) ON DELETE ${foreignKey.onDelete}`,
-    );
+    if (foreignKey) definitions.push(foreignKeyDefinition(field, foreignKey, dialect));
   }
   for (const constraint of meta.constraints) definitions.push(constraintDefinition(meta, constraint, dialect));
-  const statements = [raw(`CREATE TABLE IF NOT EXISTS ${table} (\n  ${definitions.join(",\n  ")}\n)${dialect.tableOptions}`)];
-  for (const field of meta.columns) {
-    // Unique columns and keys are indexed already; a foreign key is indexed because joins and cascades read it.
-    const indexedForeignKey = foreignKeyOf(field) && !dialect.indexesForeignKeys;
-    if (field.primaryKey || field.options.unique || !(field.options.index || indexedForeignKey)) continue;
-    const name = dialect.quote(schemaName(meta.tablename, [field.column], "idx"));
-    statements.push(raw(`CREATE INDEX IF NOT EXISTS ${name} ON ${table} (${dialect.quote(field.column)})`));
-  }
+  return raw(`CREATE TABLE IF NOT EXISTS ${dialect.quote(table)} (\n  ${definitions.join(",\n  ")}\n)${dialect.tableOptions}`);
+}
+
+/** Whether a field gets an index of its own: asked for, or a foreign key where the database does not index one itself. */
+export function needsFieldIndex(field: Field, dialect: Dialect): boolean {
+  // Unique columns and keys are indexed already; a foreign key is indexed because joins and cascades read it.
+  const indexedForeignKey = foreignKeyOf(field) && !dialect.indexesForeignKeys;
+  return !field.primaryKey && !field.options.unique && Boolean(field.options.index || indexedForeignKey);
+}
+
+export function fieldIndexName(meta: ModelMeta, field: Field): string {
+  return schemaName(meta.tablename, [field.column], "idx");
+}
+
+export function createFieldIndexStatement(meta: ModelMeta, field: Field, dialect: Dialect): Sql {
+  return raw(`CREATE INDEX IF NOT EXISTS ${dialect.quote(fieldIndexName(meta, field))} ON ${dialect.quote(meta.tablename)} (${dialect.quote(field.column)})`);
+}
+
+/** The indexes of a table: its fields' and its model options'. */
+export function createIndexStatements(meta: ModelMeta, dialect: Dialect): Sql[] {
+  const statements = meta.columns.filter((field) => needsFieldIndex(field, dialect)).map((field) => createFieldIndexStatement(meta, field, dialect));
   for (const index of meta.indexes) statements.push(createIndexStatement(meta, index, dialect));
   return statements;
+}
+
+export function createTableStatements(meta: ModelMeta, dialect: Dialect): Sql[] {
+  return [createTableStatement(meta, dialect), ...createIndexStatements(meta, dialect)];
 }
 
 export function dropTableStatement(meta: ModelMeta, dialect: Dialect): Sql {

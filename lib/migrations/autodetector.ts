@@ -1,0 +1,177 @@
+import { isDeepStrictEqual } from "node:util";
+import {
+  AddConstraint,
+  AddField,
+  AddIndex,
+  AlterField,
+  CreateModel,
+  DeleteModel,
+  RemoveConstraint,
+  RemoveField,
+  RemoveIndex,
+  RenameField,
+  RenameModel,
+  type Operation,
+} from "./operations.js";
+import type { Questioner } from "./questioner.js";
+import { type FieldState, type ModelState, type ProjectState } from "./state.js";
+
+/** The diff as it is worked out: each step below reads the states and adds its operations. */
+interface Diff {
+  readonly from: ProjectState;
+  readonly to: ProjectState;
+  readonly questioner: Questioner;
+  readonly operations: Operation[];
+  /** Old model name -> new, as the renames were answered. */
+  readonly renamedModels: Map<string, string>;
+}
+
+const sameFields = (a: ModelState, b: ModelState) =>
+  isDeepStrictEqual(
+    Object.entries(a.fields).map(([name, field]) => [name, { ...field, to: undefined }]),
+    Object.entries(b.fields).map(([name, field]) => [name, { ...field, to: undefined }]),
+  );
+
+/** The new name of a model of the old state (itself unless renamed). */
+const newName = (diff: Diff, name: string) => diff.renamedModels.get(name) ?? name;
+
+async function renamedModels(diff: Diff): Promise<void> {
+  const added = [...diff.to.models.values()].filter((model) => !diff.from.models.has(model.name));
+  for (const old of [...diff.from.models.values()].filter((model) => !diff.to.models.has(model.name))) {
+    for (const model of added) {
+      if ([...diff.renamedModels.values()].includes(model.name) || !sameFields(old, model)) continue;
+      if (await diff.questioner.askRename(old.name, old.name, model.name, false)) {
+        diff.renamedModels.set(old.name, model.name);
+        diff.operations.push(new RenameModel(old.name, model.name, { from: old.table, to: model.table }));
+        break;
+      }
+    }
+  }
+}
+
+/** New models, each after the models its foreign keys reference. */
+function createdModels(diff: Diff): void {
+  const renamedTo = new Set(diff.renamedModels.values());
+  const created = [...diff.to.models.values()].filter((model) => !diff.from.models.has(model.name) && !renamedTo.has(model.name));
+  const done = new Set<string>();
+  const visit = (model: ModelState, path: Set<string>) => {
+    if (done.has(model.name) || path.has(model.name)) return;
+    path.add(model.name);
+    for (const field of Object.values(model.fields)) {
+      const target = created.find((candidate) => candidate.name === field.to);
+      if (target) visit(target, path);
+    }
+    done.add(model.name);
+    diff.operations.push(new CreateModel(model.name, model.fields, { table: model.table, indexes: model.indexes, constraints: model.constraints }));
+  };
+  for (const model of created) visit(model, new Set());
+}
+
+/** Pairs of models present before and after (under their new names where renamed). */
+function keptModels(diff: Diff): [ModelState, ModelState][] {
+  const pairs: [ModelState, ModelState][] = [];
+  for (const old of diff.from.models.values()) {
+    const model = diff.to.models.get(newName(diff, old.name));
+    if (model) pairs.push([{ ...old, name: model.name }, model]);
+  }
+  return pairs;
+}
+
+/** What a field is once renames of models are applied to its `to`. */
+const followRenames = (diff: Diff, field: FieldState): FieldState => (field.to && diff.renamedModels.has(field.to) ? { ...field, to: newName(diff, field.to) } : field);
+
+async function renamedFields(diff: Diff, renames: Map<string, Map<string, string>>): Promise<void> {
+  for (const [old, model] of keptModels(diff)) {
+    const gone = Object.keys(old.fields).filter((name) => !(name in model.fields));
+    const added = Object.keys(model.fields).filter((name) => !(name in old.fields));
+    const map = new Map<string, string>();
+    for (const oldName of gone) {
+      const before = followRenames(diff, old.fields[oldName]!);
+      for (const name of added) {
+        if ([...map.values()].includes(name)) continue;
+        const after = model.fields[name]!;
+        // The same field under another name (its column following the name, or kept by `column`).
+        if (!isDeepStrictEqual({ ...before, column: undefined }, { ...after, column: undefined })) continue;
+        if (await diff.questioner.askRename(model.name, oldName, name, true)) {
+          map.set(oldName, name);
+          diff.operations.push(new RenameField(model.name, oldName, name));
+          break;
+        }
+      }
+    }
+    renames.set(model.name, map);
+  }
+}
+
+function removedFields(diff: Diff, renames: Map<string, Map<string, string>>): void {
+  for (const [old, model] of keptModels(diff)) {
+    for (const name of Object.keys(old.fields)) {
+      if (!(name in model.fields) && !renames.get(model.name)?.has(name)) diff.operations.push(new RemoveField(model.name, name));
+    }
+  }
+}
+
+async function addedFields(diff: Diff, renames: Map<string, Map<string, string>>): Promise<void> {
+  for (const [old, model] of keptModels(diff)) {
+    const renamedTo = new Set(renames.get(model.name)?.values());
+    for (const [name, field] of Object.entries(model.fields)) {
+      if (name in old.fields || renamedTo.has(name)) continue;
+      const needsFill = !field.allowNull && field.default === undefined && !field.primaryKey;
+      const fill = needsFill ? await diff.questioner.askFill(model.name, name, field) : undefined;
+      diff.operations.push(new AddField(model.name, name, field, fill === undefined ? {} : { fill }));
+    }
+  }
+}
+
+function alteredFields(diff: Diff, renames: Map<string, Map<string, string>>): void {
+  for (const [old, model] of keptModels(diff)) {
+    const map = renames.get(model.name) ?? new Map<string, string>();
+    for (const [oldName, field] of Object.entries(old.fields)) {
+      const name = map.get(oldName) ?? oldName;
+      const now = model.fields[name];
+      if (now && !isDeepStrictEqual(followRenames(diff, field), now)) diff.operations.push(new AlterField(model.name, name, now));
+    }
+  }
+}
+
+/** Model options' indexes and constraints, compared by name: a changed one is removed and added again. */
+function indexesAndConstraints(diff: Diff): void {
+  for (const [old, model] of [...keptModels(diff)]) {
+    const removedIndexes = (old.indexes ?? []).filter((index) => !(model.indexes ?? []).some((now) => isDeepStrictEqual(now, index)));
+    const addedIndexes = (model.indexes ?? []).filter((index) => !(old.indexes ?? []).some((before) => isDeepStrictEqual(before, index)));
+    const removedConstraints = (old.constraints ?? []).filter((constraint) => !(model.constraints ?? []).some((now) => isDeepStrictEqual(now, constraint)));
+    const addedConstraints = (model.constraints ?? []).filter((constraint) => !(old.constraints ?? []).some((before) => isDeepStrictEqual(before, constraint)));
+    diff.operations.push(
+      ...removedIndexes.map((index) => new RemoveIndex(model.name, index)),
+      ...removedConstraints.map((constraint) => new RemoveConstraint(model.name, constraint)),
+      ...addedIndexes.map((index) => new AddIndex(model.name, index)),
+      ...addedConstraints.map((constraint) => new AddConstraint(model.name, constraint)),
+    );
+  }
+}
+
+/** Models gone, those referencing others first. */
+function deletedModels(diff: Diff): void {
+  const deleted = [...diff.from.models.values()].filter((model) => !diff.to.models.has(newName(diff, model.name)) && !diff.renamedModels.has(model.name));
+  const referenced = (model: ModelState) => deleted.some((other) => other !== model && Object.values(other.fields).some((field) => field.to === model.name));
+  for (const model of [...deleted].sort((a, b) => Number(referenced(a)) - Number(referenced(b)))) diff.operations.push(new DeleteModel(model.name));
+}
+
+/**
+ * The operations that take the schema from `from` (replayed from the migrations) to `to` (the models now). Renames
+ * are asked, never guessed; each kind of change is found by a function of its own, in an order that keeps every
+ * step valid (models created before fields point at them, fields removed before their models go).
+ */
+export async function detectChanges(from: ProjectState, to: ProjectState, questioner: Questioner): Promise<Operation[]> {
+  const diff: Diff = { from, to, questioner, operations: [], renamedModels: new Map() };
+  const fieldRenames = new Map<string, Map<string, string>>();
+  await renamedModels(diff);
+  createdModels(diff);
+  await renamedFields(diff, fieldRenames);
+  removedFields(diff, fieldRenames);
+  await addedFields(diff, fieldRenames);
+  alteredFields(diff, fieldRenames);
+  indexesAndConstraints(diff);
+  deletedModels(diff);
+  return diff.operations;
+}
