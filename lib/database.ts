@@ -576,11 +576,11 @@ export class Database extends EventEmitter<DatabaseEvents> {
   }
 
   /**
-   * A new Database at the same URL (or at `url`) with the same options and no models, for tools whose
+   * A new Database at the same URL (or at `url`) with the same options (but `options`) and no models, for tools whose
    * statements and models are their own (migrations): its connections and transactions are separate.
    */
-  detached(url: string = this.#source): Database {
-    return new Database(url, this.#options);
+  detached(url: string = this.#source, options: DatabaseOptions = {}): Database {
+    return new Database(url, { ...this.#options, ...options });
   }
 
   /** The models defined on this database, in definition order. */

@@ -64,7 +64,24 @@ export async function runMigration(
  * Applies the pending migrations in dependency order, or reverses back to an earlier target. One run holds the
  * database's migration lock from before the history table is created, so two deployers never apply one twice.
  */
-export async function migrate(database: Database, migrations: readonly Migration[], options: MigrateOptions): Promise<MigrateResult> {
+export async function migrate(target: Database, migrations: readonly Migration[], options: MigrateOptions): Promise<MigrateResult> {
+  const dialect = target.dialect.migrations;
+  if (dialect.transactionalDdl) return migrateOn(target, target.transaction.bind(target), migrations, options);
+  // DDL commits itself here, so no transaction holds the run together: one connection does (the session lock's).
+  const session = target.detached(undefined, { pool: { max: 1 } });
+  try {
+    return await migrateOn(session, (fn) => fn(), migrations, options);
+  } finally {
+    await session.disconnect();
+  }
+}
+
+async function migrateOn(
+  database: Database,
+  atomically: (fn: () => Promise<void>) => Promise<void>,
+  migrations: readonly Migration[],
+  options: MigrateOptions,
+): Promise<MigrateResult> {
   const graph = new MigrationGraph(migrations);
   const dialect = database.dialect.migrations;
   const editor = new SchemaEditor(database.dialect);
@@ -73,7 +90,7 @@ export async function migrate(database: Database, migrations: readonly Migration
   let failure: unknown;
   for (const statement of dialect.session.before) await database.run(raw(statement));
   try {
-    await database.transaction(async () => {
+    await atomically(async () => {
       if (dialect.lock.acquire) await database.run(raw(dialect.lock.acquire));
       try {
         if (!options.dryRun) await recorder.ensureTable();
