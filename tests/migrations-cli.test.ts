@@ -210,3 +210,13 @@ export default migration({ dependencies: [], operations: [
     }
   });
 });
+
+describe("playground/migrations.ts", () => {
+  it("walks a model through three changes and back", async () => {
+    const result = await runProcess(process.execPath, ["--import", "tsx", "playground/migrations.ts"], { cwd: process.cwd() });
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(/Rename field title on Track to name/);
+    expect(result.stdout).toMatch(/\[X\] 0004_alter_track_name/);
+    expect(result.stdout).toMatch(/Unapplying 0001_initial/);
+  });
+});
