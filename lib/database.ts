@@ -14,6 +14,7 @@ import { captureStack, userCallSite } from "./observability/call-site.js";
 import { NPlusOneDetector, type Logger, type NPlusOneOptions } from "./observability/n-plus-one.js";
 import { instrument, type TelemetryOptions } from "./observability/telemetry.js";
 import { ReplicaSet, type ReplicaOptions } from "./routing/replica-set.js";
+import { FailoverDriver } from "./routing/failover.js";
 
 export interface DatabaseOptions extends ReplicaOptions {
   pool?: PoolOptions;
@@ -293,7 +294,8 @@ export class Database extends EventEmitter<DatabaseEvents> {
     this.#refuseIfClosed();
     this.#opening ??= (async () => {
       const { pool, ssl, connectTimeoutMs, keepAliveMs } = this.#options;
-      const driver = await this.dialect.createDriver(this.url, { pool, ssl, connectTimeoutMs, keepAliveMs });
+      const driverOptions = { pool, ssl, connectTimeoutMs, keepAliveMs };
+      const driver = this.url.hosts.length > 1 ? new FailoverDriver(this.url, this.dialect, driverOptions) : await this.dialect.createDriver(this.url, driverOptions);
       try {
         await driver.connect();
       } catch (error) {

@@ -24,6 +24,11 @@ export class DatabaseURL {
   /** For SQLite: the file path, or ":memory:". */
   readonly filename: string;
   readonly params: Readonly<Record<string, string>>;
+  /**
+   * Every host of a multi-host URL (`postgresql://h1:5432,h2:5433/db`), tried in order; one for the usual URL.
+   * `host` and `port` are the first's.
+   */
+  readonly hosts: ReadonlyArray<{ readonly host: string; readonly port: number | undefined }> = [];
   readonly #password: string;
 
   constructor(url: string) {
@@ -55,8 +60,15 @@ export class DatabaseURL {
       return;
     }
     let parsed: URL;
+    let others: Array<{ host: string; port: number | undefined }> = [];
     try {
-      parsed = new URL(url);
+      const { first, rest } = splitHosts(url);
+      parsed = new URL(first);
+      others = rest.map((address) => {
+        const host = new URL(`http://${address}`);
+        if (host.username || host.pathname !== "/" || host.search || !host.hostname) throw new TypeError(address);
+        return { host: host.hostname, port: host.port ? Number(host.port) : undefined };
+      });
     } catch {
       throw new ConnectionError(`Malformed database URL ${JSON.stringify(redact(url))}.`);
     }
@@ -70,6 +82,16 @@ export class DatabaseURL {
     this.database = decoded(parsed.pathname.replace(/^\//, ""), "database name", url);
     this.filename = "";
     this.params = checkedParams(Object.fromEntries(parsed.searchParams));
+    this.hosts = [{ host: this.host, port: this.port }, ...others];
+  }
+
+  /** The same URL with only the `index`th of its hosts (a multi-host URL's failover driver opens one pool per host). */
+  forHost(index: number): DatabaseURL {
+    const { host, port } = this.hosts[index]!;
+    const auth = this.user ? `${encodeURIComponent(this.user)}${this.#password ? `:${encodeURIComponent(this.#password)}` : ""}@` : "";
+    const query = new URLSearchParams(this.params as Record<string, string>).toString();
+    const name = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+    return new DatabaseURL(`${this.dialect}://${auth}${name}${port ? `:${port}` : ""}/${encodeURIComponent(this.database)}${query ? `?${query}` : ""}`);
   }
 
   /** The password, for drivers only: never printed. */
@@ -86,7 +108,8 @@ export class DatabaseURL {
     if (this.dialect === "sqlite") return `sqlite:///${this.filename}`;
     const auth = this.user ? `${encodeURIComponent(this.user)}${this.#password ? ":***" : ""}@` : "";
     const query = new URLSearchParams(this.params as Record<string, string>).toString();
-    return `${this.dialect}://${auth}${this.host}${this.port ? `:${this.port}` : ""}/${this.database}${query ? `?${query}` : ""}`;
+    const hosts = this.hosts.map(({ host, port }) => `${host}${port ? `:${port}` : ""}`).join(",");
+    return `${this.dialect}://${auth}${hosts}/${this.database}${query ? `?${query}` : ""}`;
   }
 
   toJSON(): string {
@@ -111,6 +134,10 @@ const URL_PARAMETERS: Record<string, (value: string) => string | undefined> = {
   keepalive_ms: wholeNumber,
   busy_timeout: wholeNumber,
   schema: (value) => (/^[\w$]+$/.test(value) ? undefined : "a schema name (letters, digits, _ and $)"),
+  // A multi-host URL's choice of server (lib/routing/failover.ts), as libpq's.
+  target_session_attrs: (value) => (["any", "read-write", "primary", "read-only", "standby"].includes(value) ? undefined : "any, read-write, primary, read-only or standby"),
+  // PostgreSQL behind a transaction pooler: no named prepared statements, no session settings.
+  pgbouncer: (value) => (value === "true" || value === "false" ? undefined : "true or false"),
   sslmode: (value) => (["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].includes(value) ? undefined : "disable, allow, prefer, require, verify-ca or verify-full"),
 };
 
@@ -154,6 +181,17 @@ function decoded(part: string, what: string, url: string): string {
   } catch (error) {
     throw new ConnectionError(`Malformed %-escape in the ${what} of database URL ${JSON.stringify(redact(url))}: write a literal % as %25.`, { cause: error });
   }
+}
+
+/** A multi-host URL as a one-host URL of its first host, and the other hosts' "host:port" texts. */
+function splitHosts(url: string): { first: string; rest: string[] } {
+  const start = url.indexOf("//") + 2;
+  const end = url.slice(start).search(/[/?#]/);
+  const authorityEnd = end < 0 ? url.length : start + end;
+  const authority = url.slice(start, authorityEnd);
+  const at = authority.lastIndexOf("@");
+  const [first = "", ...rest] = authority.slice(at + 1).split(",");
+  return { first: url.slice(0, start + at + 1) + first + url.slice(authorityEnd), rest };
 }
 
 /**

@@ -5,7 +5,7 @@
 #                              of the primary, MariaDB primary + asynchronous replica, a 3-node MariaDB Galera cluster
 #   scripts/cluster.sh stop    stops all of them and removes the directory
 #   scripts/cluster.sh env     the QUARRY_CLUSTER_* variables the tests read
-# Single pieces, for the tests that stop, kill and promote servers: pg-stop|pg-start|pg-promote NAME (primary, standby),
+# Single pieces, for the tests that stop, kill and promote servers: pg-stop|pg-start|pg-promote NAME (primary, standby), pg-reset,
 # my-stop|my-start NAME (primary, replica, galera1..3).
 set -euo pipefail
 
@@ -252,13 +252,13 @@ case ${1:-} in
   env) print_env ;;
   pg-start) pg_start "$2" ;;
   pg-stop) pg_stop "$2" "${3:-fast}" ;;
-  pg-promote) as_postgres "$PG_BIN/pg_ctl" -D "$ROOT/pg/$2/data" -w promote >/dev/null ;;
-  pg-rebuild-standby) # a fresh standby of the current primary under NAME, after a promotion: name, port of the primary
-    pg_stop "$2" immediate
-    rm -rf "$ROOT/pg/$2/data"
-    as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$3" -U postgres -D "$ROOT/pg/$2/data" -R -X stream -c fast
-    pg_start "$2"
+  pg-reset) # a fresh primary and standby, as after start (after a failover test promoted the standby)
+    pg_stop standby immediate
+    pg_stop primary immediate
+    rm -rf "$ROOT/pg"
+    pg_setup
     ;;
+  pg-promote) as_postgres "$PG_BIN/pg_ctl" -D "$ROOT/pg/$2/data" -w promote >/dev/null ;;
   my-start) name=$2; shift 2; my_start "$name" "$@" ;;
   my-stop) my_stop "$2" "${3:-TERM}" ;;
   *)

@@ -94,9 +94,14 @@ export interface Dialect {
   readonly catalog: CatalogReader;
   /**
    * How a server says whether it takes writes (a primary) or only reads (a standby, a read_only replica), for
-   * multi-host URLs and replica checks. Absent for an embedded database, which is always its own primary.
+   * multi-host URLs. Absent for an embedded database, which is always its own primary.
    */
-  readonly serverRole?: { readonly statement: Sql; writable(rows: readonly Row[]): boolean };
+  readonly serverRole?: {
+    readonly statement: Sql;
+    writable(rows: readonly Row[]): boolean;
+    /** The server refused a statement for its role or state (read-only, out of its cluster): another server may take it. */
+    outOfService(error: unknown): boolean;
+  };
   /**
    * How far a replica's applied changes trail its primary, in ms (the statement and how to read its rows);
    * undefined when it is not replicating at all (stopped, broken). Absent where there is no replication.
@@ -158,6 +163,13 @@ export interface MigrationDialect {
 export type IsolationLevel = "read uncommitted" | "read committed" | "repeatable read" | "serializable";
 
 export type MatchPosition = "whole" | "start" | "end" | "anywhere";
+
+/** The driver's error code under one of quarry's errors (its `cause`), or of the error itself. */
+export function causeCode(error: unknown): string | undefined {
+  const cause = (error as { cause?: unknown })?.cause ?? error;
+  const code = (cause as { code?: unknown })?.code;
+  return typeof code === "string" ? code : undefined;
+}
 
 /** `!` rather than `\\` as LIKE's escape: a backslash means different things in MySQL's string literals. */
 const LIKE_ESCAPE = "!";

@@ -3,6 +3,7 @@ import { createMysqlDriver } from "../drivers/mysql.js";
 import type { ColumnKind, Field } from "../model/fields.js";
 import { formatUtcTimestamp } from "./timestamps.js";
 import {
+  causeCode,
   commonCodecs,
   decimalType,
   isolationClause,
@@ -163,7 +164,12 @@ export const mysqlDialect: Dialect = {
   planText: (rows) => rows.map((row) => String(Object.values(row)[0])).join("\n"),
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}CAST(${column} AS DOUBLE))`,
   catalog: mysqlCatalog,
-  serverRole: { statement: sql`SELECT @@global.read_only AS read_only`, writable: (rows) => Number(rows[0]?.read_only) === 0 },
+  serverRole: {
+    statement: sql`SELECT @@global.read_only AS read_only`,
+    writable: (rows) => Number(rows[0]?.read_only) === 0,
+    // A write on a read_only server; a Galera node outside the cluster's primary component ("WSREP has not yet prepared node").
+    outOfService: (error) => causeCode(error) === "ER_OPTION_PREVENTS_STATEMENT" || causeCode(error) === "ER_UNKNOWN_COM_ERROR",
+  },
   replicaLag: {
     // No row: not a replica. A null: its SQL thread is stopped, so it falls further behind with every write.
     statement: sql`SHOW SLAVE STATUS`,

@@ -2,6 +2,7 @@ import sql, { join, raw, type Sql } from "sql-template-tag";
 import { createPostgresqlDriver } from "../drivers/postgresql.js";
 import type { ColumnKind, Field } from "../model/fields.js";
 import {
+  causeCode,
   commonCodecs,
   decimalType,
   isolationClause,
@@ -171,7 +172,12 @@ export const postgresqlDialect: Dialect = {
   planText: (rows) => rows.map((row) => String(row["QUERY PLAN"])).join("\n"),
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}${column})`,
   catalog: postgresqlCatalog,
-  serverRole: { statement: sql`SELECT pg_is_in_recovery() AS standby`, writable: (rows) => rows[0]?.standby === false },
+  serverRole: {
+    statement: sql`SELECT pg_is_in_recovery() AS standby`,
+    writable: (rows) => rows[0]?.standby === false,
+    // read_only_sql_transaction: a write sent to a standby.
+    outOfService: (error) => causeCode(error) === "25006",
+  },
   replicaLag: {
     // Caught up when everything received is replayed (the last replayed commit may be old on a quiet primary);
     // otherwise the age of the last commit replayed.

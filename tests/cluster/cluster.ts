@@ -1,4 +1,5 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import * as orm from "../../lib/index.js";
 
@@ -21,9 +22,14 @@ export const CLUSTER = {
   galera: env.QUARRY_CLUSTER_GALERA!.split(","),
 };
 
-/** Runs a scripts/cluster.sh command (pg-stop standby, my-start replica, ...). */
+/** Runs a scripts/cluster.sh command (pg-stop standby, my-start replica, ...), blocking: nothing else runs meanwhile. */
 export function cluster(...args: string[]): void {
   execFileSync(SCRIPT, args, { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+/** Runs a scripts/cluster.sh command while the test's own work carries on. */
+export async function clusterAsync(...args: string[]): Promise<void> {
+  await promisify(execFile)(SCRIPT, args);
 }
 
 /** A model over a view that adds, to each row, the server that answered: its port, and whether it is a standby. */

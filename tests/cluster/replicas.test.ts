@@ -1,11 +1,7 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as orm from "../../lib/index.js";
-import { CLUSTER, cluster, defineWhereModel, eventually, port } from "./cluster.js";
+import { CLUSTER, cluster, clusterAsync, defineWhereModel, eventually, port } from "./cluster.js";
 
-const run = promisify(execFile);
-const SCRIPT = new URL("../../scripts/cluster.sh", import.meta.url).pathname;
 
 const SIDES = [
   {
@@ -115,7 +111,7 @@ for (const side of SIDES) {
       };
       const readers = Promise.all([reader(), reader(), reader(), reader()]);
       await eventually("reads under way", async () => reads >= 100);
-      await run(SCRIPT, side.stop);
+      await clusterAsync(...side.stop);
       stopped = true;
       await readers;
       expect({ reads: reads >= 400, failures }).toEqual({ reads: true, failures: 0 });
