@@ -28,6 +28,11 @@ export interface DatabaseOptions extends ReplicaOptions {
   connectTimeoutMs?: number;
   /** Idle time before TCP keepalive probes start on a connection (also `?keepalive_ms=`; default 30 s). */
   keepAliveMs?: number;
+  /**
+   * PostgreSQL behind a transaction pooler (PgBouncer's pool_mode=transaction): `false` sends no named prepared
+   * statements and no session settings (also `?pgbouncer=true`). See README, "Replicas, routers and clusters".
+   */
+  prepare?: boolean;
   /** Print every statement (true), or hand each to a function. */
   log?: boolean | ((event: QueryEvent) => void);
   /** Where quarry's warnings go (slow statements, N+1 reports); default: console. */
@@ -160,8 +165,8 @@ export class Database extends EventEmitter<DatabaseEvents> {
       stream: (connection, query, batchSize, queryOptions) => this.#stream(connection, query, batchSize, queryOptions),
     };
     if (options.replicas?.length) {
-      const { pool, ssl, statementTimeoutMs, connectTimeoutMs, keepAliveMs, telemetry } = options;
-      const replicas = options.replicas.map((replica) => new Database(replica, { pool, ssl, statementTimeoutMs, connectTimeoutMs, keepAliveMs, telemetry }));
+      const { pool, ssl, statementTimeoutMs, connectTimeoutMs, keepAliveMs, telemetry, prepare } = options;
+      const replicas = options.replicas.map((replica) => new Database(replica, { pool, ssl, statementTimeoutMs, connectTimeoutMs, keepAliveMs, telemetry, prepare }));
       for (const replica of replicas) {
         if (replica.dialect !== this.dialect) throw new ConnectionError(`The replica ${replica.url} is not a ${this.dialect.name} database, as ${this.url} is.`);
       }
@@ -293,8 +298,8 @@ export class Database extends EventEmitter<DatabaseEvents> {
   #open(): Promise<Driver> {
     this.#refuseIfClosed();
     this.#opening ??= (async () => {
-      const { pool, ssl, connectTimeoutMs, keepAliveMs } = this.#options;
-      const driverOptions = { pool, ssl, connectTimeoutMs, keepAliveMs };
+      const { pool, ssl, connectTimeoutMs, keepAliveMs, prepare } = this.#options;
+      const driverOptions = { pool, ssl, connectTimeoutMs, keepAliveMs, prepare };
       const driver = this.url.hosts.length > 1 ? new FailoverDriver(this.url, this.dialect, driverOptions) : await this.dialect.createDriver(this.url, driverOptions);
       try {
         await driver.connect();

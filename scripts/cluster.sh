@@ -77,7 +77,7 @@ pgbouncer_setup() {
   mkdir -p "$dir"
   cat >"$dir/pgbouncer.ini" <<EOF
 [databases]
-test = host=127.0.0.1 port=$PG_PRIMARY_PORT dbname=test
+* = host=127.0.0.1 port=$PG_PRIMARY_PORT
 [pgbouncer]
 listen_addr = 127.0.0.1
 listen_port = $PGBOUNCER_PORT
@@ -87,7 +87,7 @@ auth_file = $dir/users.txt
 pool_mode = transaction
 max_client_conn = 400
 default_pool_size = 20
-ignore_startup_parameters = extra_float_digits,options
+ignore_startup_parameters = extra_float_digits
 logfile = $dir/log
 pidfile = $dir/pid
 EOF

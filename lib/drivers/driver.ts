@@ -78,6 +78,11 @@ export interface DriverOptions {
   readonly connectTimeoutMs?: number;
   /** Idle time before TCP keepalive probes start on a server connection (default 30 s). */
   readonly keepAliveMs?: number;
+  /**
+   * false: no named prepared statements and no session settings, for a transaction pooler in front of the server
+   * (PgBouncer's pool_mode=transaction before 1.21); the same as `?pgbouncer=true`.
+   */
+  readonly prepare?: boolean;
 }
 
 /** Owns the connections to one database: a pool, or SQLite's single connection behind a mutex. */

@@ -48,6 +48,14 @@ export async function createPostgresqlDriver(url: DatabaseURL, options: DriverOp
     getTypeParser: ((oid: number, format?: string) =>
       TEXT_TYPES.has(oid) ? identity : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
   };
+  // Behind a transaction pooler (PgBouncer's pool_mode=transaction) a session is not this client's: no startup options
+  // (PgBouncer refuses them), no named statements (another client's server connection would not have them).
+  const pooler = url.params.pgbouncer === "true" || options.prepare === false;
+  if (pooler && url.params.schema) {
+    throw new ConnectionError(
+      `?schema= sets search_path for the session, which a transaction pooler does not keep (pgbouncer=true or prepare: false in ${url}): give the role a search_path (ALTER ROLE ... SET search_path) or the schema a database of its own.`,
+    );
+  }
   const settings = ["-c TimeZone=UTC"];
   if (url.params.schema) settings.push(`-c search_path=${url.params.schema.replace(/[^\w$]/g, "")}`);
   const connectTimeout = connectTimeoutMs(options, url);
@@ -71,19 +79,17 @@ export async function createPostgresqlDriver(url: DatabaseURL, options: DriverOp
     connectionTimeoutMillis: acquireTimeoutMs(options, url),
     ssl: (options.ssl ?? (url.params.sslmode === "require" ? { rejectUnauthorized: false } : undefined)) as Pg.PoolConfig["ssl"],
     types,
-    options: settings.join(" "),
+    options: pooler ? undefined : settings.join(" "),
   });
   // An idle client whose server connection dies emits here; the pool drops it and the next query gets a fresh one.
   pool.on("error", () => {});
-  return new PostgresqlDriver(pool, url, acquireTimeoutMs(options, url), connectTimeout);
+  return new PostgresqlDriver(pool, url, acquireTimeoutMs(options, url), connectTimeout, pooler ? undefined : new RepeatedStatements());
 }
 
 /** PostgreSQL's "cached plan must not change result type": the table changed under a named statement. */
 const PLAN_CHANGED = "0A000";
 
 class PostgresqlDriver extends CallbackPool<PostgresqlConnection> implements Driver {
-  /** A named statement is parsed and planned once per connection, then only bound and executed. */
-  readonly #names = new RepeatedStatements();
   readonly #connections = new WeakMap<Pg.PoolClient, PostgresqlConnection>();
 
   constructor(
@@ -91,6 +97,8 @@ class PostgresqlDriver extends CallbackPool<PostgresqlConnection> implements Dri
     private readonly url: DatabaseURL,
     private readonly acquireTimeoutMs: number,
     private readonly connectTimeoutMs: number,
+    /** A named statement is parsed and planned once per connection, then only bound and executed; none behind a pooler. */
+    private readonly names: RepeatedStatements | undefined,
   ) {
     super();
   }
@@ -122,7 +130,7 @@ class PostgresqlDriver extends CallbackPool<PostgresqlConnection> implements Dri
   /** One wrapper per pooled client, made at its first checkout, its error listener kept from then on. */
   #wrap(client: Pg.PoolClient): PostgresqlConnection {
     let connection = this.#connections.get(client);
-    if (!connection) this.#connections.set(client, (connection = new PostgresqlConnection(client, this.#names, this.url)));
+    if (!connection) this.#connections.set(client, (connection = new PostgresqlConnection(client, this.names, this.url)));
     connection.broken = undefined;
     this.checkedOut.add(connection);
     return connection;
@@ -147,7 +155,7 @@ class PostgresqlDriver extends CallbackPool<PostgresqlConnection> implements Dri
 class PostgresqlConnection extends CallbackConnection {
   constructor(
     readonly client: Pg.PoolClient,
-    private readonly names: RepeatedStatements,
+    private readonly names: RepeatedStatements | undefined,
     private readonly url: DatabaseURL,
   ) {
     super();
@@ -182,7 +190,7 @@ class PostgresqlConnection extends CallbackConnection {
 
   send(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void {
     if (this.broken) return callback(new ConnectionError(`Connection lost: ${this.broken.message}`, { cause: this.broken }));
-    const name = this.names.nameFor(query);
+    const name = this.names?.nameFor(query);
     const config = { name, text: query.text, values: query.values as unknown[], rowMode: options?.arrayRows ? "array" : undefined } as Pg.QueryConfig;
     this.client.query(config, (error: Error | null, result: Pg.QueryResult) => {
       if (!error) {
@@ -196,7 +204,7 @@ class PostgresqlConnection extends CallbackConnection {
         return callback(null, { rows: result.rows, rowsAffected: result.rowCount ?? 0, command: result.command });
       }
       if (name && (error as { code?: string }).code === PLAN_CHANGED) {
-        this.names.forget(query.text);
+        this.names!.forget(query.text);
         // Raised before the statement ran: outside a transaction (which the error has aborted) it runs again, unprepared.
         if (this.client.getTransactionStatus() === "I") return this.send(query, options, callback);
       }

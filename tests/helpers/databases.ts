@@ -50,6 +50,14 @@ export function placeFor(dialect: DialectName, tag: string): { url: string; crea
       await database.disconnect();
     }
   };
+  // Behind PgBouncer (npm run test:pgbouncer) a schema's search_path would not outlive a transaction: a database each.
+  if (dialect === "postgresql" && process.env.QUARRY_TEST_POSTGRESQL_PLACE === "database") {
+    return {
+      url: base.replace(/\/[^/?]*(\?|$)/, `/${name}$1`),
+      create: () => run(`CREATE DATABASE "${name}"`),
+      destroy: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    };
+  }
   if (dialect === "postgresql") {
     return {
       url: `${base}${base.includes("?") ? "&" : "?"}schema=${name}`,
