@@ -90,53 +90,50 @@ describe("MariaDB Galera cluster", () => {
 
   it("a node killed under load: the multi-host URL moves to the next node, the others keep serving", async () => {
     // The killed node first in the URL's order: the pool serves from it until it dies.
-    const spread = new orm.Database(`mysql://root@127.0.0.1:${port(node3)},127.0.0.1:${port(node1)},127.0.0.1:${port(node2)}/test`, { connectTimeoutMs: 2_000 });
-    const SpreadNote = orm.Model.define("Note", noteFields(), { database: spread, tablename: "galera_notes" });
+    const spreadDatabase = new orm.Database(`mysql://root@127.0.0.1:${port(node3)},127.0.0.1:${port(node1)},127.0.0.1:${port(node2)}/test`, { connectTimeoutMs: 2_000 });
+    const SpreadNote = orm.Model.define("Note", noteFields(), { database: spreadDatabase, tablename: "galera_notes" });
     let stop = false;
-    const served = { spread: 0, spreadFailed: 0, direct: 0, directFailed: 0 };
     let killed = false;
-    let afterKill = 0;
-    const spreadLoad = (async () => {
+    const spread = { served: 0, failed: 0, afterKill: 0 };
+    const direct = { served: 0, failed: 0 };
+    /** Runs `step` until the test stops it, counting what it served and what failed. */
+    const load = async (counts: { served: number; failed: number }, step: (index: number) => Promise<unknown>) => {
       for (let index = 0; !stop; index++) {
         try {
-          await SpreadNote.objects.create({ text: `spread ${index}` });
-          await SpreadNote.objects.filter({ text: `spread ${index}` }).count();
-          served.spread++;
-          if (killed) afterKill++;
-        } catch {
-          served.spreadFailed++;
+          await step(index);
+          counts.served++;
+        } catch (error) {
+          counts.failed++;
+          if (counts === direct) console.error(error);
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       }
-    })();
-    const directLoad = (async () => {
-      for (let index = 0; !stop; index++) {
-        try {
-          await Note2.objects.create({ text: `direct ${index}` });
-          await Note1.objects.filter({ text: `direct ${index}` }).exists();
-          served.direct++;
-        } catch (error) {
-          served.directFailed++;
-          console.error(error);
-        }
-      }
-    })();
+    };
+    const spreadLoad = load(spread, async (index) => {
+      await SpreadNote.objects.create({ text: `spread ${index}` });
+      await SpreadNote.objects.filter({ text: `spread ${index}` }).count();
+      if (killed) spread.afterKill++;
+    });
+    const directLoad = load(direct, async (index) => {
+      await Note2.objects.create({ text: `direct ${index}` });
+      await Note1.objects.filter({ text: `direct ${index}` }).exists();
+    });
     try {
-      await eventually("load under way", async () => served.spread >= 50 && served.direct >= 50);
-      expect(Number((await spread.query<{ port: number }>(orm.sql`SELECT @@port AS port`))[0]!.port)).toBe(port(node3));
+      await eventually("load under way", async () => spread.served >= 50 && direct.served >= 50);
+      expect(Number((await spreadDatabase.query<{ port: number }>(orm.sql`SELECT @@port AS port`))[0]!.port)).toBe(port(node3));
       await clusterAsync("my-stop", "galera3", "KILL");
       killed = true;
-      await eventually("the multi-host URL serves again", async () => afterKill >= 50, 60_000);
-      const directAfter = served.direct;
-      await eventually("the other nodes keep serving", async () => served.direct >= directAfter + 50);
+      await eventually("the multi-host URL serves again", async () => spread.afterKill >= 50, 60_000);
+      const directAfter = direct.served;
+      await eventually("the other nodes keep serving", async () => direct.served >= directAfter + 50);
     } finally {
       stop = true;
       await Promise.all([spreadLoad, directLoad]);
     }
-    console.log(`[galera] node 3 killed under load: through the multi-host URL ${served.spread} served, ${served.spreadFailed} failed at the switch; nodes 1 and 2 directly ${served.direct} served, ${served.directFailed} failed`);
-    expect(Number((await spread.query<{ port: number }>(orm.sql`SELECT @@port AS port`))[0]!.port)).toBe(port(node1));
-    expect(served.directFailed).toBe(0);
-    await spread.disconnect();
+    console.log(`[galera] node 3 killed under load: through the multi-host URL ${spread.served} served, ${spread.failed} failed at the switch; nodes 1 and 2 directly ${direct.served} served, ${direct.failed} failed`);
+    expect(Number((await spreadDatabase.query<{ port: number }>(orm.sql`SELECT @@port AS port`))[0]!.port)).toBe(port(node1));
+    expect(direct.failed).toBe(0);
+    await spreadDatabase.disconnect();
 
     // Node 3 back for the next run: it rejoins and catches up by state transfer.
     cluster("my-start", "galera3");
