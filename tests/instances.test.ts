@@ -39,12 +39,12 @@ describeEachDialect("instances", (target) => {
 
   beforeAll(() => database.createAll());
 
-  test("String(), template literals and util.inspect give Model(pk=value)", async () => {
+  test("String() and template literals give Model(pk=value); util.inspect the loaded fields (issue 20)", async () => {
     const note = await Note.objects.create({ text: "first" });
     expect(String(note)).toBe(`Note(id=${note.id})`);
     expect(`${note}`).toBe(`Note(id=${note.id})`);
-    expect(inspect(note)).toBe(`Note(id=${note.id})`);
-    expect(inspect([note])).toBe(`[ Note(id=${note.id}) ]`);
+    expect(inspect(note)).toBe(`Note(id=${note.id}, text='first', completed=false)`);
+    expect(inspect([note])).toBe(`[ Note(id=${note.id}, text='first', completed=false) ]`);
     expect(String(new Note({ text: "unsaved" }))).toBe("Note(id=undefined)");
   });
 
