@@ -55,7 +55,13 @@ export type { FieldMap, FieldValue, CreateValues, Values, ColumnKeys, ManyToMany
 export { QuerySet, Manager, type Filter } from "./query/queryset.js";
 export { Q } from "./query/where.js";
 export { F, FieldReference, Combined, type Operand } from "./query/expressions.js";
-export { Count, Sum, Avg, Min, Max, Aggregate, type AggregateOptions, type AggregateValues, type Annotated } from "./query/aggregates.js";
+export { Count, Sum, Avg, Min, Max, Aggregate, type AggregateOptions, type AggregateValues, type Annotatable, type Annotated } from "./query/aggregates.js";
+export { Computed, type Argument } from "./query/computed.js";
+export { Value, Lower, Upper, Length, Concat, Coalesce, Now, type Literal } from "./query/functions.js";
+export { Case, When, WhenClause, type CaseOptions, type WhenCondition, type Result as CaseResult } from "./query/conditional.js";
+export { Exists, Subquery, OuterRef, OuterReference, type SubqueryOf } from "./query/subqueries.js";
+export type { DatePart } from "./query/transforms.js";
+export type { BulkCreateOptions, FilterArgument } from "./query/queryset.js";
 export type { ValuesRow, ValuesListOptions } from "./query/values.js";
 export { registerLookup, type Lookup, type LookupContext, type Expression } from "./query/lookups.js";
 export type { Dialect, IsolationLevel } from "./dialects/index.js";

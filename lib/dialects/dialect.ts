@@ -4,6 +4,7 @@ import type { ColumnKind, DecimalField, Field, StringField } from "../model/fiel
 import type { DialectName } from "../url.js";
 import type { CatalogReader } from "./catalog.js";
 import { parseTimestamp } from "./timestamps.js";
+import type { DatePart } from "../query/transforms.js";
 
 /** Turns a field's value into what the driver binds, and what the driver returns back into the field's value. */
 export interface Codec {
@@ -43,6 +44,24 @@ export interface Dialect {
   textMatch(expression: Sql, value: string, position: MatchPosition, caseInsensitive: boolean): Sql;
   /** Lower-cases an expression the way the i-lookups compare: Unicode-aware on every database. */
   lower(expression: Sql): Sql;
+  /** Upper-cases an expression, Unicode-aware on every database. */
+  upper(expression: Sql): Sql;
+  /** A text's length in characters, not bytes. */
+  length(expression: Sql): Sql;
+  /** Texts joined, a null part read as "". */
+  concat(parts: readonly Sql[]): Sql;
+  /** The current time, as a DateTime column stores it (UTC). */
+  readonly now: Sql;
+  /** A part of a date or timestamp column, in UTC whatever the session's time zone: a whole number, or a date for "date". */
+  datePart(part: DatePart, column: Sql, kind: "date" | "datetime"): Sql;
+  /** What ends a SELECT that locks the rows it reads (selectForUpdate); `of` holds table aliases. */
+  lockRows(lock: { skipLocked: boolean; noWait: boolean; of: readonly string[] }): Sql;
+  /** SELECT DISTINCT ON (columns) exists (PostgreSQL). */
+  readonly distinctOn: boolean;
+  /** What ends an INSERT of rows that may clash with existing ones on a unique key: skip them, or update the existing row. */
+  onConflict(conflict: Conflict, quote: (identifier: string) => string): string;
+  /** A bound value typed as `field`'s column, where the database cannot infer it (a CASE of parameters on PostgreSQL). */
+  typedValue(value: Sql, field: Field): Sql;
   /** Added after INSERT to get generated keys back, or "" where the driver reports `insertId` instead. */
   returning(columns: Sql): Sql;
   readonly insertDefaultValues: string;
@@ -160,6 +179,15 @@ export interface MigrationDialect {
   rebuildTable?(table: string, temporary: string, create: string, columns: readonly string[], expressions: readonly string[], indexes: readonly string[]): string[];
 }
 
+/** bulkCreate's onConflict as columns: update `update` of the row that clashes on `target`; with no `update`, skip the row. */
+export interface Conflict {
+  /** The unique columns that clash; empty for any. */
+  readonly target: readonly string[];
+  readonly update: readonly string[];
+  /** The primary key's column. */
+  readonly key: string;
+}
+
 export type IsolationLevel = "read uncommitted" | "read committed" | "repeatable read" | "serializable";
 
 export type MatchPosition = "whole" | "start" | "end" | "anywhere";
@@ -272,4 +300,17 @@ export function limitOffsetClause(limit: number | undefined, offset: number | un
 
 export function isolationClause(isolation: IsolationLevel | undefined): string {
   return isolation ? `ISOLATION LEVEL ${isolation.toUpperCase()}` : "";
+}
+
+/** FOR UPDATE with its options, where the database writes them as PostgreSQL does (`of`: where supported). */
+export function forUpdate(lock: { skipLocked: boolean; noWait: boolean; of: readonly string[] }, withOf: boolean): Sql {
+  const of = withOf && lock.of.length > 0 ? ` OF ${lock.of.join(", ")}` : "";
+  return raw(` FOR UPDATE${of}${lock.skipLocked ? " SKIP LOCKED" : lock.noWait ? " NOWAIT" : ""}`);
+}
+
+/** ON CONFLICT as PostgreSQL and SQLite write it. */
+export function onConflictClause(conflict: Conflict, quote: (identifier: string) => string): string {
+  const target = conflict.target.length > 0 ? ` (${conflict.target.map(quote).join(", ")})` : "";
+  if (conflict.update.length === 0) return ` ON CONFLICT${target} DO NOTHING`;
+  return ` ON CONFLICT${target} DO UPDATE SET ${conflict.update.map((column) => `${quote(column)} = EXCLUDED.${quote(column)}`).join(", ")}`;
 }

@@ -1,4 +1,4 @@
-import sql, { empty, raw, type Sql } from "sql-template-tag";
+import sql, { empty, join, raw, type Sql } from "sql-template-tag";
 import { createMysqlDriver } from "../drivers/mysql.js";
 import type { ColumnKind, Field } from "../model/fields.js";
 import { formatUtcTimestamp } from "./timestamps.js";
@@ -6,6 +6,7 @@ import {
   causeCode,
   commonCodecs,
   decimalType,
+  forUpdate,
   isolationClause,
   likeMatch,
   limitOffsetClause,
@@ -34,6 +35,8 @@ const COLUMN_TYPES: Record<ColumnKind, (field: Field) => string> = {
   json: () => "JSON",
   uuid: () => "CHAR(36)",
 };
+
+const MYSQL_DATE_FUNCTIONS = { year: "YEAR", month: "MONTH", day: "DAYOFMONTH", week_day: "DAYOFWEEK", hour: "HOUR", minute: "MINUTE", date: "DATE" } as const;
 
 const CODECS: Record<ColumnKind, Codec> = {
   ...commonCodecs,
@@ -138,6 +141,25 @@ export const mysqlDialect: Dialect = {
     return likeMatch(this, expression, value, position, caseInsensitive);
   },
   lower: (expression: Sql) => sql`LOWER(${expression})`,
+  upper: (expression: Sql) => sql`UPPER(${expression})`,
+  length: (expression: Sql) => sql`CHAR_LENGTH(${expression})`,
+  // CONCAT is null if any part is; CONCAT_WS skips nulls.
+  concat: (parts) => sql`CONCAT_WS('', ${join(parts)})`,
+  // DATETIME columns hold UTC: the session's time zone must not shift the current time.
+  now: raw("UTC_TIMESTAMP(3)"),
+  datePart(part, column) {
+    return sql`${raw(MYSQL_DATE_FUNCTIONS[part])}(${column})`;
+  },
+  // MariaDB has no FOR UPDATE OF: the rows of every table read are locked.
+  lockRows: (lock) => forUpdate(lock, false),
+  distinctOn: false,
+  // Any unique key clashes here (MySQL names none). To skip a row, its key is set to itself: INSERT IGNORE would
+  // also turn other errors (a value too long, a null) into warnings.
+  onConflict(conflict, quote) {
+    const columns = conflict.update.length > 0 ? conflict.update : [conflict.key];
+    return ` ON DUPLICATE KEY UPDATE ${columns.map((column) => `${quote(column)} = ${conflict.update.length > 0 ? `VALUES(${quote(column)})` : quote(column)}`).join(", ")}`;
+  },
+  typedValue: (value) => value,
   // MySQL has no RETURNING on INSERT: the driver's insertId gives the generated key.
   returning: () => empty,
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, "18446744073709551615"),

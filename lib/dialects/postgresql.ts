@@ -5,7 +5,9 @@ import {
   causeCode,
   commonCodecs,
   decimalType,
+  forUpdate,
   isolationClause,
+  onConflictClause,
   likeMatch,
   limitOffsetClause,
   quoteIdentifier,
@@ -151,6 +153,21 @@ export const postgresqlDialect: Dialect = {
     return likeMatch(this, expression, value, position, caseInsensitive);
   },
   lower: (expression: Sql) => sql`LOWER(${expression})`,
+  upper: (expression: Sql) => sql`UPPER(${expression})`,
+  length: (expression: Sql) => sql`CHAR_LENGTH(${expression})`,
+  // Each part as text: a bound value alone would leave CONCAT unable to tell its type.
+  concat: (parts) => sql`CONCAT(${join(parts.map((part) => sql`CAST(${part} AS TEXT)`))})`,
+  now: raw("CURRENT_TIMESTAMP"),
+  datePart(part, column, kind) {
+    const utc = kind === "datetime" ? sql`(${column} AT TIME ZONE 'UTC')` : column;
+    if (part === "date") return sql`CAST(${utc} AS DATE)`;
+    if (part === "week_day") return sql`CAST(EXTRACT(DOW FROM ${utc}) + 1 AS INTEGER)`;
+    return sql`CAST(EXTRACT(${raw(part.toUpperCase())} FROM ${utc}) AS INTEGER)`;
+  },
+  lockRows: (lock) => forUpdate(lock, true),
+  distinctOn: true,
+  onConflict: onConflictClause,
+  typedValue: (value, field) => sql`CAST(${value} AS ${raw(COLUMN_TYPES[field.typeSource.kind](field.typeSource))})`,
   returning: (columns) => sql` RETURNING ${columns}`,
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, ""),
   afterExplicitKeys(table, column) {

@@ -1,5 +1,5 @@
-import sql, { raw } from "sql-template-tag";
-import { createSqliteDriver, SQLITE_LOWER_FUNCTION } from "../drivers/sqlite.js";
+import sql, { empty, join, raw } from "sql-template-tag";
+import { createSqliteDriver, SQLITE_LOWER_FUNCTION, SQLITE_UPPER_FUNCTION } from "../drivers/sqlite.js";
 import type { ColumnKind, DecimalField, Field } from "../model/fields.js";
 import {
   commonCodecs,
@@ -7,6 +7,7 @@ import {
   likeMatch,
   limitOffsetClause,
   numericBoolean,
+  onConflictClause,
   quoteIdentifier,
   quoteString,
   standardLiteral,
@@ -62,6 +63,9 @@ const decimalCodec: Codec = {
 };
 
 const CODECS: Record<ColumnKind, Codec> = { ...commonCodecs, boolean: numericBoolean, decimal: decimalCodec };
+
+/** strftime formats of the numeric date parts. */
+const SQLITE_DATE_FORMATS = { year: "%Y", month: "%m", day: "%d", hour: "%H", minute: "%M" } as const;
 
 /** `*`, `?` and `[` are GLOB's wildcards; a bracket around each makes it literal. */
 function escapeGlob(value: string): string {
@@ -186,6 +190,21 @@ export const sqliteDialect: Dialect = {
     return sql`${expression} GLOB ${head + escapeGlob(value) + tail}`;
   },
   lower: (expression) => sql`${raw(SQLITE_LOWER_FUNCTION)}(${expression})`,
+  upper: (expression) => sql`${raw(SQLITE_UPPER_FUNCTION)}(${expression})`,
+  length: (expression) => sql`LENGTH(${expression})`,
+  concat: (parts) => join(parts.map((part) => sql`COALESCE(${part}, '')`), " || "),
+  // The text a DateTime column holds (toISOString's form), so that comparisons with columns hold.
+  now: raw("strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"),
+  datePart(part, column) {
+    if (part === "date") return sql`date(${column})`;
+    if (part === "week_day") return sql`(CAST(strftime('%w', ${column}) AS INTEGER) + 1)`;
+    return sql`CAST(strftime(${raw(`'${SQLITE_DATE_FORMATS[part]}'`)}, ${column}) AS INTEGER)`;
+  },
+  // BEGIN IMMEDIATE already holds the database's one write lock for the whole transaction.
+  lockRows: () => empty,
+  distinctOn: false,
+  onConflict: onConflictClause,
+  typedValue: (value) => value,
   returning: (columns) => sql` RETURNING ${columns}`,
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, "-1"),
   afterExplicitKeys: () => undefined,

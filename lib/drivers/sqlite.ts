@@ -20,6 +20,8 @@ type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
 /** Unicode-aware lower(): SQLite's own folds ASCII only, and the i-lookups must agree with the other databases. */
 export const SQLITE_LOWER_FUNCTION = "quarry_lower";
+/** SQLite's UPPER() changes ASCII letters only; this one, registered on each connection, all of Unicode's. */
+export const SQLITE_UPPER_FUNCTION = "quarry_upper";
 
 /**
  * better-sqlite3 is synchronous and has one connection: a queue hands it to one holder at a time,
@@ -65,6 +67,9 @@ class SqliteDriver implements Driver {
     }
     db.function(SQLITE_LOWER_FUNCTION, { deterministic: true }, (value: unknown) =>
       typeof value === "string" ? value.toLowerCase() : value,
+    );
+    db.function(SQLITE_UPPER_FUNCTION, { deterministic: true }, (value: unknown) =>
+      typeof value === "string" ? value.toUpperCase() : value,
     );
     this.#db = db;
     this.#connection = new SqliteConnection(db);

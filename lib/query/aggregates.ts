@@ -1,16 +1,24 @@
-import sql, { raw, type Sql } from "sql-template-tag";
+import sql, { empty, raw, type Sql } from "sql-template-tag";
 import { ValidationError } from "../errors.js";
-import type { Field } from "../model/fields.js";
+import { FloatField, IntegerField, type Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { QueryCompiler } from "./compiler.js";
+import { Computed, outputField, type BoundComputed } from "./computed.js";
 import { resolvePath, type RelationStep } from "./paths.js";
+import type { Expression } from "./lookups.js";
 import type { PathValue } from "./typing.js";
+import { resolveCondition, type Condition, type LookupObject, type Q } from "./where.js";
 
 export type AggregateFunction = "COUNT" | "SUM" | "AVG" | "MIN" | "MAX";
 
 export interface AggregateOptions {
   /** Over distinct values only: `Count("tracks__genre", { distinct: true })`. */
   readonly distinct?: boolean;
+  /**
+   * Over the rows that match only, named from the queried model as filter() names them:
+   * `Count("favorites", { filter: { favorites__user: me } })`.
+   */
+  readonly filter?: LookupObject | Q;
 }
 
 const NUMERIC = new Set(["integer", "bigint", "float", "decimal"]);
@@ -19,23 +27,23 @@ const NUMERIC = new Set(["integer", "bigint", "float", "decimal"]);
  * `orm.Count("tracks")`, `orm.Sum("milliseconds")`, ...: what `aggregate()` and `annotate()` compute.
  * `V` is the JS value it gives (types only). The path is checked when a QuerySet receives it.
  */
-export class Aggregate<V = unknown> {
-  declare readonly valueType: V;
-
+export class Aggregate<V = unknown> extends Computed<V> {
   constructor(
     readonly fn: AggregateFunction,
     /** A field or relation path; undefined for `Count()`, which counts rows. */
     readonly path: string | undefined,
     readonly options: AggregateOptions = {},
   ) {
+    super();
     if (path !== undefined && (typeof path !== "string" || path === "")) {
       throw new TypeError(`${fn === "COUNT" ? "Count" : fn.charAt(0) + fn.slice(1).toLowerCase()}() needs a field name, got ${String(path)}`);
     }
   }
 
   /** Resolves the path against the queried model: UnknownFieldError (or ValidationError for a non-number Sum) before any SQL. */
-  bind(meta: ModelMeta): BoundAggregate {
-    if (this.path === undefined) return new BoundAggregate(this, [], undefined);
+  override bind(meta: ModelMeta): BoundAggregate {
+    const filter = this.options.filter === undefined ? undefined : resolveCondition(meta, this.options.filter);
+    if (this.path === undefined) return new BoundAggregate(this, [], undefined, filter, meta);
     const { steps, field, rest } = resolvePath(meta, this.path.split("__"), this.path);
     if (rest.length > 0) throw field.owner === meta ? meta.unknown(this.path, "field to aggregate", this.path) : meta.unknown(rest.join("__"), "field to aggregate", this.path);
     if (this.fn === "SUM" || this.fn === "AVG") {
@@ -43,32 +51,75 @@ export class Aggregate<V = unknown> {
       const refusal = meta.database.dialect.arithmeticRefusal(field);
       if (refusal) throw new ValidationError(`${meta.name}: ${this} cannot run in SQL: ${refusal}`, meta.name, field.name);
     }
-    return new BoundAggregate(this, steps, field);
+    return new BoundAggregate(this, steps, field, filter, meta);
   }
 
-  toString(): string {
+  override toString(): string {
     const name = this.fn === "COUNT" ? "Count" : this.fn.charAt(0) + this.fn.slice(1).toLowerCase();
-    return `${name}(${this.path === undefined ? "" : JSON.stringify(this.path)}${this.options.distinct ? ", { distinct: true }" : ""})`;
+    const options = [this.options.distinct ? "distinct: true" : "", this.options.filter ? "filter: ..." : ""].filter(Boolean).join(", ");
+    return `${name}(${this.path === undefined ? "" : JSON.stringify(this.path)}${options ? `, { ${options} }` : ""})`;
   }
 }
 
 /** An aggregate resolved against a model: the SQL it becomes in a query, and how its result becomes a JS value. */
-export class BoundAggregate {
+export class BoundAggregate implements BoundComputed {
+  /** Where the path first crosses a reverse relation (each row has many there), or -1. */
+  readonly #many: number;
+  readonly output: Field;
+
   constructor(
     readonly aggregate: Aggregate,
     readonly steps: readonly RelationStep[],
     /** The field aggregated; undefined for `Count()`. */
     readonly field: Field | undefined,
-  ) {}
+    /** Only the rows matching this are aggregated. */
+    readonly filter: Condition | undefined,
+    meta: ModelMeta,
+  ) {
+    this.#many = steps.findIndex((step) => step.many);
+    // Min, Max and Sum hold the field's own values, which a filter compares with as the field checks them.
+    const { fn } = aggregate;
+    this.output = fn === "COUNT" ? outputField(new IntegerField(), meta, String(aggregate), false) : fn === "AVG" ? outputField(new FloatField(), meta, String(aggregate)) : field!;
+  }
 
-  /** Joins the path's tables into `compiler` (LEFT across reverse relations, so a row with none counts 0). */
+  bind(): this {
+    return this;
+  }
+
+  /**
+   * On each instance (annotate), an aggregate across a reverse relation is a subquery per row: it counts only
+   * the rows the query returns (a page of 20 counts 20 rows' relations, not the table's), and two of them never
+   * multiply each other's rows. Elsewhere (aggregate(), values() groups) it joins the path's tables.
+   */
+  groups(compiler: QueryCompiler): boolean {
+    return compiler.groupsRows || this.#many < 0;
+  }
+
   toSql(compiler: QueryCompiler): Sql {
+    if (!this.groups(compiler)) return this.#subquery(compiler);
+    // Joins the path's tables into `compiler` (LEFT across reverse relations, so a row with none counts 0).
+    const column = this.field ? compiler.column(this.field, compiler.aliasFor(this.steps)) : undefined;
+    const filter = this.filter ? compiler.condition(this.filter) : undefined;
+    return this.#call(compiler, column && filter ? sql`CASE WHEN ${filter} THEN ${column} END` : filter ? sql`CASE WHEN ${filter} THEN 1 END` : column);
+  }
+
+  /** `(SELECT COUNT(...) FROM related WHERE related.key = outer.key AND filter)`, the filter's paths along the relation naming the related rows. */
+  #subquery(compiler: QueryCompiler): Sql {
+    const many = this.#many;
+    const step = this.steps[many]!;
+    const outer = compiler.column(step.fromField, compiler.aliasFor(this.steps.slice(0, many)));
+    const inner = compiler.subquery(step.to, { relative: this.steps.slice(0, many + 1) });
+    const column = inner.column(this.field!, inner.aliasFor(this.steps.slice(many + 1)));
+    const filter = this.filter ? sql` AND ${inner.condition(this.filter)}` : empty;
+    const value = this.#call(inner, column);
+    return sql`(SELECT ${value} FROM ${inner.from()} WHERE ${inner.column(step.toField)} = ${outer}${filter})`;
+  }
+
+  #call(compiler: QueryCompiler, column: Sql | undefined): Sql {
     const { fn, options } = this.aggregate;
-    if (!this.field) return raw(`${fn}(*)`);
-    const column = compiler.column(this.field, compiler.aliasFor(this.steps));
-    const distinct = raw(options.distinct ? "DISTINCT " : "");
+    if (!column) return raw(`${fn}(*)`);
     if (fn === "AVG") return compiler.dialect.average(column, options.distinct === true);
-    return sql`${raw(fn)}(${distinct}${column})`;
+    return sql`${raw(fn)}(${raw(options.distinct ? "DISTINCT " : "")}${column})`;
   }
 
   /** SQLite must read integers as bigint for a BigInteger sum or bound to stay exact. */
@@ -136,8 +187,11 @@ type ResultOver<T, V> = V extends FromField<infer Fn, infer P extends string>
     : Exclude<PathValue<T, P>, null> | null
   : V;
 
+/** What annotate() takes: an aggregate, a function, a Case, a subquery, or F(). */
+export type Annotatable = { readonly valueType: unknown } & Expression;
+
 /** The result of `aggregate({ ... })` / the fields `annotate({ ... })` adds over rows of T: each key typed by its aggregate. */
-export type AggregateValues<A extends Record<string, Aggregate<unknown>>, T = unknown> = {
+export type AggregateValues<A extends Record<string, Annotatable>, T = unknown> = {
   -readonly [K in keyof A]: ResultOver<T, A[K]["valueType"]>;
 };
 
@@ -145,7 +199,7 @@ export type AggregateValues<A extends Record<string, Aggregate<unknown>>, T = un
 export declare const annotationBrand: unique symbol;
 
 /** What annotate() adds to its rows' type: the values, and their names for orderBy(). */
-export type Annotated<A extends Record<string, Aggregate<unknown>>, T = unknown> = AggregateValues<A, T> & {
+export type Annotated<A extends Record<string, Annotatable>, T = unknown> = AggregateValues<A, T> & {
   readonly [annotationBrand]?: { readonly [K in keyof A]: true };
 };
 

@@ -3,8 +3,10 @@ import { readNumber, unchanged, type Codec, type Dialect } from "../dialects/dia
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { BoundAggregate } from "./aggregates.js";
+import type { BoundComputed } from "./computed.js";
 import type { RelationStep } from "./paths.js";
-import type { Condition } from "./where.js";
+import type { Transform } from "./transforms.js";
+import type { Condition, LookupCondition } from "./where.js";
 
 export interface Ordering {
   readonly steps: readonly RelationStep[];
@@ -14,15 +16,31 @@ export interface Ordering {
   readonly annotation?: Annotation;
 }
 
-/** An aggregate that annotate() adds to each row, under its name. */
+/** A value annotate() adds to each row, under its name: an aggregate, a function, a subquery. */
 export interface Annotation {
   readonly name: string;
-  readonly aggregate: BoundAggregate;
+  readonly expression: BoundComputed;
+}
+
+/** selectForUpdate(): rows locked until the transaction ends. */
+export interface RowLock {
+  /** Rows another transaction holds are left out rather than waited for. */
+  readonly skipLocked: boolean;
+  /** A row another transaction holds fails the query at once rather than waiting. */
+  readonly noWait: boolean;
+  /** The tables whose rows are locked (the model's own, and selectRelated ones), by path; all when empty. */
+  readonly of: readonly (readonly RelationStep[])[];
+}
+
+/** A column of distinct(...fields): rows with equal values in these keep only the first (PostgreSQL's DISTINCT ON). */
+export interface DistinctColumn {
+  readonly steps: readonly RelationStep[];
+  readonly field: Field;
 }
 
 /** One column of values()/valuesList(): a field (across forward or reverse relations), or an annotation. */
 export type ValueColumn =
-  | { readonly name: string; readonly steps: readonly RelationStep[]; readonly field: Field }
+  | { readonly name: string; readonly steps: readonly RelationStep[]; readonly field: Field; readonly transform?: Transform }
   | { readonly name: string; readonly annotation: Annotation };
 
 /** What values()/valuesList() return instead of instances. */
@@ -44,7 +62,11 @@ export interface QueryState {
   readonly limit: number | undefined;
   readonly offset: number | undefined;
   readonly distinct: boolean;
-  /** annotate(): aggregates computed per row, with GROUP BY. */
+  /** distinct("field", ...): one row per combination of these columns (PostgreSQL only). */
+  readonly distinctOn: readonly DistinctColumn[];
+  /** selectForUpdate(): the rows read are locked. */
+  readonly lock: RowLock | undefined;
+  /** annotate(): values computed per row. */
   readonly annotations: readonly Annotation[];
   /** only()/defer(): the fields read (the primary key always among them); undefined for all. */
   readonly fields: readonly Field[] | undefined;
@@ -54,6 +76,9 @@ export interface QueryState {
   readonly onPrimary?: true;
 }
 
+/** The key of a QuerySet's method that hands over its state, for the subqueries built from it. */
+export const QUERY_STATE: unique symbol = Symbol("quarry.queryState");
+
 export const emptyState: QueryState = Object.freeze({
   conditions: [],
   related: [],
@@ -62,6 +87,8 @@ export const emptyState: QueryState = Object.freeze({
   limit: undefined,
   offset: undefined,
   distinct: false,
+  distinctOn: [],
+  lock: undefined,
   annotations: [],
   fields: undefined,
   values: undefined,
@@ -81,6 +108,8 @@ export function patchState(state: QueryState, patch: Partial<QueryState>): Query
     limit: "limit" in patch ? patch.limit : state.limit,
     offset: "offset" in patch ? patch.offset : state.offset,
     distinct: patch.distinct ?? state.distinct,
+    distinctOn: patch.distinctOn ?? state.distinctOn,
+    lock: "lock" in patch ? patch.lock : state.lock,
     annotations: patch.annotations ?? state.annotations,
     fields: "fields" in patch ? patch.fields : state.fields,
     values: "values" in patch ? patch.values : state.values,
@@ -140,20 +169,45 @@ export class QueryCompiler {
   readonly #aliases: { count: number };
   /** The query this one is a subquery of (the EXISTS of a reverse-relation lookup), if any. */
   readonly outer: QueryCompiler | undefined;
+  /** A query of its own (orm.Exists, orm.Subquery): F() inside it names its rows, OuterRef() the enclosing query's. */
+  readonly scope: boolean;
+  /**
+   * Aggregates read rows of the whole statement (aggregate(), values() groups), joined in; otherwise an
+   * aggregate across a relation is a subquery per row, which counts only the rows the query returns.
+   */
+  readonly groupsRows: boolean;
+  /**
+   * The relation path this subquery's rows are reached by, from the outer query (an aggregate's filter):
+   * lookups along it name these rows, the others the outer query's.
+   */
+  readonly #relative: readonly RelationStep[] | undefined;
 
   constructor(
     readonly meta: ModelMeta,
     readonly dialect: Dialect,
-    options: { alias?: string; aliases?: { count: number }; outer?: QueryCompiler } = {},
+    options: { alias?: string; aliases?: { count: number }; outer?: QueryCompiler; scope?: boolean; groupsRows?: boolean; relative?: readonly RelationStep[] } = {},
   ) {
     this.base = options.alias ?? dialect.quote(meta.tablename);
     this.#aliases = options.aliases ?? { count: 0 };
     this.outer = options.outer;
+    this.scope = options.scope ?? false;
+    this.groupsRows = options.groupsRows ?? false;
+    this.#relative = options.relative;
   }
 
-  /** The outermost query: what F() expressions refer to, wherever in the statement they appear. */
+  /** The query F() expressions refer to, wherever in it they appear: the outermost, or the subquery of an Exists. */
   get root(): QueryCompiler {
-    return this.outer ? this.outer.root : this;
+    return this.outer && !this.scope ? this.outer.root : this;
+  }
+
+  /** A subquery of this query: its own alias, and no alias used twice in the statement. */
+  subquery(meta: ModelMeta, options: { scope?: boolean; relative?: readonly RelationStep[] } = {}): QueryCompiler {
+    return new QueryCompiler(meta, this.dialect, { alias: this.#nextAlias(), aliases: this.#aliases, outer: this, ...options });
+  }
+
+  /** This query, compiled with aggregates that read the rows of the whole statement (see groupsRows). */
+  #groupingRows(): QueryCompiler {
+    return new QueryCompiler(this.meta, this.dialect, { alias: this.base, aliases: this.#aliases, outer: this.outer, scope: this.scope, groupsRows: true });
   }
 
   #nextAlias(): string {
@@ -212,11 +266,13 @@ export class QueryCompiler {
   condition(condition: Condition): Sql {
     switch (condition.kind) {
       case "lookup": {
-        const many = condition.steps.findIndex((step) => step.many);
-        if (many >= 0) return this.#exists(condition, many);
-        const column = this.column(condition.field, this.aliasFor(condition.steps));
-        return condition.lookup.build({ column, field: condition.field, dialect: this.dialect, compiler: this }, condition.value);
+        const relative = this.#relative;
+        if (!relative || condition.annotation) return this.#lookup(condition);
+        if (!relative.every((step, index) => condition.steps[index] === step)) return this.outer!.condition(condition);
+        return this.#lookup({ ...condition, steps: condition.steps.slice(relative.length), shapeKey: undefined });
       }
+      case "expression":
+        return condition.expression.toSql(this);
       case "and":
       case "or":
         if (condition.children.length === 0) return raw(condition.kind === "and" ? "1 = 1" : "1 = 0");
@@ -228,29 +284,70 @@ export class QueryCompiler {
     }
   }
 
-  /**
-   * A lookup across a reverse relation (`tracks__title`) as EXISTS over the related rows: a JOIN would
-   * repeat the row once per match, and under exclude() NOT EXISTS reads as "none of them".
-   */
-  #exists(condition: Extract<Condition, { kind: "lookup" }>, many: number): Sql {
-    const step = condition.steps[many]!;
-    const outer = this.column(step.fromField, this.aliasFor(condition.steps.slice(0, many)));
-    const inner = new QueryCompiler(step.to, this.dialect, { alias: this.#nextAlias(), aliases: this.#aliases, outer: this });
-    const where = inner.condition({ ...condition, steps: condition.steps.slice(many + 1), shapeKey: undefined });
-    const link = inner.column(step.toField);
-    return sql`EXISTS (SELECT 1 FROM ${inner.from()} WHERE ${link} = ${outer} AND ${where})`;
+  #lookup(condition: LookupCondition): Sql {
+    const context = (column: Sql) => ({ column, field: condition.field, dialect: this.dialect, compiler: this });
+    if (condition.annotation) return condition.lookup.build(context(condition.annotation.expression.toSql(this)), condition.value);
+    const many = condition.steps.findIndex((step) => step.many);
+    if (many >= 0) return this.#acrossMany(condition, many);
+    const { transform } = condition;
+    const column = this.column(transform?.source ?? condition.field, this.aliasFor(condition.steps));
+    return condition.lookup.build(context(transform ? transform.apply(this.dialect, column) : column), condition.value);
   }
 
+  /**
+   * A lookup across a reverse relation (`tracks__title`) as EXISTS over the related rows: a JOIN would
+   * repeat the row once per match, and under exclude() NOT EXISTS reads as "none of them". As Django reads
+   * it, `tracks__isnull: true` is "has no tracks", and `tracks__genre__isnull: true` "has none, or one without a genre".
+   */
+  #acrossMany(condition: LookupCondition, many: number): Sql {
+    const step = condition.steps[many]!;
+    const outer = this.column(step.fromField, this.aliasFor(condition.steps.slice(0, many)));
+    const related = (matching: LookupCondition | undefined) => {
+      const inner = this.subquery(step.to);
+      const where = matching ? sql` AND ${inner.condition({ ...matching, steps: matching.steps.slice(many + 1), shapeKey: undefined })}` : empty;
+      return sql`EXISTS (SELECT 1 FROM ${inner.from()} WHERE ${inner.column(step.toField)} = ${outer}${where})`;
+    };
+    if (condition.lookup.name !== "isnull" || condition.value !== true) return related(condition);
+    const none = sql`NOT ${related(undefined)}`;
+    // A related row's own key is never null: only "none at all" is left.
+    if (condition.steps.length === many + 1 && condition.field === step.to.pk) return none;
+    return sql`(${none} OR ${related(condition)})`;
+  }
+
+  /** WHERE of the conditions that do not compare a value aggregated over the query's rows (those go in HAVING). */
   where(state: QueryState): Sql {
-    if (state.conditions.length === 0) return empty;
-    return sql` WHERE ${join(state.conditions.map((condition) => this.condition(condition)), " AND ")}`;
+    const conditions = state.annotations.length === 0 ? state.conditions : state.conditions.filter((condition) => !this.#grouped(condition));
+    if (conditions.length === 0) return empty;
+    return sql` WHERE ${join(conditions.map((condition) => this.condition(condition)), " AND ")}`;
+  }
+
+  /** HAVING of the conditions on values aggregated over the query's rows: `values("genre").annotate({ n: Count("id") }).filter({ n__gte: 10 })`. */
+  having(state: QueryState): Sql {
+    if (state.annotations.length === 0) return empty;
+    const conditions = state.conditions.filter((condition) => this.#grouped(condition));
+    if (conditions.length === 0) return empty;
+    return sql` HAVING ${join(conditions.map((condition) => this.condition(condition)), " AND ")}`;
+  }
+
+  #grouped(condition: Condition): boolean {
+    switch (condition.kind) {
+      case "lookup":
+        return condition.annotation?.expression.groups(this) ?? false;
+      case "and":
+      case "or":
+        return condition.children.some((child) => this.#grouped(child));
+      case "not":
+        return this.#grouped(condition.child);
+      case "expression":
+        return false;
+    }
   }
 
   orderBy(state: QueryState): Sql {
     if (state.ordering.length === 0) return empty;
     const terms = state.ordering.map(
       (term) =>
-        sql`${term.annotation ? term.annotation.aggregate.toSql(this) : this.column(term.field, this.aliasFor(term.steps))}${raw(term.descending ? " DESC" : " ASC")}`,
+        sql`${term.annotation ? term.annotation.expression.toSql(this) : this.column(term.field, this.aliasFor(term.steps))}${raw(term.descending ? " DESC" : " ASC")}`,
     );
     return sql` ORDER BY ${join(terms)}`;
   }
@@ -293,20 +390,22 @@ export class QueryCompiler {
       related.push({ steps, field: step.fromField, parent, offset: list.length, columns });
       list.push(...joinedList);
     }
-    // With annotations, one row per model row: grouped by every plain column, which every database accepts.
-    const groupBy = state.annotations.length > 0 ? sql` GROUP BY ${join(list)}` : empty;
+    // With an aggregate of the row's own columns, one row per model row: grouped by every plain column, which every database accepts.
+    const groupBy = state.annotations.some((annotation) => annotation.expression.groups(this)) ? sql` GROUP BY ${join(list)}` : empty;
     const annotations = state.annotations.map((annotation): AnnotatedColumn => {
-      list.push(annotation.aggregate.toSql(this));
-      return { name: annotation.name, index: list.length - 1, decode: (value) => annotation.aggregate.decode(value, this) };
+      list.push(annotation.expression.toSql(this));
+      return { name: annotation.name, index: list.length - 1, decode: (value) => annotation.expression.decode(value, this) };
     });
-    const distinct = state.distinct ? raw("DISTINCT ") : empty;
-    const statement = sql`SELECT ${distinct}${join(list)} FROM ${this.from()}${where}${groupBy}${order}${this.limitOffset(state)}`;
+    const having = this.having(state);
+    const statement = sql`SELECT ${this.#distinct(state)}${join(list)} FROM ${this.from()}${where}${groupBy}${having}${order}${this.limitOffset(state)}${this.#lock(state)}`;
     return { statement, columns: selected.columns, related, annotations };
   }
 
   /** SELECT of values()/valuesList() columns, read by position; relation paths join. */
   values(state: QueryState): { statement: Sql; decoders: ((value: unknown) => unknown)[] } {
     const spec = state.values!;
+    // values() before annotate(): the aggregates read the rows of each group, across relations too.
+    if (spec.grouped && !this.groupsRows) return this.#groupingRows().values(state);
     const where = this.where(state);
     const order = this.orderBy(state);
     const list: Sql[] = [];
@@ -314,24 +413,27 @@ export class QueryCompiler {
     const decoders: ((value: unknown) => unknown)[] = [];
     for (const column of spec.columns) {
       if ("annotation" in column) {
-        const { aggregate } = column.annotation;
-        list.push(aggregate.toSql(this));
-        decoders.push((value) => aggregate.decode(value, this));
+        const { expression } = column.annotation;
+        list.push(expression.toSql(this));
+        decoders.push((value) => expression.decode(value, this));
         continue;
       }
-      const selected = this.column(column.field, this.aliasFor(column.steps));
+      const { transform } = column;
+      const selected = transform ? transform.apply(this.dialect, this.column(column.field, this.aliasFor(column.steps))) : this.column(column.field, this.aliasFor(column.steps));
       list.push(selected);
       plain.push(selected);
       // A foreign key reads as its key here, not as a stub: values are plain data.
-      decoders.push(this.decoder(column.field));
+      decoders.push(this.decoder(transform?.output ?? column.field));
     }
     let groupBy = empty;
-    if (state.annotations.length > 0) {
-      const keys = spec.grouped ? plain : this.selectColumns(this.meta.columns).list;
+    if (state.annotations.some((annotation) => annotation.expression.groups(this))) {
+      // Grouped by the values named, and by any value computed from them (Lower("name")), which is not an aggregate.
+      const computed = state.annotations.filter((annotation) => !annotation.expression.groups(this)).map((annotation) => annotation.expression.toSql(this));
+      const keys = spec.grouped ? [...plain, ...computed] : this.selectColumns(this.meta.columns).list;
       if (keys.length > 0) groupBy = sql` GROUP BY ${join(keys)}`;
     }
-    const distinct = state.distinct ? raw("DISTINCT ") : empty;
-    const statement = sql`SELECT ${distinct}${join(list)} FROM ${this.from()}${where}${groupBy}${order}${this.limitOffset(state)}`;
+    const having = this.having(state);
+    const statement = sql`SELECT ${this.#distinct(state)}${join(list)} FROM ${this.from()}${where}${groupBy}${having}${order}${this.limitOffset(state)}${this.#lock(state)}`;
     return { statement, decoders };
   }
 
@@ -340,23 +442,26 @@ export class QueryCompiler {
    * aggregated through `pk IN (subquery)`, so LIMIT counts rows before the aggregates' joins multiply them.
    */
   aggregate(state: QueryState, aggregates: readonly BoundAggregate[]): Sql {
+    if (!this.groupsRows) return this.#groupingRows().aggregate(state, aggregates);
     const plain = state.limit === undefined && state.offset === undefined && !state.distinct && state.annotations.length === 0;
     if (plain) {
       const where = this.where(state);
       const list = aggregates.map((aggregate) => aggregate.toSql(this));
       return sql`SELECT ${join(list)} FROM ${this.from()}${where}`;
     }
-    const inner = new QueryCompiler(this.meta, this.dialect, { alias: this.#nextAlias(), aliases: this.#aliases });
+    const inner = this.subquery(this.meta, { scope: true });
     const innerState = patchState(state, { ordering: state.ordering.filter((term) => !term.annotation) });
     const innerWhere = inner.where(innerState);
     const innerOrder = inner.orderBy(innerState);
-    const select = sql`SELECT ${inner.column(this.meta.pk)} FROM ${inner.from()}${innerWhere}${innerOrder}${inner.limitOffset(state)}`;
+    const having = inner.having(state);
+    const groupBy = having === empty ? empty : sql` GROUP BY ${inner.column(this.meta.pk)}`;
+    const select = sql`SELECT ${inner.column(this.meta.pk)} FROM ${inner.from()}${innerWhere}${groupBy}${having}${innerOrder}${inner.limitOffset(state)}`;
     const list = aggregates.map((aggregate) => aggregate.toSql(this));
     return sql`SELECT ${join(list)} FROM ${this.from()} WHERE ${this.column(this.meta.pk)} IN (${this.dialect.selfSubquery(select)})`;
   }
 
   count(state: QueryState): Sql {
-    if (state.limit !== undefined || state.offset !== undefined || state.distinct || state.values?.grouped) {
+    if (state.limit !== undefined || state.offset !== undefined || state.distinct || state.distinctOn.length > 0 || state.values?.grouped || this.having(state) !== empty) {
       const { statement } = state.values ? this.values(state) : this.select(state);
       return sql`SELECT COUNT(*) FROM (${statement}) AS ${raw(this.dialect.quote("_counted"))}`;
     }
@@ -365,13 +470,35 @@ export class QueryCompiler {
   }
 
   exists(state: QueryState): Sql {
+    if (this.having(state) !== empty) {
+      const { statement } = state.values ? this.values(patchState(state, { limit: 1 })) : this.select(patchState(state, { limit: 1 }));
+      return sql`SELECT 1 FROM (${statement}) AS ${raw(this.dialect.quote("_found"))}`;
+    }
     const where = this.where(state);
     return sql`SELECT 1 FROM ${this.from()}${where}${this.limitOffset(patchState(state, { limit: 1 }))}`;
+  }
+
+  /** SELECT DISTINCT, or PostgreSQL's DISTINCT ON (columns). */
+  #distinct(state: QueryState): Sql {
+    if (state.distinctOn.length > 0) return sql`DISTINCT ON (${join(state.distinctOn.map((column) => this.column(column.field, this.aliasFor(column.steps))))}) `;
+    return state.distinct ? raw("DISTINCT ") : empty;
+  }
+
+  /** FOR UPDATE, as the dialect writes it, naming the tables of `of`. */
+  #lock(state: QueryState): Sql {
+    const { lock } = state;
+    if (!lock) return empty;
+    return this.dialect.lockRows({ skipLocked: lock.skipLocked, noWait: lock.noWait, of: lock.of.map((steps) => this.aliasFor(steps)) });
   }
 
   /** WHERE for UPDATE and DELETE, which cannot join: conditions across relations go through a pk subquery. */
   #mutationWhere(state: QueryState): Sql {
     const where = this.where(state);
+    if (this.having(state) !== empty) {
+      const pk = this.column(this.meta.pk);
+      const select = sql`SELECT ${pk} FROM ${this.from()}${where} GROUP BY ${pk}${this.having(state)}${this.orderBy(state)}${this.limitOffset(state)}`;
+      return sql` WHERE ${pk} IN (${this.dialect.selfSubquery(select)})`;
+    }
     if (!this.hasJoins && state.limit === undefined && state.offset === undefined) return where;
     const pk = this.column(this.meta.pk);
     const select = sql`SELECT ${pk} FROM ${this.from()}${where}${this.orderBy(state)}${this.limitOffset(state)}`;

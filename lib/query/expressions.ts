@@ -2,7 +2,7 @@ import sql, { raw, type Sql } from "sql-template-tag";
 import { ValidationError } from "../errors.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
-import type { QueryCompiler } from "./compiler.js";
+import { decodeValue, type QueryCompiler } from "./compiler.js";
 import { isExpression, type Expression } from "./lookups.js";
 import { resolvePath, type RelationStep } from "./paths.js";
 
@@ -44,6 +44,9 @@ export abstract class Arithmetic implements Expression {
  * lookup or the new value in `update()`. Forward relations join; reverse ones would repeat rows, so they are refused.
  */
 export class FieldReference extends Arithmetic {
+  /** What annotate({ name: F("album__title") }) reads (types only: not worked out from the path). */
+  declare readonly valueType: unknown;
+
   constructor(readonly name: string) {
     super();
     if (typeof name !== "string" || name === "") throw new TypeError(`F() needs a field name such as "views", got ${String(name)}`);
@@ -72,7 +75,7 @@ export class FieldReference extends Arithmetic {
   }
 }
 
-/** An F bound to a model: the relation hops and the field it reads. */
+/** An F bound to a model: the relation hops and the field it reads; annotate() reads it as the field reads. */
 export class ColumnReference extends Arithmetic {
   constructor(
     readonly name: string,
@@ -84,6 +87,22 @@ export class ColumnReference extends Arithmetic {
 
   override bind(): ColumnReference {
     return this;
+  }
+
+  get output(): Field {
+    return this.field;
+  }
+
+  get exactIntegers(): boolean {
+    return this.field.kind === "bigint";
+  }
+
+  groups(): boolean {
+    return false;
+  }
+
+  decode(value: unknown, compiler: QueryCompiler): unknown {
+    return decodeValue(compiler.decoder(this.field), value);
   }
 
   /** Always a column of the outermost query, even inside the EXISTS of a reverse-relation lookup. */

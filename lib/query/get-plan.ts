@@ -26,7 +26,7 @@ export interface GetPlan {
 
 /** The state get() queries with: the QuerySet's, narrowed by the lookups, two rows at most (to tell one from many), in no order. */
 export function getState(meta: ModelMeta, state: QueryState, lookups: readonly (LookupObject | Q)[]): QueryState {
-  return patchState(state, { conditions: [...state.conditions, ...lookups.map((lookup) => resolveCondition(meta, lookup))], limit: 2, ordering: [] });
+  return patchState(state, { conditions: [...state.conditions, ...lookups.map((lookup) => resolveCondition(meta, lookup, state.annotations))], limit: 2, ordering: [] });
 }
 
 /** The plan for get(lookups) on a QuerySet in `state`, or null where its text depends on more than the keys. */

@@ -55,6 +55,9 @@ export function resolvePath(meta: ModelMeta, parts: readonly string[], key: stri
       continue;
     }
     const field = current.field(part, "field or relation", key);
+    // `author__id` is the foreign key's own column: no join to read what the row already holds.
+    const last = steps[steps.length - 1];
+    if (last && !last.many && field === last.toField) return { steps: steps.slice(0, -1), field: last.fromField, rest: parts.slice(index + 1) };
     return { steps, field, rest: parts.slice(index + 1) };
   }
   return { steps, field: current.pk, rest: [] };

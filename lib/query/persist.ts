@@ -1,6 +1,6 @@
 import sql, { empty, join, raw } from "sql-template-tag";
 import type { Database } from "../database.js";
-import type { Codec } from "../dialects/dialect.js";
+import type { Codec, Conflict } from "../dialects/dialect.js";
 import type { CompiledQuery, QueryResult } from "../drivers/driver.js";
 import { IntegrityError, NoMatch } from "../errors.js";
 import type { Field } from "../model/fields.js";
@@ -65,16 +65,21 @@ interface InsertBatch {
  * Inserts validated rows, each as an instance's slots (see validateSlots), and writes the key each row got into
  * its primary key's slot. Several statements run in one transaction.
  */
-export async function insertRows(meta: ModelMeta, rows: readonly unknown[][]): Promise<void> {
+export async function insertRows(meta: ModelMeta, rows: readonly unknown[][], conflict?: Conflict): Promise<void> {
   if (rows.length === 0) return;
   const database = meta.database;
   const pk = meta.pk;
   const batches = insertBatches(meta, rows);
+  // A row that clashed reports no key, so keys cannot be matched to rows: they are not read back (as in Django).
+  const onConflict = conflict ? database.dialect.onConflict(conflict, (name) => database.dialect.quote(name)) : undefined;
   const run = async () => {
     for (const [index, { shape, positions, rows: values }] of batches.entries()) {
-      const query = values.length === 1 ? { text: oneRowText(meta, shape, shape.generatesKey), values: values[0]! } : insertManyQuery(meta, shape, values);
+      const returning = shape.generatesKey && !onConflict;
+      const query =
+        values.length === 1 ? { text: oneRowText(meta, shape, returning, onConflict), values: values[0]! } : insertManyQuery(meta, shape, values, returning, onConflict);
       const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT", values.length), arrayRows: true }));
-      if (shape.generatesKey) {
+      if (onConflict && shape.generatesKey) positions.forEach((row) => (rows[row]![pk.slot] = null));
+      else if (shape.generatesKey) {
         const keys = await generatedKeys(meta, result, positions.length);
         positions.forEach((row, position) => (rows[row]![pk.slot] = keys[position]));
       }
@@ -189,25 +194,26 @@ async function resyncKeys(meta: ModelMeta): Promise<void> {
   if (resync) await meta.database.run(resync);
 }
 
-/** The text of a one-row INSERT of rows of this shape, with RETURNING of the key or without. */
-function oneRowText(meta: ModelMeta, shape: InsertShape, returning: boolean): string {
+/** The text of a one-row INSERT of rows of this shape, with RETURNING of the key or without; kept but where rows may clash (`onConflict`). */
+function oneRowText(meta: ModelMeta, shape: InsertShape, returning: boolean, onConflict?: string): string {
   const { fields, texts } = shape;
   const index = returning ? 1 : 0;
-  let text = texts[index];
+  let text = onConflict === undefined ? texts[index] : undefined;
   if (text === undefined) {
     const dialect = meta.database.dialect;
     const values = fields.length === 0 ? raw(dialect.insertDefaultValues) : sql`${insertColumns(meta, fields)} VALUES (${join(fields.map(() => null))})`;
-    texts[index] = text = meta.database.compile(sql`INSERT INTO ${raw(dialect.quote(meta.tablename))} ${values}${returningKey(meta, returning)}`).text;
+    text = meta.database.compile(sql`INSERT INTO ${raw(dialect.quote(meta.tablename))} ${values}${raw(onConflict ?? "")}${returningKey(meta, returning)}`).text;
+    if (onConflict === undefined) texts[index] = text;
   }
   return text;
 }
 
 /** Many rows: one INSERT reading them from the dialect's many-row clause, or its one-row text run per row (each reports its key). */
-function insertManyQuery(meta: ModelMeta, shape: InsertShape, rows: readonly (readonly unknown[])[]): CompiledQuery {
+function insertManyQuery(meta: ModelMeta, shape: InsertShape, rows: readonly (readonly unknown[])[], returning: boolean, onConflict?: string): CompiledQuery {
   const dialect = meta.database.dialect;
-  if (!dialect.manyRows) return { text: oneRowText(meta, shape, false), values: rows, eachRow: true };
+  if (!dialect.manyRows) return { text: oneRowText(meta, shape, false, onConflict), values: rows, eachRow: true };
   const table = raw(dialect.quote(meta.tablename));
-  return meta.database.compile(sql`INSERT INTO ${table} ${insertColumns(meta, shape.fields)} ${dialect.manyRows(shape.fields, rows)}${returningKey(meta, shape.generatesKey)}`);
+  return meta.database.compile(sql`INSERT INTO ${table} ${insertColumns(meta, shape.fields)} ${dialect.manyRows(shape.fields, rows)}${raw(onConflict ?? "")}${returningKey(meta, returning)}`);
 }
 
 function insertColumns(meta: ModelMeta, fields: readonly Field[]) {

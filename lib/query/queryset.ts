@@ -1,10 +1,11 @@
-import { MultipleMatches, NoMatch, UnknownFieldError, ValidationError } from "../errors.js";
+import { MultipleMatches, NoMatch, TransactionError, UnknownFieldError, ValidationError } from "../errors.js";
 import { FROM_DATABASE, META, rowInstance } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
 import { validateSlots } from "../model/validation.js";
 import {
+  QUERY_STATE,
   QueryCompiler,
   emptyState,
   patchState,
@@ -13,8 +14,8 @@ import {
   type QueryState,
   type ValuesSpec,
 } from "./compiler.js";
-import { Aggregate, type AggregateValues, type Annotated } from "./aggregates.js";
-import { bindUpdateValue } from "./expressions.js";
+import { Aggregate, type AggregateValues, type Annotatable, type Annotated } from "./aggregates.js";
+import { bindUpdateValue, FieldReference } from "./expressions.js";
 import { rowShaper, valueColumns, type ValueOf, type ValuesKey, type ValuesListOptions, type ValuesRow, type ValuesTuple } from "./values.js";
 import { isExpression, type Expression } from "./lookups.js";
 import type { ColumnKeys, CreateValues, FieldInput } from "../model/types.js";
@@ -23,18 +24,21 @@ import type { FieldsOf, FilterObject, OrderKey, PrefetchPath, SelectPath, WithAl
 type PrimaryKeyOf<T> = T extends { pk: infer K } ? K : unknown;
 import { resolvePath, type RelationStep } from "./paths.js";
 import { hasBigIntegers, insertRows, withModel } from "./persist.js";
+import { updateRows } from "./bulk-update.js";
+import type { Conflict } from "../dialects/dialect.js";
 import { compileSelect, compileStatement, compileUpdate } from "./statement-cache.js";
 import { readRows, selectReader } from "./hydrate.js";
 import { bindGet, getState, planGet, type GetPlan } from "./get-plan.js";
 import type { CompiledQuery } from "../drivers/driver.js";
 import { statementOptions, type StatementOptions } from "../database.js";
-import { Q, resolveCondition, type LookupObject } from "./where.js";
+import { Q, resolveCondition, type ConditionInput, type LookupObject } from "./where.js";
+import { Computed, type BoundComputed } from "./computed.js";
 import { about } from "./about.js";
 
 export type Filter = LookupObject | Q;
 
-/** Each argument of filter()/exclude()/get(): a lookup object checked key by key against T, or a Q. */
-export type FilterArgument<T> = FilterObject<T> | Q;
+/** Each argument of filter()/exclude()/get(): a lookup object checked key by key against T, a Q, or a boolean expression (orm.Exists). */
+export type FilterArgument<T> = FilterObject<T> | Q | Computed<boolean>;
 
 /** What update() takes: field values, or expressions such as F("views").add(1). */
 export type UpdateValues<T> = { [K in ColumnKeys<FieldsOf<T>>]?: FieldInput<FieldsOf<T>[K]> | Expression };
@@ -58,6 +62,11 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     return this.#state;
   }
 
+  /** What orm.Exists() and orm.Subquery() compile this QuerySet from. */
+  [QUERY_STATE](): QueryState {
+    return this.state;
+  }
+
   /** get()'s plans by lookup keys: a Manager lives as long as its model, so its plans serve every get() on it. */
   #getPlans: Map<string, GetPlan | null> | undefined;
 
@@ -70,16 +79,16 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   filter(...conditions: FilterArgument<T>[]): QuerySet<T> {
-    return this.#narrow(conditions as unknown as Filter[], false);
+    return this.#narrow(conditions as unknown as ConditionInput[], false);
   }
 
   exclude(...conditions: FilterArgument<T>[]): QuerySet<T> {
-    return this.#narrow(conditions as unknown as Filter[], true);
+    return this.#narrow(conditions as unknown as ConditionInput[], true);
   }
 
   // The typed methods above check keys against T; inside, conditions are plain lookup objects.
-  #narrow(conditions: readonly Filter[], negate: boolean): QuerySet<T> {
-    const resolved = conditions.map((condition) => resolveCondition(this.meta, condition));
+  #narrow(conditions: readonly ConditionInput[], negate: boolean): QuerySet<T> {
+    const resolved = conditions.map((condition) => resolveCondition(this.meta, condition, this.state.annotations));
     if (!negate) return this.derive({ conditions: [...this.state.conditions, ...resolved] });
     if (resolved.length === 0) return this;
     const child = resolved.length === 1 ? resolved[0]! : { kind: "and" as const, children: resolved };
@@ -149,8 +158,58 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     return this.derive({ onPrimary: true });
   }
 
-  distinct(): QuerySet<T> {
-    return this.derive({ distinct: true });
+  /**
+   * Without names, SELECT DISTINCT. With field names (PostgreSQL only: DISTINCT ON), one row per combination
+   * of their values, the first in the ordering, which must start with the same fields.
+   */
+  distinct(...names: string[]): QuerySet<T> {
+    if (names.length === 0) return this.derive({ distinct: true });
+    const meta = this.meta;
+    if (!meta.database.dialect.distinctOn) {
+      throw new ValidationError(
+        `${meta.name}.objects.distinct(${names.map((name) => JSON.stringify(name)).join(", ")}): DISTINCT ON fields is PostgreSQL's alone and ${meta.database.dialect.name} has none; use distinct() without fields, or values(...).distinct()`,
+        meta.name,
+      );
+    }
+    const distinctOn = names.map((name) => {
+      const { steps, field, rest } = resolvePath(meta, String(name).split("__"), String(name));
+      if (rest.length > 0 || steps.some((step) => step.many)) throw meta.unknown(String(name), "field to be distinct on");
+      return { steps, field };
+    });
+    return this.derive({ distinctOn });
+  }
+
+  /**
+   * Locks the rows read until the transaction ends (SELECT ... FOR UPDATE): another transaction's
+   * selectForUpdate() of them waits, or with `skipLocked` leaves them out, or with `noWait` fails at once.
+   * `of` names the tables locked ("self" and selectRelated paths), on PostgreSQL; MariaDB locks the rows
+   * of every table read. SQLite's transactions hold the whole database's write lock from BEGIN, so it
+   * adds nothing there. Outside a transaction it is a TransactionError, before any SQL.
+   */
+  selectForUpdate(options: { skipLocked?: boolean; noWait?: boolean; of?: readonly string[] } = {}): QuerySet<T> {
+    const meta = this.meta;
+    const { skipLocked = false, noWait = false, of = [] } = options;
+    if (skipLocked && noWait) throw new ValidationError(`${meta.name}.objects.selectForUpdate(): skipLocked and noWait exclude each other; pick one`, meta.name);
+    const tables = of.map((path) => {
+      if (path === "self") return [];
+      const steps: RelationStep[] = [];
+      let current = meta;
+      for (const name of String(path).split("__")) {
+        const step = current.relations.get(name);
+        if (!step || step.many) throw new UnknownFieldError(`${current.name} has no foreign key ${JSON.stringify(name)} to lock (in selectForUpdate({ of: [${JSON.stringify(path)}] })); "self" locks ${meta.name}'s rows`);
+        steps.push(step);
+        current = step.to;
+      }
+      return steps;
+    });
+    return this.derive({ lock: { skipLocked, noWait, of: tables } });
+  }
+
+  /** A locking read (selectForUpdate) outside a transaction would release its locks at once: refused before any SQL. */
+  #checkLock(): void {
+    if (this.state.lock && !this.meta.database.currentTransaction) {
+      throw new TransactionError(`${this.meta.name}.objects.selectForUpdate() needs a transaction: its locks last until the transaction ends (database.transaction(async () => ...))`, false);
+    }
   }
 
   /** Reads only these fields (and the primary key); reading another raises UnloadedFieldError. Replaces an earlier only(). */
@@ -172,28 +231,29 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   /**
-   * Adds an aggregate per row, under its name: `Album.objects.annotate({ n: orm.Count("tracks") })` gives
-   * albums with `album.n`, by GROUP BY over a LEFT JOIN (0 for an album without tracks). After values(),
-   * rows are grouped by those values instead. Several aggregates across different reverse relations
-   * multiply each other's rows: use `{ distinct: true }` for counts there.
+   * Adds a computed value per row, under its name: an aggregate (`Album.objects.annotate({ n: orm.Count("tracks") })`
+   * gives albums with `album.n`, 0 for an album without tracks), a function (`orm.Lower("name")`), a Case, an
+   * Exists or Subquery, or F("album__title"). An aggregate across a relation is a subquery per row, so a page
+   * (limit) counts only its own rows' relations. After values(), an aggregate reads the rows of each group instead.
+   * filter() and orderBy() take the names it adds.
    */
-  annotate<const A extends Record<string, Aggregate<unknown>>>(annotations: A): QuerySet<T & Annotated<A, T>> {
+  annotate<const A extends Record<string, Annotatable>>(annotations: A): QuerySet<T & Annotated<A, T>> {
     const meta = this.meta;
     const added: Annotation[] = [];
-    for (const [name, aggregate] of Object.entries(annotations)) {
-      if (!(aggregate instanceof Aggregate)) {
-        throw new ValidationError(`${meta.name}.objects.annotate(): "${name}" needs an aggregate such as orm.Count("id")`, meta.name);
+    for (const [name, expression] of Object.entries(annotations)) {
+      if (!(expression instanceof Computed) && !(expression instanceof FieldReference)) {
+        throw new ValidationError(`${meta.name}.objects.annotate(): "${name}" needs an aggregate or expression such as orm.Count("id") or orm.Lower("name")`, meta.name);
       }
       const taken = name === "" || name.includes("__") || name === "then" || name === "pk" || meta.fieldMap.has(name) || meta.relations.has(name) || name in meta.model.prototype;
       if (taken || [...this.state.annotations, ...added].some((known) => known.name === name)) {
         throw new ValidationError(`${meta.name}.objects.annotate(): the name "${name}" is taken (a field, relation, method or earlier annotation) or has "__"; pick another`, meta.name);
       }
-      added.push({ name, aggregate: aggregate.bind(meta) });
+      added.push({ name, expression: expression.bind(meta) as BoundComputed });
     }
     const values = this.state.values && {
       ...this.state.values,
       columns: [...this.state.values.columns, ...added.map((annotation) => ({ name: annotation.name, annotation }))],
-      grouped: true,
+      grouped: this.state.values.grouped || Object.values(annotations).some((expression) => expression instanceof Aggregate),
     };
     // Rows grouped by values() are not the model's rows: its default ordering, over other columns, does not apply (as in Django).
     const ordering = values && this.state.ordering === defaultState(meta).ordering ? [] : this.state.ordering;
@@ -298,6 +358,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
 
   /** The SELECT, and what turns each of its rows into an element: an instance, or a values() row. */
   #reader(): { query: CompiledQuery; read: (row: readonly unknown[]) => T } {
+    this.#checkLock();
     if (this.state.values) {
       const { statement, decoders } = this.#compiler().values(this.state);
       return { query: this.meta.database.compile(statement), read: rowShaper(this.state.values, decoders) as (row: readonly unknown[]) => T };
@@ -311,7 +372,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     return (
       hasBigIntegers(this.meta) ||
       related.some((steps) => hasBigIntegers(steps[steps.length - 1]!.to)) ||
-      annotations.some((annotation) => annotation.aggregate.exactIntegers) ||
+      annotations.some((annotation) => annotation.expression.exactIntegers) ||
       (values?.columns.some((column) => "field" in column && column.field.kind === "bigint") ?? false)
     );
   }
@@ -336,6 +397,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   #get(conditions: readonly Filter[]): Promise<T> {
     let rows: Promise<T[]>;
     try {
+      this.#checkLock();
       rows = (conditions.length === 1 && this.#getByPlan(conditions[0]!)) || new QuerySet<T>(this.model, getState(this.meta, this.state, conditions)).all();
     } catch (error) {
       return Promise.reject(error);
@@ -423,14 +485,25 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     return instance as unknown as T;
   }
 
-  /** Inserts many rows with as few statements as the database allows, all or none; returns the saved instances. */
-  async bulkCreate(rows: readonly CreateValues<FieldsOf<T>>[]): Promise<T[]> {
+  /**
+   * Inserts many rows with as few statements as the database allows, all or none; returns the saved instances.
+   * `onConflict: "ignore"` skips rows that clash with an existing one on a unique key; `{ target, update }`
+   * updates those fields of the existing row instead (an upsert; MySQL matches any unique key, whatever
+   * `target` says). With onConflict, keys the database generates are not read back (null), as in Django.
+   */
+  async bulkCreate(rows: readonly CreateValues<FieldsOf<T>>[], options: BulkCreateOptions<T> = {}): Promise<T[]> {
     if (!Array.isArray(rows)) throw new ValidationError(`${this.meta.name}.objects.bulkCreate() needs an array of objects`, this.meta.name);
     const meta = this.meta;
+    const conflict = options.onConflict === undefined ? undefined : conflictColumns(meta, options.onConflict);
     const slots = rows.map((row) => validateSlots(meta, row, { partial: false, applyDefaults: true }));
-    await insertRows(meta, slots);
+    await insertRows(meta, slots, conflict);
     // Each row now holds what its table holds, its key too: it becomes an instance as a row read back would, checked once.
     return slots.map((row) => rowInstance<T>(this.model, row, FROM_DATABASE));
+  }
+
+  /** Writes these fields of each instance, in one UPDATE per batch of rows; returns how many rows matched. */
+  bulkUpdate(instances: readonly T[], fields: readonly (keyof FieldsOf<T> & string)[]): Promise<number> {
+    return updateRows(this.meta, instances as readonly object[], fields);
   }
 
   /** The row matching `lookup`, or a new one made of its plain field values and `defaults`; `[instance, created]`. */
@@ -505,6 +578,22 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const rows = this.all === QuerySet.prototype.all ? this.#rows() : this.all();
     return rows.then(onFulfilled, onRejected);
   }
+}
+
+/** What bulkCreate() does with rows that clash with existing ones on a unique key. */
+export interface BulkCreateOptions<T> {
+  readonly onConflict?: "ignore" | { readonly target: readonly (keyof FieldsOf<T> & string)[]; readonly update: readonly (keyof FieldsOf<T> & string)[] };
+}
+
+function conflictColumns(meta: ModelMeta, onConflict: NonNullable<BulkCreateOptions<unknown>["onConflict"]>): Conflict {
+  const key = meta.pk.column;
+  if (onConflict === "ignore") return { target: [], update: [], key };
+  const where = `${meta.name}.objects.bulkCreate(rows, { onConflict })`;
+  if (typeof onConflict !== "object" || onConflict === null || !Array.isArray(onConflict.target) || onConflict.target.length === 0 || !Array.isArray(onConflict.update)) {
+    throw new ValidationError(`${where} takes "ignore" or { target: [unique fields], update: [fields to overwrite] }`, meta.name);
+  }
+  const columns = (names: readonly string[], what: string) => names.map((name) => meta.field(String(name), what).column);
+  return { target: columns(onConflict.target, "unique field (onConflict target)"), update: columns(onConflict.update, "field to update (onConflict update)"), key };
 }
 
 function sameSteps(a: readonly RelationStep[], b: readonly RelationStep[]): boolean {

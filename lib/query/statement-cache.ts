@@ -116,6 +116,8 @@ function shapeKey(meta: ModelMeta, statement: string, state: QueryState, values:
     key += orderingShapeKey(term);
   }
   key += `|${state.limit ?? ""}|${state.offset ?? ""}|${state.distinct ? "d" : ""}|`;
+  if (state.distinctOn.length > 0) return undefined;
+  if (state.lock) key += `${state.lock.skipLocked ? "s" : ""}${state.lock.noWait ? "n" : ""}${state.lock.of.map(pathKey).join(",")}|`;
   if (state.fields) for (const field of state.fields) key += field.name + SEPARATOR;
   return key;
 }

@@ -2,6 +2,7 @@ import type { ModelMeta } from "../model/meta.js";
 import { decodeValue, type Annotation, type ValueColumn, type ValuesSpec } from "./compiler.js";
 import { resolvePath } from "./paths.js";
 import type { AnnotationKey } from "./aggregates.js";
+import { findTransform } from "./transforms.js";
 import type { FieldPath, PathValue } from "./typing.js";
 
 /**
@@ -35,6 +36,8 @@ export function valueColumns(meta: ModelMeta, annotations: readonly Annotation[]
     const annotation = annotations.find((known) => known.name === name);
     if (annotation) return { name, annotation };
     const { steps, field, rest } = resolvePath(meta, name.split("__"), name);
+    const transform = rest.length === 1 ? findTransform(field, rest[0]!, name) : undefined;
+    if (transform) return { name, steps, field, transform };
     if (rest.length > 0) throw field.owner === meta ? meta.unknown(name, "field to read") : meta.unknown(rest.join("__"), "field to read", name);
     return { name, steps, field };
   });
