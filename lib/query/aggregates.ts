@@ -108,7 +108,7 @@ export class BoundAggregate implements BoundComputed {
     const many = this.#many;
     const step = this.steps[many]!;
     const outer = compiler.column(step.fromField, compiler.aliasFor(this.steps.slice(0, many)));
-    const inner = compiler.subquery(step.to, { relative: this.steps.slice(0, many + 1) });
+    const inner = compiler.subquery(step.to, { relative: this.steps.slice(0, many + 1), joined: this.steps.slice(many + 1) });
     const column = inner.column(this.field!, inner.aliasFor(this.steps.slice(many + 1)));
     const filter = this.filter ? sql` AND ${inner.condition(this.filter)}` : empty;
     const value = this.#call(inner, column);

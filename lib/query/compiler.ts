@@ -14,6 +14,8 @@ export interface Ordering {
   readonly descending: boolean;
   /** Set when ordering by an annotate() name: the aggregate is the sort key (`field` is then unused). */
   readonly annotation?: Annotation;
+  /** Set when ordering by a part of the field (`date__year`). */
+  readonly transform?: Transform;
 }
 
 /** A value annotate() adds to each row, under its name: an aggregate, a function, a subquery. */
@@ -181,11 +183,21 @@ export class QueryCompiler {
    * lookups along it name these rows, the others the outer query's.
    */
   readonly #relative: readonly RelationStep[] | undefined;
+  /** Relations this subquery joins for its aggregate: a lookup along them names the joined row, not any related row. */
+  readonly #joined: readonly RelationStep[];
 
   constructor(
     readonly meta: ModelMeta,
     readonly dialect: Dialect,
-    options: { alias?: string; aliases?: { count: number }; outer?: QueryCompiler; scope?: boolean; groupsRows?: boolean; relative?: readonly RelationStep[] } = {},
+    options: {
+      alias?: string;
+      aliases?: { count: number };
+      outer?: QueryCompiler;
+      scope?: boolean;
+      groupsRows?: boolean;
+      relative?: readonly RelationStep[];
+      joined?: readonly RelationStep[];
+    } = {},
   ) {
     this.base = options.alias ?? dialect.quote(meta.tablename);
     this.#aliases = options.aliases ?? { count: 0 };
@@ -193,6 +205,7 @@ export class QueryCompiler {
     this.scope = options.scope ?? false;
     this.groupsRows = options.groupsRows ?? false;
     this.#relative = options.relative;
+    this.#joined = options.joined ?? [];
   }
 
   /** The query F() expressions refer to, wherever in it they appear: the outermost, or the subquery of an Exists. */
@@ -201,7 +214,7 @@ export class QueryCompiler {
   }
 
   /** A subquery of this query: its own alias, and no alias used twice in the statement. */
-  subquery(meta: ModelMeta, options: { scope?: boolean; relative?: readonly RelationStep[] } = {}): QueryCompiler {
+  subquery(meta: ModelMeta, options: { scope?: boolean; relative?: readonly RelationStep[]; joined?: readonly RelationStep[] } = {}): QueryCompiler {
     return new QueryCompiler(meta, this.dialect, { alias: this.#nextAlias(), aliases: this.#aliases, outer: this, ...options });
   }
 
@@ -287,7 +300,10 @@ export class QueryCompiler {
   #lookup(condition: LookupCondition): Sql {
     const context = (column: Sql) => ({ column, field: condition.field, dialect: this.dialect, compiler: this });
     if (condition.annotation) return condition.lookup.build(context(condition.annotation.expression.toSql(this)), condition.value);
-    const many = condition.steps.findIndex((step) => step.many);
+    const joined = this.#joined;
+    let along = 0;
+    while (along < joined.length && condition.steps[along] === joined[along]) along++;
+    const many = condition.steps.findIndex((step, index) => index >= along && step.many);
     if (many >= 0) return this.#acrossMany(condition, many);
     const { transform } = condition;
     const column = this.column(transform?.source ?? condition.field, this.aliasFor(condition.steps));
@@ -347,9 +363,15 @@ export class QueryCompiler {
     if (state.ordering.length === 0) return empty;
     const terms = state.ordering.map(
       (term) =>
-        sql`${term.annotation ? term.annotation.expression.toSql(this) : this.column(term.field, this.aliasFor(term.steps))}${raw(term.descending ? " DESC" : " ASC")}`,
+        sql`${this.#orderingKey(term)}${raw(term.descending ? " DESC" : " ASC")}`,
     );
     return sql` ORDER BY ${join(terms)}`;
+  }
+
+  #orderingKey(term: Ordering): Sql {
+    if (term.annotation) return term.annotation.expression.toSql(this);
+    const column = this.column(term.field, this.aliasFor(term.steps));
+    return term.transform ? term.transform.apply(this.dialect, column) : column;
   }
 
   limitOffset(state: QueryState): Sql {

@@ -26,7 +26,19 @@ export class WhenClause<V = unknown> {
 }
 
 /** The JS value of a plain result, or unknown for an expression. */
-type ResultValue<R> = R extends Expression ? (R extends { readonly valueType: infer V } ? V : unknown) : R extends Date ? Date : R;
+type ResultValue<R> = R extends Expression
+  ? R extends { readonly valueType: infer V }
+    ? V
+    : unknown
+  : R extends Date
+    ? Date
+    : R extends number
+      ? number
+      : R extends boolean
+        ? boolean
+        : R extends bigint
+          ? bigint
+          : R;
 
 /** `orm.When({ milliseconds__gt: 300000 }, "long")`: one branch of a Case, typed by its result. */
 export function When<const R extends Result>(condition: WhenCondition, then: R): WhenClause<ResultValue<R>> {

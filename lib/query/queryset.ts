@@ -25,6 +25,7 @@ type PrimaryKeyOf<T> = T extends { pk: infer K } ? K : unknown;
 import { resolvePath, type RelationStep } from "./paths.js";
 import { hasBigIntegers, insertRows, withModel } from "./persist.js";
 import { updateRows } from "./bulk-update.js";
+import { findTransform } from "./transforms.js";
 import type { Conflict } from "../dialects/dialect.js";
 import { compileSelect, compileStatement, compileUpdate } from "./statement-cache.js";
 import { readRows, selectReader } from "./hydrate.js";
@@ -631,9 +632,10 @@ function orderingTerm(meta: ModelMeta, name: string, key: string, descending: bo
   const known = byName?.get(name);
   if (known) return known;
   const { steps, field, rest } = resolvePath(meta, key.split("__"), key);
-  if (rest.length > 0) throw field.owner === meta ? meta.unknown(key, "field to order by") : meta.unknown(rest.join("__"), "field to order by", key);
+  const transform = rest.length === 1 ? findTransform(field, rest[0]!, key) : undefined;
+  if (rest.length > 0 && !transform) throw field.owner === meta ? meta.unknown(key, "field to order by") : meta.unknown(rest.join("__"), "field to order by", key);
   if (!byName) orderingTerms.set(meta, (byName = new Map()));
-  const term = { steps, field, descending };
+  const term = transform ? { steps, field, descending, transform } : { steps, field, descending };
   if (byName.size < 1000) byName.set(name, term);
   return term;
 }

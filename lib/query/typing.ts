@@ -82,7 +82,7 @@ export type LookupValue<T, K extends string> = LookupIn<T, FieldsOf<T>, K>;
 
 type LookupIn<T, F, K extends string> = K extends keyof F
   ? F[K] extends Relation
-    ? RelatedIn<T, F[K]> | KeyOf<F[K]> | null
+    ? RelatedIn<T, F[K]> | KeyOf<F[K]> | null | Expression
     : F[K] extends ManyToManyDeclaration
       ? ManyIn<T, F[K]> | PkOf<ManyIn<T, F[K]>>
       : FieldValue<F[K]> | null | Expression
@@ -98,17 +98,38 @@ type LookupIn<T, F, K extends string> = K extends keyof F
             ? Rest extends LookupName
               ? OperatorValue<ManyIn<T, F[Head]> | PkOf<ManyIn<T, F[Head]>>, Rest>
               : LookupValue<ManyIn<T, F[Head]>, Rest>
-            : OperatorValue<Scalar<F[Head]>, Rest>
+            : Rest extends DatePart
+              ? PartValue<F[Head], Rest, "">
+              : Rest extends `${infer Part extends DatePart}__${infer Op}`
+                ? PartValue<F[Head], Part, `__${Op}`>
+                : OperatorValue<Scalar<F[Head]>, Rest>
         : Head extends "pk"
           ? OperatorValue<PkOf<T>, Rest>
           : Head extends ReverseKeys<T>
-            ? LookupValue<ReverseTarget<T[Head]>, Rest>
+            ? Rest extends "isnull"
+              ? boolean
+              : LookupValue<ReverseTarget<T[Head]>, Rest>
             : UnknownLookup<K, "names no field or relation">
       : K extends ReverseKeys<T>
         ? PkOf<ReverseTarget<T[K]>>
         : UnknownLookup<K, "names no field or relation">;
 
 type PkOf<T> = T extends { pk: infer K } ? Exclude<K, null | undefined> : unknown;
+
+/** The parts of a date or timestamp a lookup can compare: `created__year`, `created__date__gte`. */
+export type DatePart = "year" | "month" | "day" | "week_day" | "hour" | "minute" | "date";
+type DateParts = "year" | "month" | "day" | "week_day";
+type PartsOf<Fd> = Fd extends { readonly kind: "datetime" } ? DatePart : Fd extends { readonly kind: "date" } ? DateParts : never;
+type PartOperators = "" | `__${"exact" | ComparisonLookup | "in" | "range" | "isnull"}`;
+
+/** The value a lookup on part `Part` of field Fd takes (`Op` is "" or "__gte" and the like). */
+type PartValue<Fd, Part extends string, Op extends string> = Part extends PartsOf<Fd>
+  ? Op extends ""
+    ? (Part extends "date" ? string : number) | Expression
+    : Op extends `__${infer Operator}`
+      ? OperatorValue<Part extends "date" ? string : number, Operator>
+      : UnknownLookup<`${Part}${Op}`, "is not a lookup">
+  : UnknownLookup<Part, "is not a part of this field">;
 
 /** A lookup object checked key by key: `{ title__icontains: "x", album__artist__name: "y" }`. */
 export type Lookups<T, L> = { [K in keyof L]: K extends string ? LookupValue<T, K> : never };
@@ -133,14 +154,23 @@ export type LookupKey<T, Depth extends number = 4> =
             | ([Depth] extends [1] ? never : `${K}__${LookupKey<RelatedIn<T, FieldsOf<T>[K]>, Prev[Depth]>}`)
         : FieldsOf<T>[K] extends ManyToManyDeclaration
           ? K | `${K}__${KeyOperators}` | ([Depth] extends [1] ? never : `${K}__${LookupKey<ManyIn<T, FieldsOf<T>[K]>, Prev[Depth]>}`)
-          : K | `${K}__${OperatorsFor<Scalar<FieldsOf<T>[K]>>}`;
+          : K | `${K}__${OperatorsFor<Scalar<FieldsOf<T>[K]>>}` | `${K}__${PartsOf<FieldsOf<T>[K]>}${PartOperators}`;
     }[keyof FieldsOf<T> & string]
   | ([Depth] extends [1]
       ? never
-      : { [K in ReverseKeys<T>]: K | `${K}__${LookupKey<ReverseTarget<T[K]>, Prev[Depth]>}` }[ReverseKeys<T>]);
+      : { [K in ReverseKeys<T>]: K | `${K}__isnull` | `${K}__${LookupKey<ReverseTarget<T[K]>, Prev[Depth]>}` }[ReverseKeys<T>]);
+
+/** `n`, `n__gte`, ...: lookups on the values annotate() added to T. */
+type AnnotationLookupKey<T> = { [K in AnnotationKey<T>]: K | `${K}__${OperatorsFor<Exclude<T[K & keyof T], null>>}` }[AnnotationKey<T>];
+
+type AnnotationLookupValue<T, K extends string> = K extends AnnotationKey<T>
+  ? T[K & keyof T] | null | Expression
+  : K extends `${infer Name}__${infer Op}`
+    ? OperatorValue<Exclude<T[Name & keyof T], null>, Op>
+    : never;
 
 /** The lookups filter(), exclude() and get() take for rows of type T. */
-export type FilterObject<T> = { [K in LookupKey<T>]?: LookupValue<T, K> };
+export type FilterObject<T> = { [K in LookupKey<T>]?: LookupValue<T, K> } & { [K in AnnotationLookupKey<T>]?: AnnotationLookupValue<T, K> };
 
 // ----- paths: orderBy, values, selectRelated, prefetchRelated -----
 

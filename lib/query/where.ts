@@ -38,18 +38,18 @@ export type LookupObject = Record<string, unknown>;
 export class Q {
   private constructor(
     readonly kind: "and" | "or" | "not",
-    readonly children: readonly (LookupObject | Q)[],
+    readonly children: readonly ConditionInput[],
   ) {}
 
-  static or(...conditions: (LookupObject | Q)[]): Q {
+  static or(...conditions: ConditionInput[]): Q {
     return new Q("or", conditions);
   }
 
-  static and(...conditions: (LookupObject | Q)[]): Q {
+  static and(...conditions: ConditionInput[]): Q {
     return new Q("and", conditions);
   }
 
-  static not(...conditions: (LookupObject | Q)[]): Q {
+  static not(...conditions: ConditionInput[]): Q {
     return new Q("not", conditions);
   }
 }
