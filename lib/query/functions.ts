@@ -2,6 +2,7 @@ import sql, { join, raw, type Sql } from "sql-template-tag";
 import { ValidationError } from "../errors.js";
 import { BigIntegerField, BooleanField, DateTimeField, FloatField, IntegerField, TextField, type Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
+import type { Dialect } from "../dialects/dialect.js";
 import { decodeValue, type QueryCompiler } from "./compiler.js";
 import { bindArgument, Computed, groupsRows, needsExactIntegers, outputField, type Argument, type BoundComputed } from "./computed.js";
 import type { Expression } from "./lookups.js";
@@ -40,7 +41,7 @@ abstract class BoundBase implements BoundComputed {
 export type Literal = string | number | bigint | boolean | Date | null;
 
 /** `orm.Value("x")`: a constant in an expression (bound as a parameter; numbers and booleans written inline so every database types them). */
-export class ValueExpression<V extends Literal = Literal> extends Computed<V> {
+class ValueExpression<V extends Literal = Literal> extends Computed<V> {
   constructor(readonly value: V) {
     super();
     const ok = value === null || value instanceof Date || ["string", "number", "bigint", "boolean"].includes(typeof value);
@@ -118,19 +119,20 @@ class BoundFunction extends BoundBase {
   }
 }
 
-/** One-argument text functions: Lower, Upper, Length. */
-abstract class TextFunction<V> extends Computed<V> {
-  constructor(readonly argument: Argument) {
+/** A function of one argument, written by `render`: Lower, Upper, Length. */
+class UnaryFunction<V> extends Computed<V> {
+  constructor(
+    readonly label: string,
+    readonly argument: Argument,
+    readonly result: () => Field,
+    readonly render: (dialect: Dialect, argument: Sql) => Sql,
+  ) {
     super();
   }
 
-  protected abstract readonly label: string;
-  protected abstract result(): Field;
-  protected abstract render(compiler: QueryCompiler, argument: Sql): Sql;
-
   override bind(meta: ModelMeta): BoundComputed {
     const argument = bindArgument(meta, this.argument, `${this.label}()`);
-    return new BoundFunction([argument], outputField(this.result(), meta, String(this)), (compiler, [sqlArgument]) => this.render(compiler, sqlArgument!));
+    return new BoundFunction([argument], outputField(this.result(), meta, String(this)), (compiler, [sqlArgument]) => this.render(compiler.dialect, sqlArgument!));
   }
 
   override toString(): string {
@@ -138,41 +140,8 @@ abstract class TextFunction<V> extends Computed<V> {
   }
 }
 
-/** `orm.Lower("name")`: the text in lower case, Unicode-aware on every database. */
-export class LowerFunction extends TextFunction<string | null> {
-  protected readonly label = "Lower";
-  protected result(): Field {
-    return new TextField();
-  }
-  protected render(compiler: QueryCompiler, argument: Sql): Sql {
-    return compiler.dialect.lower(argument);
-  }
-}
-
-/** `orm.Upper("name")`: the text in upper case, Unicode-aware on every database. */
-export class UpperFunction extends TextFunction<string | null> {
-  protected readonly label = "Upper";
-  protected result(): Field {
-    return new TextField();
-  }
-  protected render(compiler: QueryCompiler, argument: Sql): Sql {
-    return compiler.dialect.upper(argument);
-  }
-}
-
-/** `orm.Length("name")`: characters (not bytes) on every database; null for null. */
-export class LengthFunction extends TextFunction<number | null> {
-  protected readonly label = "Length";
-  protected result(): Field {
-    return new IntegerField();
-  }
-  protected render(compiler: QueryCompiler, argument: Sql): Sql {
-    return compiler.dialect.length(argument);
-  }
-}
-
 /** `orm.Concat("first", orm.Value(" "), "last")`: the texts joined, a null part read as "" (as Django does). */
-export class ConcatFunction extends Computed<string> {
+class ConcatFunction extends Computed<string> {
   readonly parts: readonly Argument[];
 
   constructor(...parts: Argument[]) {
@@ -188,7 +157,7 @@ export class ConcatFunction extends Computed<string> {
 }
 
 /** `orm.Coalesce("nickname", "name")`: the first of its arguments that is not null. */
-export class CoalesceFunction<V = unknown> extends Computed<V> {
+class CoalesceFunction<V = unknown> extends Computed<V> {
   readonly args: readonly Argument[];
 
   constructor(...args: Argument[]) {
@@ -207,7 +176,7 @@ export class CoalesceFunction<V = unknown> extends Computed<V> {
 }
 
 /** `orm.Now()`: the database's current time, as a Date (UTC, as every DateTime is stored). */
-export class NowFunction extends Computed<Date> {
+class NowFunction extends Computed<Date> {
   override bind(meta: ModelMeta): BoundComputed {
     return new BoundFunction([], outputField(new DateTimeField(), meta, "Now()", false), (compiler) => compiler.dialect.now);
   }
@@ -221,16 +190,19 @@ export function Value<const V extends Literal>(value: V): Computed<V extends Dat
   return new ValueExpression(value) as Computed as Computed<V extends Date ? Date : V>;
 }
 
+/** `orm.Lower("name")`: the text in lower case, Unicode-aware on every database. */
 export function Lower(argument: Argument): Computed<string | null> {
-  return new LowerFunction(argument);
+  return new UnaryFunction("Lower", argument, () => new TextField(), (dialect, text) => dialect.lower(text));
 }
 
+/** `orm.Upper("name")`: the text in upper case, Unicode-aware on every database. */
 export function Upper(argument: Argument): Computed<string | null> {
-  return new UpperFunction(argument);
+  return new UnaryFunction("Upper", argument, () => new TextField(), (dialect, text) => dialect.upper(text));
 }
 
+/** `orm.Length("name")`: characters (not bytes) on every database; null for null. */
 export function Length(argument: Argument): Computed<number | null> {
-  return new LengthFunction(argument);
+  return new UnaryFunction("Length", argument, () => new IntegerField(), (dialect, text) => dialect.length(text));
 }
 
 export function Concat(...parts: Argument[]): Computed<string> {
