@@ -197,6 +197,7 @@ export type PrefetchPath<T, Depth extends number = 2> = [Depth] extends [0]
 export type FieldPath<T, Depth extends number = 2> =
   | "pk"
   | (keyof FieldsOf<T> & string)
+  | { [K in keyof FieldsOf<T> & string]: `${K}__${PartsOf<FieldsOf<T>[K]>}` }[keyof FieldsOf<T> & string]
   | ([Depth] extends [0]
       ? never
       :
@@ -219,7 +220,11 @@ export type PathValue<T, P extends string> = P extends "pk"
       ? Head extends keyof FieldsOf<T>
         ? FieldsOf<T>[Head] extends ManyToManyDeclaration
           ? PathValue<ManyIn<T, FieldsOf<T>[Head]>, Rest> | null
-          : PathValue<RelatedIn<T, FieldsOf<T>[Head]>, Rest> | NullIf<FieldsOf<T>[Head]>
+          : FieldsOf<T>[Head] extends Relation
+            ? PathValue<RelatedIn<T, FieldsOf<T>[Head]>, Rest> | NullIf<FieldsOf<T>[Head]>
+            : Rest extends PartsOf<FieldsOf<T>[Head]>
+              ? (Rest extends "date" ? string : number) | NullIf<FieldsOf<T>[Head]>
+              : never
         : never
       : never;
 

@@ -1,0 +1,116 @@
+import { beforeAll, expect, test } from "vitest";
+import * as orm from "../lib/index.js";
+import { describeEachDialect } from "./helpers/databases.js";
+import { expectRefusedBeforeSql } from "./helpers/fixtures.js";
+
+describeEachDialect("bulk writes: upserts and bulkUpdate", (target) => {
+  const { database } = target;
+  const Product = orm.Model.define(
+    "Product",
+    {
+      sku: orm.String({ maxLength: 20, unique: true }),
+      name: orm.String({ maxLength: 40 }),
+      stock: orm.Integer({ default: 0 }),
+      price: orm.Decimal({ maxDigits: 8, decimalPlaces: 2 }),
+      seen: orm.DateTime({ allowNull: true }),
+    },
+    { database },
+  );
+
+  beforeAll(() => database.createAll());
+
+  const skus = (count: number, from = 0) => Array.from({ length: count }, (_, index) => `sku-${from + index}`);
+  const rowsOf = async () => (await Product.objects.orderBy("sku").values("sku", "name", "stock", "price")).map((row) => [row.sku, row.name, row.stock, row.price]);
+
+  test('onConflict: "ignore" inserts the new rows and leaves the clashing ones as they were, in one statement', async () => {
+    await Product.objects.delete();
+    await Product.objects.bulkCreate(skus(3).map((sku) => ({ sku, name: "old", price: "1.00" })));
+    const statements = await target.statementsDuring(() =>
+      Product.objects.bulkCreate(skus(5).map((sku) => ({ sku, name: "new", price: "2.00" })), { onConflict: "ignore" }),
+    );
+    expect(statements.filter((event) => event.sql.startsWith("INSERT"))).toHaveLength(1);
+    expect(await rowsOf()).toEqual([
+      ["sku-0", "old", 0, "1.00"],
+      ["sku-1", "old", 0, "1.00"],
+      ["sku-2", "old", 0, "1.00"],
+      ["sku-3", "new", 0, "2.00"],
+      ["sku-4", "new", 0, "2.00"],
+    ]);
+  });
+
+  test("onConflict: { target, update } overwrites only the named fields of the rows that clash (an upsert)", async () => {
+    await Product.objects.delete();
+    await Product.objects.bulkCreate(skus(2).map((sku) => ({ sku, name: "kept", stock: 1, price: "1.00" })));
+    const created = await Product.objects.bulkCreate(
+      skus(4).map((sku, index) => ({ sku, name: "fresh", stock: 10 + index, price: "3.50" })),
+      { onConflict: { target: ["sku"], update: ["stock", "price"] } },
+    );
+    expect(created).toHaveLength(4);
+    expect(await rowsOf()).toEqual([
+      ["sku-0", "kept", 10, "3.50"],
+      ["sku-1", "kept", 11, "3.50"],
+      ["sku-2", "fresh", 12, "3.50"],
+      ["sku-3", "fresh", 13, "3.50"],
+    ]);
+    expect(await Product.objects.count()).toBe(4);
+  });
+
+  test("10,000 rows upserted over 5,000 existing ones: every row once, new values everywhere", async () => {
+    await Product.objects.delete();
+    await Product.objects.bulkCreate(skus(5000).map((sku) => ({ sku, name: "a", stock: 0, price: "1.00" })));
+    await Product.objects.bulkCreate(
+      skus(10_000).map((sku, index) => ({ sku, name: "b", stock: index, price: "2.00" })),
+      { onConflict: { target: ["sku"], update: ["stock", "price"] } },
+    );
+    expect(await Product.objects.count()).toBe(10_000);
+    expect(await Product.objects.filter({ price: "2.00" }).count()).toBe(10_000);
+    expect(await Product.objects.filter({ name: "a" }).count()).toBe(5000);
+    expect(await Product.objects.aggregate({ total: orm.Sum("stock") })).toEqual({ total: (9999 * 10_000) / 2 });
+  }, 60_000);
+
+  test("a bad onConflict is refused before any SQL, naming what was wrong", async () => {
+    const row = [{ sku: "x", name: "x", price: "1.00" }];
+    await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate(row, { onConflict: { target: ["nope" as never], update: ["stock"] } }), orm.UnknownFieldError);
+    await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate(row, { onConflict: { target: [], update: ["stock"] } }), orm.ValidationError);
+    await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate(row, { onConflict: "replace" as never }), orm.ValidationError);
+  });
+
+  test("bulkUpdate writes each instance's own values in one UPDATE and returns the rows matched", async () => {
+    await Product.objects.delete();
+    const products = await Product.objects.bulkCreate(skus(500).map((sku) => ({ sku, name: "n", stock: 0, price: "1.00" })));
+    const when = new Date(Date.UTC(2024, 1, 29, 12, 30, 15, 250));
+    products.forEach((product, index) => {
+      product.stock = index * 2;
+      product.price = `${index % 7}.25`;
+      product.seen = index % 2 === 0 ? when : null;
+      product.name = "not written";
+    });
+    let matched = 0;
+    const statements = await target.statementsDuring(async () => {
+      matched = await Product.objects.bulkUpdate(products, ["stock", "price", "seen"]);
+    });
+    expect(matched).toBe(500);
+    expect(statements.map((event) => event.sql.split(" ")[0])).toEqual(["UPDATE"]);
+    const rows = await Product.objects.orderBy("id").values("stock", "price", "seen", "name");
+    expect(rows).toEqual(products.map((_, index) => ({ stock: index * 2, price: `${index % 7}.25`, seen: index % 2 === 0 ? when : null, name: "n" })));
+  });
+
+  test("bulkUpdate of more rows than one statement binds runs several UPDATEs in one transaction", async () => {
+    await Product.objects.delete();
+    const products = await Product.objects.bulkCreate(skus(12_000).map((sku) => ({ sku, name: "n", stock: 0, price: "1.00" })));
+    for (const product of products) product.stock = 7;
+    const statements = await target.statementsDuring(() => Product.objects.bulkUpdate(products, ["stock", "price"]));
+    expect(statements.filter((event) => event.sql.startsWith("UPDATE")).length).toBe(2);
+    expect(await Product.objects.filter({ stock: 7 }).count()).toBe(12_000);
+  }, 60_000);
+
+  test("bulkUpdate refuses unsaved instances, unknown fields and the primary key before any SQL", async () => {
+    await Product.objects.delete();
+    const [saved] = await Product.objects.bulkCreate([{ sku: "s", name: "n", price: "1.00" }]);
+    await expectRefusedBeforeSql(target, () => Product.objects.bulkUpdate([new Product({ sku: "u", name: "n", price: "1.00" })], ["stock"]), orm.ValidationError);
+    await expectRefusedBeforeSql(target, () => Product.objects.bulkUpdate([saved!], ["nope" as never]), orm.UnknownFieldError);
+    await expectRefusedBeforeSql(target, () => Product.objects.bulkUpdate([saved!], ["id"]), orm.ValidationError);
+    await expectRefusedBeforeSql(target, () => Product.objects.bulkUpdate([saved!], []), orm.ValidationError);
+    expect(await Product.objects.bulkUpdate([], ["stock"])).toBe(0);
+  });
+});
