@@ -1,6 +1,8 @@
 import type { Command } from "./command.js";
 import { configCommand } from "./config-command.js";
+import { dumpdataCommand } from "./dumpdata-command.js";
 import { inspectdbCommand } from "./inspectdb-command.js";
+import { loaddataCommand } from "./loaddata-command.js";
 import { shellCommand } from "./shell-command.js";
 import { makemigrationsCommand } from "./makemigrations.js";
 import { migrateCommand } from "./migrate.js";
@@ -11,6 +13,8 @@ import { sqlmigrateCommand } from "./sqlmigrate.js";
 export const commands: readonly Command[] = [
   configCommand,
   inspectdbCommand,
+  dumpdataCommand,
+  loaddataCommand,
   shellCommand,
   makemigrationsCommand,
   migrateCommand,

@@ -101,9 +101,10 @@ function literal(value: unknown, dialect: DialectName): string {
 
 /**
  * Chinook as a plain SQL script for one database, written by hand as another tool would, not by quarry: its
- * CREATE TABLEs with named primary and foreign keys (ON DELETE NO ACTION), its IFK_ indexes, and its rows.
+ * CREATE TABLEs with named primary and foreign keys (ON DELETE NO ACTION), its IFK_ indexes, and its rows
+ * (unless `rows: false`).
  */
-export function chinookScript(dialect: DialectName): string {
+export function chinookScript(dialect: DialectName, options: { rows?: boolean } = {}): string {
   const types = TYPES[dialect];
   const q = (name: string) => `${types.quote}${name}${types.quote}`;
   const typeOf = (type: string) =>
@@ -122,7 +123,7 @@ export function chinookScript(dialect: DialectName): string {
       statements.push(`CREATE INDEX ${q(`IFK_${table.name}${column}`)} ON ${q(table.name)} (${q(column)})`);
     }
   }
-  for (const table of CHINOOK_TABLES) {
+  for (const table of options.rows === false ? [] : CHINOOK_TABLES) {
     const { columns, rows } = CHINOOK[table.name]!;
     for (let start = 0; start < rows.length; start += 500) {
       const values = rows.slice(start, start + 500).map((row) => `(${row.map((value) => literal(value, dialect)).join(", ")})`);
@@ -137,8 +138,8 @@ export function chinookScript(dialect: DialectName): string {
 }
 
 /** Runs the script through the database's own driver (pg, mysql2, better-sqlite3), not quarry. */
-export async function loadChinookWithPlainSql(dialect: DialectName, url: string): Promise<void> {
-  const script = chinookScript(dialect);
+export async function loadChinookWithPlainSql(dialect: DialectName, url: string, options: { rows?: boolean } = {}): Promise<void> {
+  const script = chinookScript(dialect, options);
   if (dialect === "sqlite") {
     const { default: BetterSqlite } = await import("better-sqlite3");
     const file = url.replace(/^sqlite:\/\/\//, "");
