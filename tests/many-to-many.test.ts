@@ -301,6 +301,26 @@ describeEachDialect("many-to-many", (target: TestDatabase) => {
       expect((await third!.tags.all()).map((tag) => tag.name)).toEqual(["green"]);
     });
 
+    test("the N+1 detector names prefetchRelated for a manager read per row, and counts a prefetched one as read", async () => {
+      const reports: orm.NPlusOneReport[] = [];
+      const rows = await Article.objects.orderBy("title").all();
+      await database.scope(
+        async () => {
+          for (const article of rows) await article.tags.all();
+        },
+        { nPlusOne: { mode: (report) => reports.push(report), threshold: 3 } },
+      );
+      expect(reports.map((report) => [report.kind, report.relation, report.count, report.fix])).toEqual([["reverse", "tags", 4, 'Article.objects.prefetchRelated("tags")']]);
+      reports.length = 0;
+      await database.scope(
+        async () => {
+          for (const article of await Article.objects.prefetchRelated("tags").all()) await article.tags.all();
+        },
+        { nPlusOne: { mode: (report) => reports.push(report), threshold: 3 } },
+      );
+      expect(reports).toEqual([]);
+    });
+
     test("an unknown name after it is an UnknownFieldError naming what exists", () => {
       expect(() => Article.objects.filter({ tags__nope: 1 } as never)).toThrow(orm.UnknownFieldError);
       expect(() => Article.objects.filter({ tags__nope: 1 } as never)).toThrow(/Tag has no field or relation "nope"/);
@@ -392,6 +412,20 @@ describe("declaring a many-to-many", () => {
     const database = new orm.Database("sqlite::memory:");
     const Tag = orm.Model.define("Tag", { name: orm.String(), posts: orm.Integer({ default: 0 }) }, { database });
     expect(() => orm.Model.define("Post", { tags: orm.ManyToMany(Tag) }, { database })).toThrow(/Tag already has a field or relation called "posts"/);
+  });
+
+  test('relatedName "+" leaves the related model without a way back', async () => {
+    const database = new orm.Database("sqlite::memory:");
+    const Label = orm.Model.define("Label", { name: orm.String() }, { database });
+    const Song = orm.Model.define("Song", { title: orm.String(), labels: orm.ManyToMany(Label, { relatedName: "+" }) }, { database });
+    await database.createAll();
+    const label = await Label.objects.create({ name: "x" });
+    const song = await Song.objects.create({ title: "s" });
+    await song.labels.add(label);
+    expect((await song.labels.all()).map((row) => row.name)).toEqual(["x"]);
+    expect("songs" in label).toBe(false);
+    expect(() => Label.objects.filter({ songs__title: "s" } as never)).toThrow(orm.UnknownFieldError);
+    await database.disconnect();
   });
 
   test("ManyToMany() refuses what is not a model", () => {

@@ -8,6 +8,11 @@ import { fileURLToPath } from "node:url";
 
 export const CHINOOK_PATH = process.env.BENCH_CHINOOK ?? fileURLToPath(new URL("../../data/chinook.json", import.meta.url));
 export const TRACK_COUNT = 10_000;
+/** Playlists ↔ tracks, a many-to-many through playlist_track: this many playlists of this many tracks each. */
+export const PLAYLIST_COUNT = 500;
+export const TRACKS_PER_PLAYLIST = 30;
+/** Tags that the many-to-many add workload links to tracks (through track_tags). */
+export const TAG_COUNT = 1_000;
 
 export interface ArtistRow { id: number; name: string }
 export interface AlbumRow { id: number; title: string; artistId: number }
@@ -38,6 +43,11 @@ export interface Dataset {
   trackCountByArtistName: Map<string, number>;
   /** Rows inserted by the bulk workload (derived from the Chinook tracks). */
   bulkRows: NewTrack[];
+  /** Chinook's playlist names, cycled, numbered: `Music 7`. */
+  playlists: { id: number; name: string }[];
+  /** playlist id -> its track ids, ascending */
+  trackIdsByPlaylist: Map<number, number[]>;
+  tags: { id: number; name: string }[];
 }
 
 export function loadDataset(): Dataset {
@@ -75,5 +85,10 @@ export function loadDataset(): Dataset {
     trackCountByArtistName.set(name, (trackCountByArtistName.get(name) ?? 0) + 1);
   }
   const bulkRows = tracks.map(({ id: _id, ...t }) => ({ ...t, name: `${t.name} [bulk]` }));
-  return { artists, albums, tracks, albumById, trackById, trackIdsByAlbum, trackCountByArtistName, bulkRows };
+  const chinookPlaylists = rowsOf(json.Playlist!, (g) => g("Name") as string);
+  const playlists = Array.from({ length: PLAYLIST_COUNT }, (_, k) => ({ id: k + 1, name: `${chinookPlaylists[k % chinookPlaylists.length]} ${k + 1}` }));
+  // 30 distinct tracks a playlist, spread over the table (101 is prime to 10,000), a track on several playlists.
+  const trackIdsByPlaylist = new Map(playlists.map(({ id }) => [id, Array.from({ length: TRACKS_PER_PLAYLIST }, (_, j) => 1 + ((id * 37 + j * 101) % TRACK_COUNT)).sort((a, b) => a - b)]));
+  const tags = Array.from({ length: TAG_COUNT }, (_, k) => ({ id: k + 1, name: `tag ${k + 1}` }));
+  return { artists, albums, tracks, albumById, trackById, trackIdsByAlbum, trackCountByArtistName, bulkRows, playlists, trackIdsByPlaylist, tags };
 }

@@ -14,7 +14,7 @@ import v8 from "node:v8";
 import { DIALECTS, dbConfig, type Dialect } from "./config.js";
 import { loadDataset, type Dataset } from "./data.js";
 import { turnOrder } from "./turns.js";
-import { createSchemaAndSeed, deleteInserted, dropDatabase, type AdminConn } from "./schema.js";
+import { createSchemaAndSeed, dropDatabase, resetWrites, type AdminConn } from "./schema.js";
 import { WORKLOADS, type Cost, type Workload } from "./workloads.js";
 import type { Adapter } from "./adapters/types.js";
 import { summarize, median } from "./stats.js";
@@ -118,7 +118,9 @@ async function measureAlloc(adapter: Adapter, quick: boolean): Promise<{ bytesPe
   return { bytesPerOp: perOp.length ? Math.round(median(perOp)) : NaN, samples: perOp.length };
 }
 
-async function runWorkload(w: Workload, live: Live[], plan: Plan, admin: AdminConn, data: Dataset, dialect: Dialect): Promise<WorkloadResult[]> {
+async function runWorkload(w: Workload, tools: Live[], plan: Plan, admin: AdminConn, data: Dataset, dialect: Dialect): Promise<WorkloadResult[]> {
+  // A tool without the feature a workload measures sits it out: its cell reads "–".
+  const live = w.supports ? tools.filter((l) => w.supports!(l.adapter)) : tools;
   const samples = new Map<string, number[]>(live.map((l) => [l.tool, []]));
   const failed = new Map<string, string>();
   let i = 0; // global op counter: consecutive ops (of any tool) touch different rows
@@ -144,7 +146,7 @@ async function runWorkload(w: Workload, live: Live[], plan: Plan, admin: AdminCo
     } catch (e) {
       failed.set(tool, errorText(e));
       log(`    ${tool}: FAILED ${errorText(e)}`);
-      if (w.afterOp || w.afterBatch) await deleteInserted(admin);
+      if (w.afterOp || w.afterBatch) await resetWrites(admin);
     }
   };
 

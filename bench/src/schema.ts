@@ -21,6 +21,14 @@ function ddl(dialect: DbConfig["dialect"]): string[] {
     `CREATE TABLE album (id ${pk}, title VARCHAR(160) NOT NULL, artist_id ${int} NOT NULL${ref("artist")})${tail}`,
     `CREATE TABLE track (id ${pk}, name VARCHAR(200) NOT NULL, album_id ${int} NOT NULL${ref("album")}, ` +
       `milliseconds ${int} NOT NULL, unit_price DECIMAL(10, 2) NOT NULL)${tail}`,
+    `CREATE TABLE playlist (id ${pk}, name VARCHAR(120) NOT NULL)${tail}`,
+    `CREATE TABLE playlist_track (id ${pk}, playlist_id ${int} NOT NULL${ref("playlist")}, track_id ${int} NOT NULL${ref("track")}, ` +
+      `UNIQUE (playlist_id, track_id))${tail}`,
+    `CREATE TABLE tag (id ${pk}, name VARCHAR(40) NOT NULL)${tail}`,
+    `CREATE TABLE track_tags (id ${pk}, track_id ${int} NOT NULL${ref("track")}, tag_id ${int} NOT NULL${ref("tag")}, ` +
+      `UNIQUE (track_id, tag_id))${tail}`,
+    `CREATE INDEX playlist_track_track_id ON playlist_track (track_id)`,
+    `CREATE INDEX track_tags_tag_id ON track_tags (tag_id)`,
     `CREATE INDEX album_artist_id ON album (artist_id)`,
     `CREATE INDEX track_album_id ON track (album_id)`,
     `CREATE INDEX track_milliseconds ON track (milliseconds, id)`,
@@ -31,6 +39,10 @@ function mysqlForeignKeys(): string[] {
   return [
     "ALTER TABLE album ADD CONSTRAINT album_artist_fk FOREIGN KEY (artist_id) REFERENCES artist (id)",
     "ALTER TABLE track ADD CONSTRAINT track_album_fk FOREIGN KEY (album_id) REFERENCES album (id)",
+    "ALTER TABLE playlist_track ADD CONSTRAINT playlist_track_playlist_fk FOREIGN KEY (playlist_id) REFERENCES playlist (id)",
+    "ALTER TABLE playlist_track ADD CONSTRAINT playlist_track_track_fk FOREIGN KEY (track_id) REFERENCES track (id)",
+    "ALTER TABLE track_tags ADD CONSTRAINT track_tags_track_fk FOREIGN KEY (track_id) REFERENCES track (id)",
+    "ALTER TABLE track_tags ADD CONSTRAINT track_tags_tag_fk FOREIGN KEY (tag_id) REFERENCES tag (id)",
   ];
 }
 
@@ -140,8 +152,12 @@ export async function createSchemaAndSeed(cfg: DbConfig, data: Dataset): Promise
   await insertMany(admin, cfg, "album", ["id", "title", "artist_id"], data.albums.map((a) => [a.id, a.title, a.artistId]));
   await insertMany(admin, cfg, "track", ["id", "name", "album_id", "milliseconds", "unit_price"],
     data.tracks.map((t) => [t.id, t.name, t.albumId, t.milliseconds, t.unitPrice]));
+  await insertMany(admin, cfg, "playlist", ["id", "name"], data.playlists.map((p) => [p.id, p.name]));
+  const links = [...data.trackIdsByPlaylist].flatMap(([playlist, tracks]) => tracks.map((track) => [playlist, track]));
+  await insertMany(admin, cfg, "playlist_track", ["id", "playlist_id", "track_id"], links.map((link, k) => [k + 1, ...link]));
+  await insertMany(admin, cfg, "tag", ["id", "name"], data.tags.map((t) => [t.id, t.name]));
   await admin.exec("COMMIT");
-  await admin.exec(cfg.dialect === "postgresql" ? "ANALYZE" : cfg.dialect === "mysql" ? "ANALYZE TABLE artist, album, track" : "ANALYZE");
+  await admin.exec(cfg.dialect === "postgresql" ? "ANALYZE" : cfg.dialect === "mysql" ? "ANALYZE TABLE artist, album, track, playlist, playlist_track, tag" : "ANALYZE");
   const [{ n }] = await admin.all<{ n: number | string }>("SELECT COUNT(*) AS n FROM track");
   if (Number(n) !== TRACK_COUNT) throw new Error(`seeding: expected ${TRACK_COUNT} tracks, found ${n}`);
   return admin;
@@ -155,6 +171,19 @@ export async function countInserted(admin: AdminConn): Promise<number> {
 
 export async function deleteInserted(admin: AdminConn): Promise<void> {
   await admin.exec(`DELETE FROM track WHERE id > ${TRACK_COUNT}`);
+}
+
+/** After a write workload failed part way: the rows it added, gone. */
+export async function resetWrites(admin: AdminConn): Promise<void> {
+  await deleteInserted(admin);
+  await admin.exec("DELETE FROM track_tags");
+}
+
+/** Links the many-to-many add workload made, counted then deleted (untimed, after each batch). */
+export async function takeTagLinks(admin: AdminConn): Promise<number> {
+  const [row] = await admin.all<{ n: number | string }>("SELECT COUNT(*) AS n FROM track_tags");
+  await admin.exec("DELETE FROM track_tags");
+  return Number(row!.n);
 }
 
 /** The seeded prices, put back after the update workload. */

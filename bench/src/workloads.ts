@@ -4,9 +4,9 @@
  * fails that tool for that workload). Write workloads also verify the database afterwards, untimed.
  */
 import assert from "node:assert/strict";
-import { TRACK_COUNT, type Dataset, type NewTrack } from "./data.js";
-import type { Adapter, AlbumWithTracks, TrackOut, TrackWithAlbum } from "./adapters/types.js";
-import { countInserted, deleteInserted, restorePrices, type AdminConn } from "./schema.js";
+import { PLAYLIST_COUNT, TAG_COUNT, TRACK_COUNT, type Dataset, type NewTrack } from "./data.js";
+import type { Adapter, AlbumWithTracks, PlaylistWithTracks, TrackOut, TrackWithAlbum } from "./adapters/types.js";
+import { countInserted, deleteInserted, restorePrices, takeTagLinks, type AdminConn } from "./schema.js";
 
 export type Cost = "fast" | "bulk";
 
@@ -25,6 +25,8 @@ export interface Workload<A = unknown, R = unknown> {
   afterBatch?(admin: AdminConn, ops: number, lastArgs: A | undefined): Promise<void>;
   /** Untimed, once all tools ran it: puts the database back as seeded. */
   afterAll?(admin: AdminConn, data: Dataset): Promise<void>;
+  /** Whether the tool has the feature (a many-to-many): tools without it are left out of the workload. */
+  supports?(adapter: Adapter): boolean;
 }
 
 const checkTrack = (t: TrackOut, data: Dataset, id: number): void => {
@@ -158,5 +160,29 @@ export const WORKLOADS: Workload<any, any>[] = [
       assert.deepEqual(rows.map((r) => Number(r.id)).sort((x, y) => x - y), ids);
       rows.forEach((r) => checkTrackWithAlbum(r, data, Number(r.id)));
     },
+  },
+  {
+    key: "m2m-prefetch", title: "10. 50 playlists with their tracks through ManyToMany (prefetch)", cost: "fast",
+    args: (i) => { const from = 1 + ((i * 50) % (PLAYLIST_COUNT - 50)); return [from, from + 50] as const; },
+    supports: (a) => typeof a.playlistsWithTracks === "function",
+    run: (a, [from, to]: [number, number]) => a.playlistsWithTracks!(from, to),
+    check: (rows: PlaylistWithTracks[], [from, to]: [number, number], data) => {
+      const ids = range(from, to);
+      assert.deepEqual(rows.map((r) => Number(r.id)), ids);
+      rows.forEach((r, k) => {
+        assert.equal(r.name, data.playlists[ids[k]! - 1]!.name);
+        assert.deepEqual(r.trackIds.map(Number).sort((x, y) => x - y), data.trackIdsByPlaylist.get(ids[k]!));
+      });
+    },
+  },
+  {
+    key: "m2m-add", title: "11. add 100 tags through ManyToMany", cost: "fast",
+    // A different track each op (7919 is prime to 10,000), 100 consecutive tags.
+    args: (i) => { const from = 1 + ((i * 100) % (TAG_COUNT - 100)); return [1 + ((i * 7919) % TRACK_COUNT), range(from, from + 100)] as const; },
+    supports: (a) => typeof a.addTags === "function",
+    prepare: (a, [trackId]: [number, number[]]) => a.prepareAddTags!(trackId),
+    run: (a, [, tagIds]: [number, number[]], track) => a.addTags!(track, tagIds),
+    check: () => {},
+    afterBatch: async (admin, ops) => assert.equal(await takeTagLinks(admin), ops * 100, "links in track_tags after the batch"),
   },
 ];

@@ -6,15 +6,17 @@
  * (`dataloader: DataloaderType.ALL`), so they batch into one query like quarry's.
  * SQLite through @mikro-orm/better-sqlite, MariaDB through @mikro-orm/mysql (mysql2).
  */
-import { DataloaderType, EntitySchema, MikroORM, type EntityManager, type Ref } from "@mikro-orm/core";
+import { DataloaderType, EntitySchema, MikroORM, type Collection, type EntityManager, type Ref } from "@mikro-orm/core";
 import type { DbConfig } from "../config.js";
 import type { NewTrack } from "../data.js";
-import { chunks, SQLITE_ROWS_PER_INSERT, type Adapter, type AlbumWithTracks, type TrackOut, type TrackWithAlbum } from "./types.js";
+import { chunks, SQLITE_ROWS_PER_INSERT, type Adapter, type AlbumWithTracks, type PlaylistWithTracks, type TrackOut, type TrackWithAlbum } from "./types.js";
 import { pkgVersion } from "./common.js";
 
 class Artist { id!: number; name!: string }
 class Album { id!: number; title!: string; artist!: Ref<Artist>; tracks!: { getItems(): Track[] } }
-class Track { id!: number; name!: string; album!: Ref<Album>; milliseconds!: number; unitPrice!: string }
+class Track { id!: number; name!: string; album!: Ref<Album>; milliseconds!: number; unitPrice!: string; tags!: Collection<Tag> }
+class Tag { id!: number; name!: string }
+class Playlist { id!: number; name!: string; tracks!: Collection<Track> }
 
 const ArtistSchema = new EntitySchema<Artist>({
   class: Artist, tableName: "artist",
@@ -37,6 +39,20 @@ const TrackSchema = new EntitySchema<Track>({
     album: { kind: "m:1", entity: () => Album, fieldName: "album_id", ref: true },
     milliseconds: { type: "integer" },
     unitPrice: { type: "decimal", precision: 10, scale: 2, fieldName: "unit_price" },
+    tags: { kind: "m:n", entity: () => Tag, pivotTable: "track_tags", joinColumn: "track_id", inverseJoinColumn: "tag_id" } as never,
+  },
+});
+const TagSchema = new EntitySchema<Tag>({
+  class: Tag, tableName: "tag",
+  properties: { id: { type: "integer", primary: true }, name: { type: "string", length: 40 } },
+});
+// Many-to-many through pivot tables that have an id column of their own, which MikroORM leaves to the database.
+const PlaylistSchema = new EntitySchema<Playlist>({
+  class: Playlist, tableName: "playlist",
+  properties: {
+    id: { type: "integer", primary: true },
+    name: { type: "string", length: 120 },
+    tracks: { kind: "m:n", entity: () => Track, pivotTable: "playlist_track", joinColumn: "playlist_id", inverseJoinColumn: "track_id" } as never,
   },
 });
 
@@ -58,7 +74,7 @@ export default class MikroormAdapter implements Adapter<Track[]> {
     this.driverPkg = { sqlite: "@mikro-orm/better-sqlite", postgresql: "@mikro-orm/postgresql", mysql: "@mikro-orm/mysql" }[cfg.dialect];
     const { MikroORM: DriverORM } = (await import(this.driverPkg)) as { MikroORM: typeof MikroORM };
     this.orm = await DriverORM.init({
-      entities: [ArtistSchema, AlbumSchema, TrackSchema],
+      entities: [ArtistSchema, AlbumSchema, TrackSchema, TagSchema, PlaylistSchema],
       dbName: cfg.dialect === "sqlite" ? cfg.file! : cfg.database,
       ...(cfg.dialect === "sqlite" ? {} : { host: cfg.host, port: cfg.port, user: cfg.user, password: cfg.password, pool: { min: 0, max: cfg.poolMax } }),
       dataloader: DataloaderType.ALL,
@@ -112,6 +128,22 @@ export default class MikroormAdapter implements Adapter<Track[]> {
 
   countAcrossFk(artistName: string): Promise<number> {
     return this.em.count(Track, { album: { artist: { name: artistName } } } as never);
+  }
+
+  async playlistsWithTracks(from: number, to: number): Promise<PlaylistWithTracks[]> {
+    const rows = await this.em.find(Playlist, { id: { $gte: from, $lt: to } }, { populate: ["tracks"] as never, orderBy: { id: "asc" } });
+    return rows.map((p) => ({ id: p.id, name: p.name, trackIds: p.tracks.getItems().map((t) => t.id) }));
+  }
+
+  async prepareAddTags(trackId: number): Promise<{ em: EntityManager; track: Track }> {
+    const em = this.em;
+    return { em, track: await em.findOneOrFail(Track, trackId) };
+  }
+
+  async addTags(prepared: unknown, tagIds: number[]): Promise<void> {
+    const { em, track } = prepared as { em: EntityManager; track: Track };
+    track.tags.add(tagIds.map((id) => em.getReference(Tag, id)));
+    await em.flush();
   }
 
   prepareFkLoads(ids: number[]): Promise<Track[]> {

@@ -16,7 +16,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { BENCH_DIR, type DbConfig } from "../config.js";
 import type { NewTrack } from "../data.js";
-import type { Adapter, AlbumWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
+import type { Adapter, AlbumWithTracks, PlaylistWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
 
 /**
  * quarry's build output: <repo>/dist/index.js (bench/ sits in the repo root). QUARRY_ENTRY overrides
@@ -36,6 +36,7 @@ export default class QuarryAdapter implements Adapter<any[]> {
   private database: any;
   private Album: any;
   private Track: any;
+  private Playlist: any;
 
   /** `entry`: the build to load, relative to bench/ (the cpu and profile tools take `quarry@<entry>`). */
   constructor(private readonly entry = QUARRY_DIST) {}
@@ -66,7 +67,18 @@ export default class QuarryAdapter implements Adapter<any[]> {
       album: orm.ForeignKey(this.Album, { column: "album_id", relatedName: "tracks" }),
       milliseconds: orm.Integer(),
       unitPrice: orm.Decimal({ maxDigits: 10, decimalPlaces: 2, column: "unit_price" }),
+      tags: orm.ManyToMany("Tag"),                 // the join table quarry makes: track_tags (track_id, tag_id)
     }, { database, tablename: "track" });
+    orm.Model.define("Tag", { id: orm.Integer({ primaryKey: true }), name: orm.String({ maxLength: 40 }) }, { database, tablename: "tag" });
+    this.Playlist = orm.Model.define("Playlist", {
+      id: orm.Integer({ primaryKey: true }),
+      name: orm.String({ maxLength: 120 }),
+      tracks: orm.ManyToMany(this.Track, { through: "PlaylistTrack" }),
+    }, { database, tablename: "playlist" });
+    orm.Model.define("PlaylistTrack", {
+      playlist: orm.ForeignKey(this.Playlist, { column: "playlist_id" }),
+      track: orm.ForeignKey(this.Track, { column: "track_id" }),
+    }, { database, tablename: "playlist_track", constraints: [{ unique: ["playlist", "track"] }] });
     await database.connect();
   }
 
@@ -108,6 +120,20 @@ export default class QuarryAdapter implements Adapter<any[]> {
 
   async countAcrossFk(artistName: string): Promise<number> {
     return Number(await this.Track.objects.filter({ album__artist__name: artistName }).count());
+  }
+
+  async playlistsWithTracks(from: number, to: number): Promise<PlaylistWithTracks[]> {
+    const playlists = await this.Playlist.objects.prefetchRelated("tracks").filter({ id__gte: from, id__lt: to }).orderBy("id");
+    const tracks = await Promise.all(playlists.map((p: any) => p.tracks.all()));
+    return playlists.map((p: any, k: number) => ({ id: p.id, name: p.name, trackIds: tracks[k].map((t: any) => t.id) }));
+  }
+
+  prepareAddTags(trackId: number): Promise<any> {
+    return this.Track.objects.get({ pk: trackId });
+  }
+
+  async addTags(track: any, tagIds: number[]): Promise<void> {
+    await track.tags.add(...tagIds);
   }
 
   prepareFkLoads(ids: number[]): Promise<any[]> {

@@ -11,7 +11,7 @@ import pg from "pg";
 import mysql from "mysql2";
 import type { DbConfig } from "../config.js";
 import type { NewTrack } from "../data.js";
-import type { Adapter, AlbumWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
+import type { Adapter, AlbumWithTracks, PlaylistWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
 import { groupTracks, pkgVersion } from "./common.js";
 
 type Row = Record<string, any>;
@@ -22,6 +22,8 @@ interface Exec {
   run(sql: string, params: unknown[]): Promise<number>;
   in(column: string, ids: number[]): [string, unknown[]];
   bulkInsert(rows: NewTrack[]): Promise<number>;
+  /** One INSERT of these (track, tag) pairs, a pair already there skipped. */
+  linkTags(trackId: number, tagIds: number[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,9 @@ function sqliteExec(cfg: DbConfig): Exec {
     async run(sql, params) { return stmt(sql).run(...params).changes; },
     in: (column, ids) => [`${column} IN (${ids.map(() => "?").join(", ")})`, ids],
     async bulkInsert(rows) { return insertAll(rows); },
+    async linkTags(trackId, tagIds) {
+      stmt(`INSERT INTO track_tags (track_id, tag_id) VALUES ${tagIds.map(() => "(?, ?)").join(", ")} ON CONFLICT DO NOTHING`).run(...tagIds.flatMap((tag) => [trackId, tag]));
+    },
     async close() { db.close(); },
   };
 }
@@ -72,6 +77,9 @@ function pgExec(cfg: DbConfig): Exec {
       });
       return res.rowCount ?? 0;
     },
+    async linkTags(trackId, tagIds) {
+      await query("INSERT INTO track_tags (track_id, tag_id) SELECT ?::int, unnest(?::int[]) ON CONFLICT DO NOTHING", [trackId, tagIds]);
+    },
     async close() { await pool.end(); },
   };
 }
@@ -90,6 +98,10 @@ function mysqlExec(cfg: DbConfig): Exec {
       return new Promise((resolve, reject) => pool.query("INSERT INTO track (name, album_id, milliseconds, unit_price) VALUES ?",
         [rows.map((r) => [r.name, r.albumId, r.milliseconds, r.unitPrice])],
         (error, result) => (error ? reject(error) : resolve((result as mysql.ResultSetHeader).affectedRows))));
+    },
+    linkTags(trackId, tagIds) {
+      return new Promise((resolve, reject) => pool.query("INSERT INTO track_tags (track_id, tag_id) VALUES ? ON DUPLICATE KEY UPDATE track_id = track_id",
+        [tagIds.map((tag) => [trackId, tag])], (error) => (error ? reject(error) : resolve())));
     },
     close() { return new Promise((resolve) => pool.end(() => resolve())); },
   };
@@ -156,6 +168,23 @@ export class RawAdapter implements Adapter<Row[]> {
     const [r] = await this.x.all("SELECT COUNT(*) AS n FROM track t JOIN album a ON a.id = t.album_id " +
       "JOIN artist ar ON ar.id = a.artist_id WHERE ar.name = ?", [artistName]);
     return Number(r!.n);
+  }
+
+  async playlistsWithTracks(from: number, to: number): Promise<PlaylistWithTracks[]> {
+    const playlists = await this.x.all("SELECT id, name FROM playlist WHERE id >= ? AND id < ? ORDER BY id", [from, to]);
+    const [cond, params] = this.x.in("pt.playlist_id", playlists.map((p) => p.id));
+    const tracks = await this.x.all(`SELECT ${TRACK_COLS.split(", ").map((c) => `t.${c}`).join(", ")}, pt.playlist_id FROM track t JOIN playlist_track pt ON pt.track_id = t.id WHERE ${cond}`, params);
+    const byPlaylist = new Map<number, number[]>(playlists.map((p) => [p.id, []]));
+    for (const t of tracks) byPlaylist.get(t.playlist_id)!.push(t.id);
+    return playlists.map((p) => ({ id: p.id, name: p.name, trackIds: byPlaylist.get(p.id)! }));
+  }
+
+  async prepareAddTags(trackId: number): Promise<number> {
+    return trackId;
+  }
+
+  addTags(trackId: unknown, tagIds: number[]): Promise<void> {
+    return this.x.linkTags(trackId as number, tagIds);
   }
 
   async prepareFkLoads(ids: number[]): Promise<Row[]> {

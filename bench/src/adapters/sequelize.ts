@@ -7,7 +7,7 @@
 import { DataTypes, Model, Op, Sequelize, type ModelStatic } from "sequelize";
 import type { DbConfig } from "../config.js";
 import type { NewTrack } from "../data.js";
-import type { Adapter, AlbumWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
+import type { Adapter, AlbumWithTracks, PlaylistWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
 import { pkgVersion, toNumber } from "./common.js";
 
 const toTrack = (t: any): TrackOut => ({ id: t.id, name: t.name, albumId: t.albumId });
@@ -18,6 +18,7 @@ export default class SequelizeAdapter implements Adapter<any[]> {
   private Artist!: ModelStatic<Model>;
   private Album!: ModelStatic<Model>;
   private Track!: ModelStatic<Model>;
+  private Playlist!: ModelStatic<Model>;
   private dialect!: DbConfig["dialect"];
 
   version(): string { return pkgVersion("sequelize", ...(this.dialect === "sqlite" ? ["sqlite3"] : [])); }
@@ -42,6 +43,13 @@ export default class SequelizeAdapter implements Adapter<any[]> {
     this.Artist.hasMany(this.Album, { as: "albums", foreignKey: "artistId" });
     this.Track.belongsTo(this.Album, { as: "album", foreignKey: "albumId" });
     this.Album.hasMany(this.Track, { as: "tracks", foreignKey: "albumId" });
+    // Many-to-many: belongsToMany through the join tables' models (their own id column, which Sequelize leaves to the database).
+    this.Playlist = this.sequelize.define("Playlist", { id, name: { type: DataTypes.STRING(120), allowNull: false } }, { ...options, tableName: "playlist" });
+    const Tag = this.sequelize.define("Tag", { id, name: { type: DataTypes.STRING(40), allowNull: false } }, { ...options, tableName: "tag" });
+    const PlaylistTrack = this.sequelize.define("PlaylistTrack", { id }, { ...options, tableName: "playlist_track" });
+    const TrackTag = this.sequelize.define("TrackTag", { id }, { ...options, tableName: "track_tags" });
+    this.Playlist.belongsToMany(this.Track, { as: "tracks", through: PlaylistTrack, foreignKey: "playlistId", otherKey: "trackId" });
+    this.Track.belongsToMany(Tag, { as: "tags", through: TrackTag, foreignKey: "trackId", otherKey: "tagId" });
     await this.sequelize.authenticate();
   }
 
@@ -89,6 +97,21 @@ export default class SequelizeAdapter implements Adapter<any[]> {
     return toNumber(await this.Track.count({
       include: [{ model: this.Album, as: "album", attributes: [], required: true, include: [{ model: this.Artist, as: "artist", attributes: [], required: true, where: { name: artistName } }] }],
     }));
+  }
+
+  async playlistsWithTracks(from: number, to: number): Promise<PlaylistWithTracks[]> {
+    const rows = await this.Playlist.findAll({
+      where: { id: { [Op.gte]: from, [Op.lt]: to } }, include: [{ model: this.Track, as: "tracks" }], order: [["id", "ASC"]],
+    });
+    return rows.map((p: any) => ({ id: p.id, name: p.name, trackIds: p.tracks.map((t: any) => t.id) }));
+  }
+
+  async prepareAddTags(trackId: number): Promise<any> {
+    return this.Track.findByPk(trackId);
+  }
+
+  async addTags(track: any, tagIds: number[]): Promise<void> {
+    await track.addTags(tagIds); // reads the pairs already linked, then one bulk INSERT of the others
   }
 
   prepareFkLoads(ids: number[]): Promise<any[]> {

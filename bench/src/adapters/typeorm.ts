@@ -8,12 +8,14 @@ import "reflect-metadata";
 import { Between, DataSource, EntitySchema, In, MoreThan, type Repository } from "typeorm";
 import type { DbConfig } from "../config.js";
 import type { NewTrack } from "../data.js";
-import { chunks, SQLITE_ROWS_PER_INSERT, type Adapter, type AlbumWithTracks, type TrackOut, type TrackWithAlbum } from "./types.js";
+import { chunks, SQLITE_ROWS_PER_INSERT, type Adapter, type AlbumWithTracks, type PlaylistWithTracks, type TrackOut, type TrackWithAlbum } from "./types.js";
 import { pkgVersion } from "./common.js";
 
 interface Artist { id: number; name: string; albums?: Album[] }
 interface Album { id: number; title: string; artistId: number; artist?: Artist; tracks?: Track[] }
-interface Track { id: number; name: string; albumId: number; milliseconds: number; unitPrice: string; album?: Album }
+interface Track { id: number; name: string; albumId: number; milliseconds: number; unitPrice: string; album?: Album; tags?: Tag[] }
+interface Playlist { id: number; name: string; tracks?: Track[] }
+interface Tag { id: number; name: string }
 
 const ArtistSchema = new EntitySchema<Artist>({
   name: "Artist", tableName: "artist",
@@ -41,7 +43,22 @@ const TrackSchema = new EntitySchema<Track>({
     milliseconds: { type: Number },
     unitPrice: { type: "decimal", precision: 10, scale: 2, name: "unit_price" },
   },
-  relations: { album: { type: "many-to-one", target: "Album", joinColumn: { name: "album_id" }, inverseSide: "tracks" } },
+  relations: {
+    album: { type: "many-to-one", target: "Album", joinColumn: { name: "album_id" }, inverseSide: "tracks" },
+    tags: { type: "many-to-many", target: "Tag", joinTable: { name: "track_tags", joinColumn: { name: "track_id" }, inverseJoinColumn: { name: "tag_id" } } },
+  },
+});
+const TagSchema = new EntitySchema<Tag>({
+  name: "Tag", tableName: "tag",
+  columns: { id: { type: Number, primary: true, generated: "increment" }, name: { type: String, length: 40 } },
+});
+// Playlists ↔ tracks through playlist_track, a join table TypeORM writes two columns of (its id is generated).
+const PlaylistSchema = new EntitySchema<Playlist>({
+  name: "Playlist", tableName: "playlist",
+  columns: { id: { type: Number, primary: true, generated: "increment" }, name: { type: String, length: 120 } },
+  relations: {
+    tracks: { type: "many-to-many", target: "Track", joinTable: { name: "playlist_track", joinColumn: { name: "playlist_id" }, inverseJoinColumn: { name: "track_id" } } },
+  },
 });
 
 const toTrack = (t: Track): TrackOut => ({ id: t.id, name: t.name, albumId: t.albumId });
@@ -51,13 +68,14 @@ export default class TypeormAdapter implements Adapter<Track[]> {
   private ds!: DataSource;
   private tracks!: Repository<Track>;
   private albums!: Repository<Album>;
+  private playlists!: Repository<Playlist>;
   private dialect!: DbConfig["dialect"];
 
   version(): string { return pkgVersion("typeorm"); }
 
   async setup(cfg: DbConfig): Promise<void> {
     this.dialect = cfg.dialect;
-    const entities = [ArtistSchema, AlbumSchema, TrackSchema];
+    const entities = [ArtistSchema, AlbumSchema, TrackSchema, TagSchema, PlaylistSchema];
     this.ds = new DataSource(cfg.dialect === "sqlite"
       ? { type: "better-sqlite3", database: cfg.file!, entities }
       : {
@@ -67,6 +85,7 @@ export default class TypeormAdapter implements Adapter<Track[]> {
     await this.ds.initialize();
     this.tracks = this.ds.getRepository(TrackSchema);
     this.albums = this.ds.getRepository(AlbumSchema);
+    this.playlists = this.ds.getRepository(PlaylistSchema);
   }
 
   async teardown(): Promise<void> { await this.ds.destroy(); }
@@ -112,6 +131,20 @@ export default class TypeormAdapter implements Adapter<Track[]> {
 
   countAcrossFk(artistName: string): Promise<number> {
     return this.tracks.count({ where: { album: { artist: { name: artistName } } } });
+  }
+
+  async playlistsWithTracks(from: number, to: number): Promise<PlaylistWithTracks[]> {
+    const rows = await this.playlists.find({ where: { id: Between(from, to - 1) }, relations: { tracks: true }, order: { id: "ASC" } });
+    return rows.map((p) => ({ id: p.id, name: p.name, trackIds: p.tracks!.map((t) => t.id) }));
+  }
+
+  async prepareAddTags(trackId: number): Promise<Track> {
+    return (await this.tracks.findOneBy({ id: trackId }))!;
+  }
+
+  async addTags(track: unknown, tagIds: number[]): Promise<void> {
+    // The relation query builder's add(): one INSERT into the join table, without loading the collection.
+    await this.ds.createQueryBuilder().relation(TrackSchema, "tags").of(track as Track).add(tagIds);
   }
 
   prepareFkLoads(ids: number[]): Promise<Track[]> {

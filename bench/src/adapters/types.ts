@@ -9,6 +9,7 @@ import type { NewTrack } from "../data.js";
 export interface TrackOut { id: number; name: string; albumId: number }
 export interface TrackWithAlbum { id: number; name: string; albumTitle: string }
 export interface AlbumWithTracks { id: number; title: string; trackIds: number[] }
+export interface PlaylistWithTracks { id: number; name: string; trackIds: number[] }
 
 export interface Adapter<Prepared = unknown> {
   /** Tool name as reported, e.g. "drizzle". */
@@ -40,6 +41,15 @@ export interface Adapter<Prepared = unknown> {
   prepareFkLoads(trackIds: number[]): Promise<Prepared>;
   /** 9. Loads every prepared track's album, one load per track, all issued together. */
   fkLoads(prepared: Prepared): Promise<TrackWithAlbum[]>;
+  /**
+   * 10. Playlists with fromId <= id < toId, ordered by id, each with its tracks through the many-to-many
+   * playlist_track (prefetch / include). Absent where the tool has no many-to-many.
+   */
+  playlistsWithTracks?(fromId: number, toId: number): Promise<PlaylistWithTracks[]>;
+  /** 11 (untimed). The track as the tool's object (or its id, for a tool that needs none). */
+  prepareAddTags?(trackId: number): Promise<unknown>;
+  /** 11. Links these tags to the prepared track through the many-to-many track_tags (a pair already linked is no error). */
+  addTags?(track: unknown, tagIds: number[]): Promise<void>;
 }
 
 /** Splits a list into consecutive slices of at most `size` items. */
