@@ -1,5 +1,5 @@
 /**
- * The nine workloads: what arguments op number i gets, what the adapter is asked to do, and how
+ * The eleven workloads: what arguments op number i gets, what the adapter is asked to do, and how
  * its answer is checked against the data set (every op of every tool is checked; a wrong answer
  * fails that tool for that workload). Write workloads also verify the database afterwards, untimed.
  */
