@@ -381,6 +381,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
 
   /** `run` for a statement already compiled (the statement cache keeps the text of repeated query shapes). */
   runCompiled(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    if (query.values.length > this.dialect.maxParameters && !query.eachRow) return Promise.reject(this.#tooManyParameters(query));
     const transaction = this.#transactions.getStore();
     if (transaction) return transaction[SEND](query, options);
     const replica = this.#replicas?.route(options);
@@ -468,8 +469,19 @@ export class Database extends EventEmitter<DatabaseEvents> {
     yield* this.streamCompiled(this.compile(statement), batchSize, options);
   }
 
+  /**
+   * Past the database's bind limit PostgreSQL's protocol breaks (the connection is lost) and SQLite refuses: the
+   * statement is refused here instead. An __in list never gets here, whatever its length (Dialect.inList).
+   */
+  #tooManyParameters(query: CompiledQuery): ValidationError {
+    return new ValidationError(
+      `The statement binds ${query.values.length} values; ${this.url.dialect} takes at most ${this.dialect.maxParameters} in one statement. Pass long lists through __in (sent as one value), or split the work: ${query.text.slice(0, 120)}...`,
+    );
+  }
+
   /** `stream` for a statement already compiled. */
   async *streamCompiled(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncGenerator<Row | unknown[]> {
+    if (query.values.length > this.dialect.maxParameters) throw this.#tooManyParameters(query);
     const transaction = this.#transactions.getStore();
     if (transaction) {
       yield* transaction[STREAM](query, batchSize, options);

@@ -42,6 +42,13 @@ export interface Dialect {
   literal(value: unknown): string;
   /** `expression` holds `value` literally (no wildcards) at `position`, case-sensitive or not. */
   textMatch(expression: Sql, value: string, position: MatchPosition, caseInsensitive: boolean): Sql;
+  /**
+   * `expression IN (...)` for a list too long to bind an item a parameter (__in past LONG_LIST items), as one
+   * parameter holding the whole list: results as the plain IN gives, whatever the database's bind limit.
+   */
+  inList(expression: Sql, values: readonly unknown[]): Sql;
+  /** Bind parameters one statement may carry; past it a statement is a ValidationError before it is sent. */
+  readonly maxParameters: number;
   /** Lower-cases an expression the way the i-lookups compare: Unicode-aware on every database. */
   lower(expression: Sql): Sql;
   /** Upper-cases an expression, Unicode-aware on every database. */

@@ -130,6 +130,11 @@ const mysqlCatalog: CatalogReader = {
 
 export const mysqlDialect: Dialect = {
   name: "mysql",
+  // A statement past 8 KB of text (as any with thousands of values is) is sent unprepared: mysql2 writes its values
+  // into the text, and the packet size (max_allowed_packet) is the only bound.
+  maxParameters: Number.POSITIVE_INFINITY,
+  // mysql2 writes an array bound to one placeholder out as a list, in the text it sends unprepared.
+  inList: (expression, values) => sql`${expression} IN (${values})`,
   createDriver: createMysqlDriver,
   quote: (identifier) => quoteIdentifier(identifier, "`"),
   text: (statement) => statement.sql,

@@ -142,6 +142,10 @@ const postgresqlCatalog: CatalogReader = {
 
 export const postgresqlDialect: Dialect = {
   name: "postgresql",
+  // The protocol's Bind message counts parameters in 16 bits.
+  maxParameters: 65_535,
+  // pg sends a JS array as one array literal; the column's type gives the parameter's.
+  inList: (expression, values) => sql`${expression} = ANY(${values})`,
   createDriver: createPostgresqlDriver,
   quote: (identifier) => quoteIdentifier(identifier, '"'),
   text: (statement) => statement.text,

@@ -18,6 +18,11 @@ import {
 import type { Row } from "../drivers/driver.js";
 import { groupColumns, parseTypeName, referentialAction, type CatalogReader } from "./catalog.js";
 
+/** The list as JSON text: bigints as their digits (JSON.stringify refuses them), booleans as SQLite stores them. */
+function jsonArray(values: readonly unknown[]): string {
+  return `[${values.map((value) => (typeof value === "bigint" ? value.toString() : typeof value === "boolean" ? (value ? "1" : "0") : JSON.stringify(value))).join(",")}]`;
+}
+
 const COLUMN_TYPES: Record<ColumnKind, (field: Field) => string> = {
   integer: () => "INTEGER",
   bigint: () => "INTEGER",
@@ -173,6 +178,10 @@ function keyColumns(columns: readonly Row[]): string[] {
 
 export const sqliteDialect: Dialect = {
   name: "sqlite",
+  // SQLITE_MAX_VARIABLE_NUMBER's default since SQLite 3.32.
+  maxParameters: 32_766,
+  // One JSON array, read back as rows by json_each; the column's affinity applies to its values as to bound ones.
+  inList: (expression, values) => sql`${expression} IN (SELECT value FROM json_each(${jsonArray(values)}))`,
   createDriver: createSqliteDriver,
   quote: (identifier) => quoteIdentifier(identifier, '"'),
   text: (statement) => statement.sql,

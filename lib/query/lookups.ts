@@ -1,6 +1,6 @@
 import sql, { join, raw, type Sql } from "sql-template-tag";
 import type { Dialect } from "../dialects/dialect.js";
-import type { QueryCompiler } from "./compiler.js";
+import { boundValue, type QueryCompiler } from "./compiler.js";
 import { UnknownFieldError } from "../errors.js";
 import { describe, type Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
@@ -98,6 +98,9 @@ function reuseItems(value: unknown, parameters: unknown[]): string | undefined {
   return String((value as unknown[]).length);
 }
 
+/** Past this many items an __in list is sent as one parameter (Dialect.inList), below every database's bind limit. */
+const LONG_LIST = 1_000;
+
 function text(field: Field, value: unknown): string {
   if (typeof value !== "string") throw field.invalid(`needs a string to match against, got ${describe(value)}`);
   if (value.includes("\u0000")) throw field.invalid("may not be matched against the NUL character (\\u0000)");
@@ -139,9 +142,13 @@ registerLookup({
     const items = value as unknown[];
     // IN () is a syntax error; an empty list matches nothing.
     if (items.length === 0) return sql`1 = 0`;
+    if (items.length > LONG_LIST && !items.some(isExpression)) {
+      return context.dialect.inList(context.column, items.map((item) => boundValue(context.dialect, context.field, item)));
+    }
     return sql`${context.column} IN (${join(items.map((item) => parameter(context, item)))})`;
   },
-  reuse: reuseItems,
+  // A long list is one parameter in a text of its own; the stored texts are for the short ones.
+  reuse: (value, parameters) => ((value as unknown[]).length > LONG_LIST ? undefined : reuseItems(value, parameters)),
 });
 registerLookup({
   name: "range",
