@@ -52,11 +52,12 @@ class SqliteDriver implements Driver {
     if (this.#connection) return this.#connection;
     let db: Database | undefined;
     try {
-      // busy_timeout: how long a write waits for another process's lock before SQLITE_BUSY (LockTimeoutError).
-      db = new this.BetterSqlite(this.url.filename, { timeout: Number(this.url.params.busy_timeout ?? 5000) });
-      // The first statements read the file: here a file that is not a database, or one held locked, fails.
+      // The first statements read the file: here a file that is not a database, or one held locked, fails. Opening
+      // waits for a lock in SQLite's own busy handler (once); every statement after it waits without blocking.
+      db = new this.BetterSqlite(this.url.filename, { timeout: this.#busyTimeoutMs() });
       if (this.url.filename !== ":memory:") db.pragma("journal_mode = WAL");
       db.pragma("foreign_keys = ON");
+      db.pragma("busy_timeout = 0");
     } catch (error) {
       db?.close();
       const translated = translateSqliteError(error);
@@ -72,8 +73,13 @@ class SqliteDriver implements Driver {
       typeof value === "string" ? value.toUpperCase() : value,
     );
     this.#db = db;
-    this.#connection = new SqliteConnection(db);
+    this.#connection = new SqliteConnection(db, this.#busyTimeoutMs());
     return this.#connection;
+  }
+
+  /** busy_timeout: how long a statement waits for another connection's lock before LockTimeoutError. */
+  #busyTimeoutMs(): number {
+    return Number(this.url.params.busy_timeout ?? 5000);
   }
 
   runNow(query: CompiledQuery, options?: QueryOptions): QueryResult | undefined {
@@ -81,6 +87,11 @@ class SqliteDriver implements Driver {
     if (this.#held || !connection) return undefined;
     try {
       return connection.querySync(query, options);
+    } catch (error) {
+      // Another connection holds the lock: the statement did nothing, and waits for it on the leased path, which
+      // retries without blocking.
+      if (isBusy(error)) return undefined;
+      throw error;
     } finally {
       this.#leaveNoTransactionOpen();
     }
@@ -157,7 +168,10 @@ class SqliteConnection implements Connection {
   /** One run per row, inside a transaction (a savepoint within the caller's): a failing row leaves none. */
   readonly #insertEach: (statement: Statement, rows: readonly (readonly unknown[])[]) => QueryResult;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly busyTimeoutMs: number,
+  ) {
     this.#insertEach = db.transaction((statement: Statement, rows: readonly (readonly unknown[])[]): QueryResult => {
       const keys = new Array<unknown[]>(rows.length);
       for (let index = 0; index < rows.length; index++) keys[index] = [statement.run(...sqliteValues(rows[index]!)).lastInsertRowid];
@@ -176,8 +190,24 @@ class SqliteConnection implements Connection {
     return prepared;
   }
 
+  /**
+   * The statement, run again while another connection holds the lock it needs, with backoff, up to busy_timeout
+   * (or the statement's own timeoutMs): SQLite's busy handler would wait inside this synchronous call, and stop
+   * every timer and request of the process for as long. (A worker thread per database would not block either,
+   * but costs a message round trip on every statement; see README: Reliability.)
+   */
   async query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
-    return this.querySync(query, options);
+    const started = performance.now();
+    const budget = Math.min(this.busyTimeoutMs, options?.timeoutMs ?? Number.POSITIVE_INFINITY);
+    for (let pause = 1; ; pause = Math.min(pause * 2, MAX_BUSY_PAUSE_MS)) {
+      try {
+        return this.querySync(query, options);
+      } catch (error) {
+        const waited = performance.now() - started;
+        if (!isBusy(error) || waited >= budget) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, budget - waited)));
+      }
+    }
   }
 
   querySync(query: CompiledQuery, options?: QueryOptions): QueryResult {
@@ -224,6 +254,17 @@ class SqliteConnection implements Connection {
       iterator.return?.();
     }
   }
+}
+
+/** The longest pause between two tries of a statement waiting for a lock. */
+const MAX_BUSY_PAUSE_MS = 50;
+
+/**
+ * Another connection holds the lock: worth trying again. Not SQLITE_BUSY_SNAPSHOT (a read transaction that must
+ * write after another connection wrote), which only a new transaction gets past.
+ */
+function isBusy(error: unknown): boolean {
+  return error instanceof LockTimeoutError && (error.cause as { code?: string })?.code === "SQLITE_BUSY";
 }
 
 /** The values as better-sqlite3 binds them; the same array when none needs converting. */

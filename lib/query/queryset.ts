@@ -1,4 +1,4 @@
-import { MultipleMatches, NoMatch, TransactionError, UnknownFieldError, ValidationError } from "../errors.js";
+import { IntegrityError, MultipleMatches, NoMatch, SerializationError, TransactionError, UnknownFieldError, ValidationError } from "../errors.js";
 import { FROM_DATABASE, META, rowInstance } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
@@ -37,6 +37,9 @@ import { Computed, type BoundComputed } from "./computed.js";
 import { about } from "./about.js";
 
 export type Filter = LookupObject | Q;
+
+/** How often updateOrCreate's own transaction runs again after a retryable failure (a lost race, a deadlock). */
+const UPDATE_OR_CREATE_RETRIES = 5;
 
 /** Each argument of filter()/exclude()/get(): a lookup object checked key by key against T, a Q, or a boolean expression (orm.Exists). */
 export type FilterArgument<T> = FilterObject<T> | Q | Computed<boolean>;
@@ -520,17 +523,29 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       // Another caller may have created it between our read and our write: theirs wins.
       const raced = await this.#find(lookup as LookupObject);
       if (raced) return [raced, false];
+      // Inside a transaction whose snapshot predates the winner's commit (REPEATABLE READ, SERIALIZABLE: MariaDB's
+      // default), its row cannot be read here: only the transaction run again can, as for a serialization failure.
+      if (error instanceof IntegrityError && this.meta.database.currentTransaction) {
+        throw new SerializationError(
+          `${this.meta.name}.objects.getOrCreate(): another transaction created the matching row after this transaction's snapshot was taken, so it cannot be read here; run the transaction again (database.transaction(fn, { retries: 3 }) does)`,
+          { cause: error },
+        );
+      }
       throw error;
     }
   }
 
   /** Updates the row matching `lookup` with `defaults`, or creates it; `[instance, created]`. */
   async updateOrCreate(lookup: FilterObject<T>, defaults: Partial<CreateValues<FieldsOf<T>>> = {}): Promise<[T, boolean]> {
-    return this.meta.database.transaction(async () => {
-      const [instance, created] = await this.getOrCreate(lookup, defaults);
-      if (!created && Object.keys(defaults).length > 0) await (instance as unknown as Model).update(defaults);
-      return [instance, created];
-    });
+    // Its own transaction (when it is not inside one) runs again after losing a race it cannot see past.
+    return this.meta.database.transaction(
+      async () => {
+        const [instance, created] = await this.getOrCreate(lookup, defaults);
+        if (!created && Object.keys(defaults).length > 0) await (instance as unknown as Model).update(defaults);
+        return [instance, created];
+      },
+      { retries: UPDATE_OR_CREATE_RETRIES },
+    );
   }
 
   async #find(lookup: LookupObject): Promise<T | undefined> {
