@@ -1,0 +1,1 @@
+export { atomicRequests, type AtomicRequestsOptions, type Middleware } from "./atomic-requests.js";
