@@ -107,6 +107,20 @@ const PREPARED_CAP_REACHED = "ER_MAX_PREPARED_STMT_COUNT_REACHED";
 /** Errors after which the server closes the connection (a packet over max_allowed_packet, a broken packet). */
 const PROTOCOL_ERRORS = /^ER_NET_|^ER_MALFORMED_PACKET$/;
 
+/** The connection's socket (mysql2 keeps it as `stream`: a net.Socket, or a TLSSocket). */
+function socketOf(connection: MySql.PoolConnection): { ref(): void; unref(): void } | undefined {
+  return (connection as unknown as { stream?: { ref(): void; unref(): void } }).stream;
+}
+
+/**
+ * Back to the pool, where an idle connection does not keep the process alive (a script that never calls
+ * disconnect() still ends). Unref'd before release(), which may hand it straight to a waiting caller, who refs it.
+ */
+function idle(connection: MySql.PoolConnection): void {
+  socketOf(connection)?.unref();
+  connection.release();
+}
+
 class MysqlDriver extends CallbackPool<MysqlConnection> implements Driver {
   #waiting = 0;
   readonly #statements = new RepeatedStatements();
@@ -155,7 +169,7 @@ class MysqlDriver extends CallbackPool<MysqlConnection> implements Driver {
         }, this.acquireTimeoutMs);
     this.pool.getConnection((error, connection) => {
       if (timedOut) {
-        connection?.release();
+        if (connection) idle(connection);
         return;
       }
       if (timer) {
@@ -174,6 +188,7 @@ class MysqlDriver extends CallbackPool<MysqlConnection> implements Driver {
     connection.unfinished = false;
     connection.broken = undefined;
     this.checkedOut.add(connection);
+    socketOf(raw)?.ref();
     return connection;
   }
 
@@ -188,7 +203,7 @@ class MysqlDriver extends CallbackPool<MysqlConnection> implements Driver {
     this.checkedOut.delete(pooled);
     // A stream left early: the server is still sending its rows, which the next user would wait behind.
     if (failure instanceof ConnectionError || unfinished || broken) raw.destroy();
-    else raw.release();
+    else idle(raw);
   }
 
   close(): Promise<void> {

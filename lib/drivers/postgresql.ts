@@ -67,6 +67,8 @@ export async function createPostgresqlDriver(url: DatabaseURL, options: DriverOp
   }
   const pool = new pg.Pool({
     Client: BoundedClient,
+    // Idle clients do not keep the process alive: a script that never calls disconnect() still ends.
+    allowExitOnIdle: true,
     keepAlive: true,
     keepAliveInitialDelayMillis: keepAliveMs(options, url),
     host: url.host,
