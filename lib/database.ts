@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { EventEmitter } from "node:events";
-import { inspect } from "node:util";
+import { inspectCustom, type AbortSignalLike, type TypedEmitter } from "./node-types.js";
 import type { Sql } from "sql-template-tag";
 import { dialects, type Dialect } from "./dialects/index.js";
 import type { CompiledQuery, Connection, Driver, PoolOptions, QueryOptions, QueryResult, Row, StatementAbout } from "./drivers/driver.js";
@@ -81,7 +81,7 @@ export interface QueryEvent {
 /** Bounds on one call's statements: `database.query(sql, { signal })`, `qs.all({ timeoutMs })`. */
 export interface StatementOptions {
   /** Cancels the statement on the server when it fires: the call rejects with QueryCancelledError. */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /** This call's time limit, in place of `statementTimeoutMs` (0: none). StatementTimeoutError past it. */
   timeoutMs?: number;
 }
@@ -112,7 +112,10 @@ interface Lease {
  * A database: its URL, its dialect, a lazily opened driver (a pool, or SQLite's one connection), and
  * the models defined on it. Every statement quarry sends goes through `run` (or `stream`).
  */
-export class Database extends EventEmitter<DatabaseEvents> {
+/** Node's EventEmitter, typed by DatabaseEvents in terms that need no @types/node. */
+const DatabaseEmitter = EventEmitter as unknown as new () => TypedEmitter<DatabaseEvents>;
+
+export class Database extends DatabaseEmitter {
   readonly url: DatabaseURL;
   readonly dialect: Dialect;
   readonly #options: DatabaseOptions;
@@ -619,7 +622,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
     for (const meta of sortByDependency(this.models).reverse()) await this.run(dropTableStatement(meta, this.dialect));
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     return `Database(${this.url})`;
   }
 

@@ -67,6 +67,33 @@ export { registerLookup, type Lookup, type LookupContext, type Expression } from
 export type { Dialect, IsolationLevel } from "./dialects/index.js";
 export type { Driver, Connection, QueryResult, PoolOptions, QueryOptions, StatementAbout, Operation } from "./drivers/driver.js";
 
+// Every type an inferred model type can name, so that a project that emits declarations (`declaration: true`,
+// libraries, composite projects) can write the type of `const Note = orm.Model.define(...)` and its rows.
+export {
+  IntegerField,
+  BigIntegerField,
+  FloatField,
+  DecimalField,
+  BooleanField,
+  StringField,
+  TextField,
+  EnumField,
+  UUIDField,
+  DateField,
+  TimeField,
+  DateTimeField,
+  JSONField,
+  type NumberOptions,
+  type DecimalOptions,
+  type StringOptions,
+  type DateTimeOptions,
+  type FieldOwner,
+} from "./model/fields.js";
+export type { Typed } from "./model/columns.js";
+export type { AnyModelClass } from "./model/model.js";
+export type { ModelMeta } from "./model/meta.js";
+export type { Stub, SelfReference } from "./query/typing.js";
+
 import type { Instance, ModelClass } from "./model/model.js";
 import type { FieldMap, CreateValues } from "./model/types.js";
 

@@ -1,9 +1,9 @@
-import type { AsyncLocalStorage } from "node:async_hooks";
 import type { Sql } from "sql-template-tag";
 import type { Database, TransactionEvent } from "./database.js";
 import type { Dialect, IsolationLevel } from "./dialects/index.js";
 import type { CompiledQuery, Connection, QueryOptions, QueryResult, Row } from "./drivers/driver.js";
 import { ConnectionError, TransactionError } from "./errors.js";
+import type { AbortSignalLike } from "./node-types.js";
 
 export interface TransactionOptions {
   /** Only on the outermost transaction; SQLite is always serializable and accepts any level. */
@@ -14,14 +14,15 @@ export interface TransactionOptions {
    */
   retries?: number;
   /** Outermost transactions only: cancels its running statement when it fires, and the transaction rolls back. */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
 }
 
 /** What a transaction needs from its database: kept off the public surface. */
 export interface TransactionHost {
   readonly database: Database;
   readonly dialect: Dialect;
-  readonly storage: AsyncLocalStorage<Transaction>;
+  /** The database's AsyncLocalStorage of transactions. */
+  readonly storage: { run<R>(transaction: Transaction, fn: () => R): R; getStore(): Transaction | undefined };
   send(connection: Connection, query: CompiledQuery, options?: QueryOptions): Promise<QueryResult>;
   stream(connection: Connection, query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]>;
 }
@@ -72,7 +73,7 @@ export class Transaction {
     release: Release | undefined,
     savepoint?: string,
     /** Cancels the statements of this transaction (and its savepoints). */
-    readonly signal?: AbortSignal,
+    readonly signal?: AbortSignalLike,
   ) {
     this.#host = host;
     this.#connection = connection;

@@ -1,5 +1,6 @@
 import { ConnectionError, ValidationError } from "../errors.js";
 import type { DatabaseURL } from "../url.js";
+import type { AbortSignalLike } from "../node-types.js";
 import { excerpt, sendBounded } from "./cancellation.js";
 
 export type Row = Record<string, unknown>;
@@ -45,7 +46,7 @@ export interface QueryOptions {
   /** Cancel the statement on the server once it has run this long (StatementTimeoutError); Infinity for no limit. */
   readonly timeoutMs?: number;
   /** Cancel the statement on the server when this fires (QueryCancelledError). */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignalLike;
 }
 
 export interface QueryResult<R = Row | unknown[]> {

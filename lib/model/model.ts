@@ -7,6 +7,7 @@ import { ManyToManyField } from "../relations/many-to-many.js";
 import { wireRelations } from "../relations/wiring.js";
 import { Database } from "../database.js";
 import { redact } from "../url.js";
+import { inspectCustom } from "../node-types.js";
 import { describe, Field, IntegerField } from "./fields.js";
 import { constraintSpecs, indexSpecs, orderingSpec, unknownKeys } from "./options.js";
 import {
@@ -266,7 +267,7 @@ export class Model {
   }
 
   /** `Note(id=1, text='Call Mum.', completed=true)`: the loaded fields (a foreign key as its row's key); a stub stays `Album(id=1) [sparse]`. */
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     if (this[STATE].origin) return this.toString();
     const meta = metaOf(this);
     const slots = slotsOf(this);
@@ -290,16 +291,23 @@ function relatedText(field: Field, value: unknown): string {
   return `${target.name}(${field.typeSource.name}=${formatPk(key)})`;
 }
 
+/**
+ * `orm.ModelClass` with no fields named is any model class: its rows are any instance, and since no values suit
+ * every model, it constructs from none (a model subclass with declared relations fits it too).
+ */
+type Wide<F extends FieldMap> = string extends keyof F ? true : false;
+type InstanceOf<F extends FieldMap> = Wide<F> extends true ? InstanceMethods : Instance<F>;
+
 /** The class Model.define returns: construct instances, reach rows through `objects`. */
 export interface ModelClass<F extends FieldMap = FieldMap> {
-  new (data?: CreateValues<F>): Instance<F>;
+  new (data?: Wide<F> extends true ? never : CreateValues<F>): InstanceOf<F>;
   readonly [META]: ModelMeta;
   readonly fields: F;
   readonly pkname: string;
   readonly tablename: string;
   readonly database: Database;
   /** Subclasses: `declare static objects: orm.Manager<Note>` types rows as the subclass (TypeScript cannot infer it for statics). */
-  readonly objects: Manager<Instance<F>>;
+  readonly objects: Manager<InstanceOf<F>>;
 }
 
 /** Any model class, whatever its fields: what relations and helpers accept. */

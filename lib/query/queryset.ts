@@ -19,7 +19,7 @@ import { bindUpdateValue, FieldReference } from "./expressions.js";
 import { rowShaper, valueColumns, type ValueOf, type ValuesKey, type ValuesListOptions, type ValuesRow, type ValuesTuple } from "./values.js";
 import { isExpression, type Expression } from "./lookups.js";
 import type { ColumnKeys, CreateValues, FieldInput } from "../model/types.js";
-import type { FieldsOf, FilterObject, OrderKey, PrefetchPath, SelectPath, WithAllRelated } from "./typing.js";
+import type { FieldsOf, FilterObject, OrderKey, PrefetchPath, SelectPath, WithAllPrefetched, WithAllRelated } from "./typing.js";
 
 type PrimaryKeyOf<T> = T extends { pk: infer K } ? K : unknown;
 import { resolvePath, type RelationStep } from "./paths.js";
@@ -148,9 +148,10 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   /** Loads these relations (forward or reverse, nested with `__`) for all rows at once: one query per relation. */
-  prefetchRelated(...paths: PrefetchPath<T>[]): QuerySet<T> {
+  prefetchRelated<const P extends readonly string[]>(...paths: P & readonly PrefetchPath<T>[]): QuerySet<WithAllPrefetched<T, P>>;
+  prefetchRelated(...paths: string[]): QuerySet<T> {
     for (const path of paths) checkPrefetchPath(this.meta, String(path));
-    return this.derive({ prefetch: [...new Set([...this.state.prefetch, ...paths])] });
+    return this.derive({ prefetch: [...new Set([...this.state.prefetch, ...paths])] }) as never;
   }
 
   /**
@@ -593,6 +594,16 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     // Awaited, the rows' promise is never stringified: it skips all()'s guard unless a subclass overrides all().
     const rows = this.all === QuerySet.prototype.all ? this.#rows() : this.all();
     return rows.then(onFulfilled, onRejected);
+  }
+
+  /** `qs.catch(fn)`: the rows, or what `fn` makes of the failure, as with a promise. */
+  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T[] | R> {
+    return this.all().catch(onRejected);
+  }
+
+  /** `qs.finally(fn)`: the rows (or the failure), once `fn` has run, as with a promise. */
+  finally(onFinally?: (() => void) | null): Promise<T[]> {
+    return this.all().finally(onFinally);
   }
 }
 

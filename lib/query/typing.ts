@@ -4,6 +4,8 @@
 import type { AnnotationKey } from "./aggregates.js";
 import type { Expression } from "./lookups.js";
 import type { Field } from "../model/fields.js";
+import type { ManyRelatedManager } from "../relations/many-related-manager.js";
+import type { RelatedManager } from "../relations/related-manager.js";
 import type { FieldMap, FieldValue, fieldsBrand, ManyToManyDeclaration } from "../model/types.js";
 
 /** Marks a reverse relation's manager with the instance type it yields (types only). */
@@ -245,6 +247,30 @@ export type WithRelated<T, Path extends string> = Path extends `${infer Head}__$
 type LoadAlong<V, Rest extends string, Owner> = V extends null ? null : WithRelated<Loaded<V, Owner>, Rest>;
 
 /** Applies several selectRelated paths in turn (a list of unknown length, string[], narrows nothing). */
+/**
+ * The row type after `prefetchRelated(path)`: a foreign key on the path reads as its loaded row (as with
+ * selectRelated), and a reverse or many-to-many manager on it yields rows loaded along the rest of the path
+ * (`prefetchRelated("articleTags__tag")`: every `article.articleTags` row's `tag` is loaded, not a stub).
+ */
+export type WithPrefetched<T, Path extends string> = Path extends `${infer Head}__${infer Rest}`
+  ? Omit<T, Head> & { [K in Head]: PrefetchAlong<T[Head & keyof T], Rest, T> }
+  : Omit<T, Path> & { [K in Path]: Loaded<T[Path & keyof T], T> };
+
+type PrefetchAlong<V, Rest extends string, Owner> =
+  V extends ManyRelatedManager<infer I>
+    ? ManyRelatedManager<WithPrefetched<I, Rest>>
+    : V extends RelatedManager<infer I>
+      ? RelatedManager<WithPrefetched<I, Rest>>
+      : V extends null
+        ? null
+        : WithPrefetched<Loaded<V, Owner>, Rest>;
+
+export type WithAllPrefetched<T, Paths extends readonly string[]> = number extends Paths["length"]
+  ? T
+  : Paths extends readonly [infer First extends string, ...infer More extends readonly string[]]
+    ? WithAllPrefetched<WithPrefetched<T, First>, More>
+    : T;
+
 export type WithAllRelated<T, Paths extends readonly string[]> = number extends Paths["length"]
   ? T
   : Paths extends readonly [
