@@ -30,7 +30,7 @@ export async function updateRows(meta: ModelMeta, instances: readonly object[], 
     }
     const pk = (instance as { pk?: unknown }).pk;
     if (pk === null || pk === undefined || !ownState(instance).persisted) throw new ValidationError(`${where}: item ${position} was never saved, so it has no row to update`, meta.name);
-    const self = instance as Record<string, unknown>;
+    const self = instance as unknown as Record<string, unknown>;
     const values = validateValues(meta, Object.fromEntries(fields.map((field) => [field.name, self[field.name]])), { partial: true });
     return { instance, pk, values: fields.map((field) => values[field.name]) };
   });
