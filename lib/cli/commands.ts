@@ -8,6 +8,7 @@ import { makemigrationsCommand } from "./makemigrations.js";
 import { migrateCommand } from "./migrate.js";
 import { showmigrationsCommand } from "./showmigrations.js";
 import { sqlmigrateCommand } from "./sqlmigrate.js";
+import { studioCommand } from "./studio.js";
 
 /** Every `quarry` command; a new one is a file in lib/cli and a line here. */
 export const commands: readonly Command[] = [
@@ -20,4 +21,5 @@ export const commands: readonly Command[] = [
   migrateCommand,
   sqlmigrateCommand,
   showmigrationsCommand,
+  studioCommand,
 ];
