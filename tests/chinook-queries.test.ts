@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import * as orm from "../lib/index.js";
 import { describeEachDialect } from "./helpers/databases.js";
-import { chinook } from "./helpers/fixtures.js";
+import { chinook, expectRefusedBeforeSql } from "./helpers/fixtures.js";
 
 /** Invoice dates in the data are all midnight: each gets a time of day from its id, so hours and days differ. */
 function invoiceDate(row: Record<string, unknown>): Date {
@@ -478,6 +478,26 @@ describeEachDialect("queries over Chinook", (target) => {
     test("a part a field does not have is refused before any SQL", async () => {
       expect(() => Invoice.objects.filter({ total__year: 2020 } as never)).toThrow(orm.ValidationError);
       expect(() => Invoice.objects.filter({ date__fortnight: 2 } as never)).toThrow(orm.UnknownFieldError);
+    });
+  });
+
+  describe("distinct on fields", () => {
+    test("distinct(field) is PostgreSQL's DISTINCT ON (each album's longest track), and a ValidationError before any SQL elsewhere", async () => {
+      const longest = () => Track.objects.filter({ album__id__lte: 20 }).orderBy("album", "-milliseconds", "id").distinct("album");
+      if (target.dialect !== "postgresql") {
+        const error = await expectRefusedBeforeSql(target, async () => longest().all(), orm.ValidationError);
+        expect(error.message).toMatch(/DISTINCT ON fields is PostgreSQL's alone/);
+        return;
+      }
+      const best = new Map<number, Record<string, unknown>>();
+      for (const row of data.tracks) {
+        const album = row.AlbumId as number;
+        if (album > 20) continue;
+        const known = best.get(album);
+        if (!known || (row.Milliseconds as number) > (known.Milliseconds as number)) best.set(album, row);
+      }
+      expect(await longest().valuesList("id", { flat: true })).toEqual([...best].sort(([a], [b]) => a - b).map(([, row]) => row.TrackId));
+      expect(await longest().count()).toBe(best.size);
     });
   });
 });

@@ -16,6 +16,7 @@ export const Post = orm.Model.define(
     editor: orm.ForeignKey(Author, { relatedName: "edited", allowNull: true }),
     views: orm.Integer({ default: 0 }),
     likes: orm.Integer({ default: 0 }),
+    published: orm.DateTime({ allowNull: true }),
   },
   { database },
 );
