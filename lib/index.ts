@@ -25,6 +25,7 @@ export { Transaction } from "./transaction.js";
 export { NPlusOneError, type NPlusOneReport, type NPlusOneOptions, type NPlusOneMode, type NPlusOneKind, type Logger } from "./observability/n-plus-one.js";
 export type { TelemetryOptions } from "./observability/telemetry.js";
 export { Scope, ScopeSlot, type ScopeOptions } from "./scope.js";
+export type { AbortSignalLike } from "./node-types.js";
 export { Model, type ModelClass, type Instance, type InstanceMethods, type DefineOptions } from "./model/model.js";
 export {
   Integer,
