@@ -25,17 +25,22 @@ export function makeField(state: FieldState): Field {
   }
 }
 
-/** The models of `names` (default: all) and the models their foreign keys reach, in an order that defines targets first. */
-function closure(state: ProjectState, names: Iterable<string>): ModelState[] {
+/**
+ * The models of `names` and those their foreign keys point at, targets first: what the DDL of `names` reads (a
+ * key's column copies its target's key). The targets' own keys stay unresolved; nothing reads them.
+ */
+function withTargets(state: ProjectState, names: Iterable<string>): ModelState[] {
   const picked = new Map<string, ModelState>();
-  const visit = (name: string) => {
-    if (picked.has(name)) return;
+  for (const name of names) {
     const model = state.models.get(name);
-    if (!model) return;
+    if (!model) continue;
+    for (const field of Object.values(model.fields)) {
+      const target = field.to && field.to !== "self" ? state.models.get(field.to) : undefined;
+      if (target && !picked.has(target.name)) picked.set(target.name, target);
+    }
+    picked.delete(name);
     picked.set(name, model);
-    for (const field of Object.values(model.fields)) if (field.to && field.to !== "self") visit(field.to);
-  };
-  for (const name of names) visit(name);
+  }
   return [...picked.values()];
 }
 
@@ -46,12 +51,12 @@ function closure(state: ProjectState, names: Iterable<string>): ModelState[] {
 export function historicalModels(
   state: ProjectState,
   database: Database,
-  names: Iterable<string> = state.models.keys(),
+  names?: Iterable<string>,
 ): { models: Record<string, ModelClass>; meta(name: string): ModelMeta; release(): void } {
   const models: Record<string, ModelClass> = {};
   const defined: ModelMeta[] = [];
   try {
-    for (const model of closure(state, names)) {
+    for (const model of names ? withTargets(state, names) : [...state.models.values()]) {
       const fields = Object.fromEntries(Object.entries(model.fields).map(([name, field]) => [name, makeField(field)]));
       const model_ = Model.define(model.name, fields, {
         database,

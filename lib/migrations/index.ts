@@ -26,3 +26,5 @@ export { loadMigrations } from "./loader.js";
 export { migrate, type MigrateOptions, type MigrateResult } from "./executor.js";
 export { detectChanges } from "./autodetector.js";
 export { historicalModels } from "./historical.js";
+export { makeMigrations, type MakeMigrationsOptions, type MadeMigration } from "./makemigrations.js";
+export { FlagQuestioner, TerminalQuestioner, parseRenames, type Questioner } from "./questioner.js";

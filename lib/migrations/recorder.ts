@@ -41,8 +41,9 @@ export class Recorder {
   }
 
   async record(name: string, checksum: string, progress: number | null = null): Promise<void> {
-    await this.#history.objects.filter({ name }).delete();
-    await this.#history.objects.create({ name, checksum, appliedAt: new Date(), progress });
+    // One statement per operation where progress is recorded operation by operation (MySQL): each one commits.
+    const updated = await this.#history.objects.filter({ name }).update({ checksum, appliedAt: new Date(), progress });
+    if (updated === 0) await this.#history.objects.create({ name, checksum, appliedAt: new Date(), progress });
   }
 
   async forget(name: string): Promise<void> {
