@@ -284,10 +284,7 @@ export class Database extends DatabaseEmitter {
         return value;
       },
       (error) => {
-        // The scope's own failure is what its caller needs to see; what the detector would add can wait for a fix.
-        try {
-          this.nPlusOne.scopeEnded(scope);
-        } catch {}
+        this.nPlusOne.scopeEnded(scope);
         throw error;
       },
     ) as T;

@@ -2,8 +2,11 @@ import { context, metrics, trace, SpanKind, SpanStatusCode } from "@opentelemetr
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type HistogramMetricData } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { AddressInfo } from "node:net";
+import express from "express";
 import { beforeAll, beforeEach, expect, test } from "vitest";
 import * as orm from "../lib/index.js";
+import { atomicRequests } from "../lib/express/index.js";
 import { describeEachDialect } from "./helpers/databases.js";
 import { errorOf } from "./helpers/fixtures.js";
 
@@ -210,6 +213,42 @@ describeEachDialect("observability", (target) => {
       });
       expect(warnings).toEqual([]);
     } finally {
+      await db.disconnect();
+    }
+  });
+
+  test("through the Express integration: throw mode fails the request naming the fix; warn mode reports the whole request once", async () => {
+    const db = watched({ telemetry: false });
+    const { Album: B } = modelsOn(db, "Http");
+    const app = express();
+    const listAlbums = async (_request: express.Request, response: express.Response) => {
+      const titles: string[] = [];
+      for (const album of await B.objects.all()) titles.push(`${album.title} by ${(await album.artist.load()).name}`);
+      response.json(titles);
+    };
+    app.get("/strict", atomicRequests(db, { scope: { nPlusOne: { mode: "throw" } } }), listAlbums);
+    app.get("/lenient", atomicRequests(db, { transaction: false }), listAlbums);
+    app.use((error: Error, _request: express.Request, response: express.Response, _next: express.NextFunction) => {
+      response.status(500).json({ name: error.name, message: error.message });
+    });
+    const server = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const strict = await fetch(`${origin}/strict`);
+      expect(strict.status).toBe(500);
+      const failure = (await strict.json()) as { name: string; message: string };
+      expect(failure.name).toBe("NPlusOneError");
+      expect(failure.message).toContain('HttpAlbum.objects.selectRelated("artist")');
+      expect(failure.message).toContain(THIS_FILE);
+      const lenient = await fetch(`${origin}/lenient`);
+      expect(lenient.status).toBe(200);
+      expect(((await lenient.json()) as string[]).length).toBe(50);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the scope ends when the response has closed
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain("50 separate loads of HttpAlbum.artist");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
       await db.disconnect();
     }
   });

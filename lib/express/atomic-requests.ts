@@ -32,11 +32,17 @@ export function atomicRequests(database: Database, options: AtomicRequestsOption
   const transactionOptions = options.transaction ?? true;
   const commitsOn = options.commitsOn ?? ((status: number) => status < 400);
   return (_request, response, next) => {
+    // The request's scope lasts until its response is done (not until next() returns): what it reports at its end,
+    // such as the N+1 detector's findings, covers the whole request.
+    const done = new Promise<void>((resolve) => response.once("close", resolve));
     if (transactionOptions === false) {
-      database.scope(() => next(), options.scope);
+      void database.scope(() => {
+        next();
+        return done;
+      }, options.scope);
       return;
     }
-    database.scope(async () => {
+    void database.scope(async () => {
       let tx: Transaction | undefined;
       let gate: Gate | undefined;
       let left = false;
@@ -65,6 +71,7 @@ export function atomicRequests(database: Database, options: AtomicRequestsOption
         next,
       );
       transaction.run(() => next());
+      await done;
     }, options.scope);
   };
 }

@@ -226,16 +226,20 @@ export class NPlusOneDetector {
     if (load) load.read = true;
   }
 
-  /** At the end of a root scope: the repetitions counted in it, and the eager loads nothing read. */
+  /**
+   * At the end of a root scope: the repetitions counted in it, and the eager loads nothing read. "throw" warns
+   * here instead: the scope's work is over, and its caller (a request already answered) has nothing left to fail.
+   */
   scopeEnded(scope: Scope): void {
     const own = scope.options.nPlusOne?.mode;
     if (own !== undefined && own !== "off") this.#overrides--;
     if (scope.parent || !scope.has(perScope)) return;
     const settings = this.#settings(scope);
     if (settings.mode === "off") return;
+    const mode = settings.mode === "throw" ? "warn" : settings.mode;
     const state = scope.get(perScope);
     for (const tally of state.tallies.values()) {
-      if (tally.count >= settings.threshold && !tally.reported) this.#report(settings.mode, describeTally(tally));
+      if (tally.count >= settings.threshold && !tally.reported) this.#report(mode, describeTally(tally));
     }
     const unused = new Map<string, { load: EagerLoad; count: number }>();
     for (const load of state.eager) {
@@ -247,7 +251,7 @@ export class NPlusOneDetector {
     }
     for (const { load, count } of unused.values()) {
       const fix = `remove prefetchRelated("${load.relation}")`;
-      this.#report(settings.mode, describe({ kind: "unused", model: load.model, relation: load.relation, callSite: load.callSite, fix }, count));
+      this.#report(mode, describe({ kind: "unused", model: load.model, relation: load.relation, callSite: load.callSite, fix }, count));
     }
   }
 
