@@ -6,9 +6,7 @@ import { PassThrough } from "node:stream";
 import { inspect } from "node:util";
 import type { Database, QueryEvent } from "../database.js";
 import * as orm from "../index.js";
-import { META, UNLOADED, slotsOf } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
-import { Model } from "../model/model.js";
 
 export interface ShellOptions {
   readonly database: Database;
@@ -31,43 +29,9 @@ export function shellScope(database: Database, models: readonly ModelMeta[]): Re
   return scope;
 }
 
-/** Python's repr of a value, as the shell prints fields: 'text' quoted, numbers and booleans bare. */
-function fieldText(value: unknown): string {
-  if (typeof value === "string") return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\n/g, "\\n")}'`;
-  if (value instanceof Date) return value.toISOString();
-  if (value instanceof Model) return String(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (value !== null && typeof value === "object") return JSON.stringify(value);
-  return String(value);
-}
-
-/** `Note(id=1, text='Call Mum.', completed=true)`: every loaded field, where String() gives the key alone. */
-export function instanceText(instance: object): string {
-  const meta = (instance.constructor as unknown as { [META]: ModelMeta })[META];
-  const slots = slotsOf(instance);
-  const fields = meta.fields.filter((field) => slots[field.slot] !== UNLOADED && slots[field.slot] !== undefined);
-  const text = fields.map((field) => `${field.name}=${fieldText((instance as unknown as Record<string, unknown>)[field.name])}`);
-  return `${meta.name}(${text.join(", ")})`;
-}
-
-/** Shown as given: an instance's long form inside an array or Map that util.inspect prints. */
-class Printed {
-  constructor(readonly text: string) {}
-  [inspect.custom](): string {
-    return this.text;
-  }
-}
-
-function forDisplay(value: unknown): unknown {
-  if (value instanceof Model) return new Printed(instanceText(value));
-  if (Array.isArray(value)) return value.map(forDisplay);
-  if (value instanceof Map) return new Map([...value].map(([key, item]) => [key, forDisplay(item)]));
-  return value;
-}
-
-/** How the shell prints a result: instances in their long form, everything else as Node's REPL does. */
+/** How the shell prints a result: as Node's REPL does (instances show their loaded fields). */
 export function displayText(value: unknown, colors = false): string {
-  return inspect(forDisplay(value), { colors, depth: 4 });
+  return inspect(value, { colors, depth: 4 });
 }
 
 const FILTER_CALL = /\b([A-Za-z_$][\w$]*)\.objects(?:\.[\w$]+\([^()]*\))*\.(?:filter|exclude|get|getOrCreate|updateOrCreate|create|update)\(\{(?:[^{}]*,)?\s*([\w$]*)$/;
