@@ -1,5 +1,6 @@
 import type { Command } from "./command.js";
 import { configCommand } from "./config-command.js";
+import { diffCommand } from "./diff-command.js";
 import { dumpdataCommand } from "./dumpdata-command.js";
 import { inspectdbCommand } from "./inspectdb-command.js";
 import { loaddataCommand } from "./loaddata-command.js";
@@ -14,6 +15,7 @@ import { studioCommand } from "./studio.js";
 export const commands: readonly Command[] = [
   configCommand,
   inspectdbCommand,
+  diffCommand,
   dumpdataCommand,
   loaddataCommand,
   shellCommand,

@@ -96,6 +96,13 @@ export interface CheckSchema {
 /** What a dialect's catalog reader runs its queries with: rows as objects keyed by column. */
 export type CatalogQuery = (statement: Sql) => Promise<Row[]>;
 
+/** Runs catalog queries one after another: inside a transaction they share one connection, which takes one at a time. */
+export async function inSequence(query: CatalogQuery, statements: readonly Sql[]): Promise<Row[][]> {
+  const results: Row[][] = [];
+  for (const statement of statements) results.push(await query(statement));
+  return results;
+}
+
 /** Reads the tables of the connection's own schema (PostgreSQL) or database, all of them or those named. */
 export interface CatalogReader {
   readTables(query: CatalogQuery): Promise<TableSchema[]>;

@@ -135,6 +135,13 @@ export interface Dialect {
   readonly replicaLag?: { readonly statement: Sql; lagMs(rows: readonly Row[]): number | undefined };
   /** Migrations: this database's schema changes, its locks and whether DDL is transactional. */
   readonly migrations: MigrationDialect;
+  /**
+   * Where a schema can be built and read without touching the connection's own (drift checks build the migrated
+   * schema there): statements that make a scratch schema called `name` and point a connection at it, and those
+   * that remove it; `rollback` when the whole can run in a transaction that is rolled back instead (transactional
+   * DDL); `url` for a database of its own (SQLite: in memory).
+   */
+  readonly scratch: { readonly url?: string; readonly rollback: boolean; enter(name: string): string[]; leave(name: string): string[] };
 }
 
 /** A column before or after a change, as ALTER statements need it. */

@@ -19,7 +19,7 @@ import {
   type Dialect,
 } from "./dialect.js";
 import type { Row } from "../drivers/driver.js";
-import { groupColumns, parseTypeName, referentialAction, type CatalogReader, type ColumnTypeSchema, type IndexSchema } from "./catalog.js";
+import { groupColumns, inSequence, parseTypeName, referentialAction, type CatalogReader, type ColumnTypeSchema, type IndexSchema } from "./catalog.js";
 
 const COLUMN_TYPES: Record<ColumnKind, (field: Field) => string> = {
   integer: () => "INT",
@@ -60,26 +60,26 @@ function mysqlDefault(value: unknown): string | null {
 /** information_schema, limited to the connection's database. */
 const mysqlCatalog: CatalogReader = {
   async readTables(query) {
-    const [tables, columns, statistics, foreignKeys, checks] = await Promise.all([
-      query(sql`SELECT TABLE_NAME AS table_name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`),
-      query(sql`
+    const [tables, columns, statistics, foreignKeys, checks] = await inSequence(query, [
+      sql`SELECT TABLE_NAME AS table_name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`,
+      sql`
         SELECT TABLE_NAME AS table_name, COLUMN_NAME AS column_name, COLUMN_TYPE AS column_type, IS_NULLABLE AS is_nullable,
           COLUMN_DEFAULT AS column_default, EXTRA AS extra
-        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`),
-      query(sql`
+        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+      sql`
         SELECT TABLE_NAME AS table_name, INDEX_NAME AS name, NON_UNIQUE AS non_unique, COLUMN_NAME AS column_name
-        FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`),
-      query(sql`
+        FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
+      sql`
         SELECT k.TABLE_NAME AS table_name, k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS column_name,
           k.REFERENCED_TABLE_NAME AS referenced_table, k.REFERENCED_COLUMN_NAME AS referenced_column, r.DELETE_RULE AS on_delete
         FROM information_schema.KEY_COLUMN_USAGE k
         JOIN information_schema.REFERENTIAL_CONSTRAINTS r
           ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
         WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL
-        ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`),
-      query(sql`
+        ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
+      sql`
         SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS name, CHECK_CLAUSE AS expression
-        FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME`),
+        FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME`,
     ]);
     const columnsOf = groupColumns(columns, (row) => String(row.table_name));
     const indexesOf = groupColumns(statistics, (row) => String(row.table_name));
@@ -190,6 +190,12 @@ export const mysqlDialect: Dialect = {
   // One row, one column: the plan as a JSON document.
   planText: (rows) => rows.map((row) => String(Object.values(row)[0])).join("\n"),
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}CAST(${column} AS DOUBLE))`,
+  // DDL commits itself here: a database of its own, dropped afterwards, on the one connection that USEs it.
+  scratch: {
+    rollback: false,
+    enter: (name) => [`CREATE DATABASE ${quoteIdentifier(name, "`")} CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin`, `USE ${quoteIdentifier(name, "`")}`],
+    leave: (name) => [`DROP DATABASE IF EXISTS ${quoteIdentifier(name, "`")}`],
+  },
   catalog: mysqlCatalog,
   serverRole: {
     statement: sql`SELECT @@global.read_only AS read_only`,

@@ -17,7 +17,7 @@ import {
   type Codec,
   type Dialect,
 } from "./dialect.js";
-import { groupColumns, parseTypeName, type CatalogReader, type ReferentialAction } from "./catalog.js";
+import { groupColumns, inSequence, parseTypeName, type CatalogReader, type ReferentialAction } from "./catalog.js";
 
 const COLUMN_TYPES: Record<ColumnKind, (field: Field) => string> = {
   integer: () => "INTEGER",
@@ -63,8 +63,8 @@ const PG_ACTIONS: Record<string, ReferentialAction> = { a: "NO ACTION", r: "REST
 /** pg_catalog, limited to the connection's schema (current_schema(), which `?schema=` sets through search_path). */
 const postgresqlCatalog: CatalogReader = {
   async readTables(query) {
-    const [columns, constraints, indexes] = await Promise.all([
-      query(sql`
+    const [columns, constraints, indexes] = await inSequence(query, [
+      sql`
         SELECT c.relname AS table_name, a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS type,
           a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS column_default, a.attidentity <> '' AS is_identity
         FROM pg_class c
@@ -72,8 +72,8 @@ const postgresqlCatalog: CatalogReader = {
         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
-        ORDER BY c.relname, a.attnum`),
-      query(sql`
+        ORDER BY c.relname, a.attnum`,
+      sql`
         SELECT t.relname AS table_name, c.conname AS name, c.contype AS kind, a.attname AS column_name,
           rt.relname AS referenced_table, ra.attname AS referenced_column, c.confdeltype AS on_delete,
           pg_get_constraintdef(c.oid, true) AS definition
@@ -85,9 +85,9 @@ const postgresqlCatalog: CatalogReader = {
         LEFT JOIN pg_class rt ON rt.oid = c.confrelid
         LEFT JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = c.confkey[k.position]
         WHERE n.nspname = current_schema() AND c.contype IN ('p', 'f', 'u', 'c')
-        ORDER BY t.relname, c.conname, k.position`),
+        ORDER BY t.relname, c.conname, k.position`,
       // Indexes that back a primary key or UNIQUE constraint are the constraint's, not CREATE INDEX's.
-      query(sql`
+      sql`
         SELECT t.relname AS table_name, i.relname AS name, ix.indisunique AS is_unique,
           CASE WHEN k.attnum = 0 THEN pg_get_indexdef(ix.indexrelid, k.position::int, true) ELSE a.attname END AS column_name,
           pg_get_expr(ix.indpred, ix.indrelid, true) AS predicate
@@ -99,7 +99,7 @@ const postgresqlCatalog: CatalogReader = {
         LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
         WHERE n.nspname = current_schema() AND k.position <= ix.indnkeyatts
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid AND c.conrelid = ix.indrelid AND c.contype IN ('p', 'u', 'x'))
-        ORDER BY t.relname, i.relname, k.position`),
+        ORDER BY t.relname, i.relname, k.position`,
     ]);
     const constraintsOf = groupColumns(constraints, (row) => String(row.table_name));
     const indexesOf = groupColumns(indexes, (row) => String(row.table_name));
@@ -192,6 +192,11 @@ export const postgresqlDialect: Dialect = {
   explainPrefix: "EXPLAIN ",
   planText: (rows) => rows.map((row) => String(row["QUERY PLAN"])).join("\n"),
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}${column})`,
+  scratch: {
+    rollback: true,
+    enter: (name) => [`CREATE SCHEMA ${quoteIdentifier(name, '"')}`, `SET LOCAL search_path TO ${quoteIdentifier(name, '"')}`],
+    leave: () => [],
+  },
   catalog: postgresqlCatalog,
   serverRole: {
     statement: sql`SELECT pg_is_in_recovery() AS standby`,

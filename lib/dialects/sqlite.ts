@@ -242,6 +242,7 @@ export const sqliteDialect: Dialect = {
       .join("\n");
   },
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}${column})`,
+  scratch: { url: "sqlite::memory:", rollback: false, enter: () => [], leave: () => [] },
   catalog: sqliteCatalog,
   migrations: {
     transactionalDdl: true,
