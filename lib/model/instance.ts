@@ -97,8 +97,31 @@ function withRow<T>(instance: T, state: InstanceState, slots: unknown[]): T {
   const internals = instance as InstanceInternals;
   internals[STATE] = state;
   internals[SLOTS] = slots;
-  return instance;
+  return state.partial ? (new Proxy(internals, PARTIAL_ROW) as T) : instance;
 }
+
+/**
+ * A row with unloaded fields (a sparse stub, an only()/defer() row) is a Proxy with this handler: reading a
+ * field it never loaded raises UnloadedFieldError saying how to load it. Every other name, loaded fields and
+ * methods, symbols and framework probes (`then`, `toJSON`) included, reads as on the instance itself. Whole
+ * rows are no Proxy: their fields are the prototype's accessors, read as fast as plain properties.
+ */
+const PARTIAL_ROW: ProxyHandler<InstanceInternals> = {
+  get(target, property, receiver) {
+    const row = target as unknown as Record<PropertyKey, unknown>;
+    // quarry's own symbols (slots, state, meta) are data: read on the instance itself, with no second trap.
+    if (typeof property === "symbol") return row[property];
+    const meta = row[META] as ModelMeta;
+    const field = meta.fieldMap.get(property);
+    if (field === undefined) return Reflect.get(target, property, receiver); // a method or getter sees the Proxy as `this`
+    if (target[SLOTS][field.slot] === UNLOADED) throw unloadedField(target, meta, property);
+    return row[property];
+  },
+  set(target, property, value, receiver) {
+    if (typeof property === "symbol") return Reflect.set(target, property, value);
+    return Reflect.set(target, property, value, receiver);
+  },
+};
 
 /** The slots for these field values by name (undefined where none is given). */
 export function toSlots(meta: ModelMeta, values: Record<string, unknown>): unknown[] {
@@ -109,9 +132,9 @@ export function toSlots(meta: ModelMeta, values: Record<string, unknown>): unkno
 
 /**
  * Each field is an accessor on its model's prototype, reading the instance's slot: a row costs one array and
- * no closure, a read costs what a property read costs. The accessor is where a read of a field a partial row
- * never loaded raises, where a foreign key holding its key builds its stub on first read (rows whose relations
- * are never read build none), and where an assignment is checked and marked dirty.
+ * no closure, a read costs what a property read costs. The accessor is where a foreign key holding its key builds
+ * its stub on first read (rows whose relations are never read build none), and where an assignment is checked
+ * and marked dirty; a row with unloaded fields is a Proxy in front of it (PARTIAL_ROW).
  */
 export function defineFieldAccessors(prototype: object, meta: ModelMeta): void {
   for (const field of meta.fields) {
@@ -122,10 +145,8 @@ export function defineFieldAccessors(prototype: object, meta: ModelMeta): void {
       get(this: InstanceInternals) {
         const slots = this[SLOTS];
         const value = slots[slot];
-        if (typeof value !== "object" || value === null) {
-          if (value === UNLOADED) throw unloadedField(this, meta, name);
-          if (build && value !== undefined && value !== null) return (slots[slot] = build(value));
-        }
+        // An unloaded slot is never read here: a row that has one is a Proxy that raises first (PARTIAL_ROW).
+        if (build !== undefined && typeof value !== "object" && value !== undefined) return (slots[slot] = build(value));
         return value;
       },
       set(this: InstanceInternals, value: unknown) {

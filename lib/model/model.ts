@@ -22,10 +22,10 @@ import {
   STATE,
   toSlots,
   UNLOADED,
-  type InstanceInternals,
   type InstanceState,
   type RowSource,
 } from "./instance.js";
+import { modelClassProxy } from "./class-proxy.js";
 import { ModelMeta } from "./meta.js";
 import type { CreateValues, FieldMap, fieldsBrand, PrimaryKeyValue, Values, WithPrimaryKey } from "./types.js";
 import { checkComplete, validateSlots, validateValues } from "./validation.js";
@@ -80,7 +80,8 @@ export class Model {
    * instance's slots themselves, in field order, taken as they are.
    */
   constructor(data?: Record<string, unknown> | unknown[], source?: RowSource) {
-    const meta = (new.target as unknown as typeof Model)[META];
+    // From the prototype: a subclass's rows are built here, and its static lookups go through the model class's Proxy.
+    const meta = (new.target.prototype as { [META]?: ModelMeta })[META];
     if (!meta) throw new TypeError("Models are made with Model.define(name, fields, { database })");
     if (source === FROM_DATABASE || source === PARTIAL_FROM_DATABASE) {
       this[STATE] = rowState(source);
@@ -103,9 +104,13 @@ export class Model {
     });
     for (const field of [...declared, ...manyToMany]) field.owner = meta;
     meta.manyToMany.push(...manyToMany);
-    const defined = { [name]: class extends Model {} }[name]!;
-    Object.defineProperty(defined, META, { value: meta });
-    defineFieldAccessors(defined.prototype, meta);
+    const raw = { [name]: class extends Model {} }[name]!;
+    const defined = modelClassProxy(raw);
+    Object.defineProperty(raw, META, { value: meta });
+    // Instances find their meta on their prototype, and their constructor is the class the user holds.
+    Object.defineProperty(raw.prototype, META, { value: meta });
+    Object.defineProperty(raw.prototype, "constructor", { value: defined, writable: true, configurable: true });
+    defineFieldAccessors(raw.prototype, meta);
     meta.model = meta.definedModel = defined as unknown as ModelClass;
     options.database.register(meta);
     wireRelations(options.database);
@@ -340,8 +345,8 @@ export interface InstanceMethods<F extends FieldMap = FieldMap> {
   afterDelete(): void | Promise<void>;
 }
 
-function metaOf(instance: Model): ModelMeta {
-  return (instance.constructor as typeof Model)[META];
+function metaOf(instance: object): ModelMeta {
+  return (instance as { [META]: ModelMeta })[META];
 }
 
 /** BigInts as strings (JSON has none); a related row as its key when sparse, as an object when loaded. */
@@ -383,17 +388,16 @@ async function cleaned(instance: Model, meta: ModelMeta): Promise<void> {
 
 /** The field values an unsaved instance holds. */
 function ownValues(instance: object): Record<string, unknown> {
-  const { [SLOTS]: slots, constructor } = instance as InstanceInternals;
+  const slots = slotsOf(instance);
   const values: Record<string, unknown> = {};
-  for (const field of constructor[META].fields) if (slots[field.slot] !== undefined) values[field.name] = slots[field.slot];
+  for (const field of metaOf(instance).fields) if (slots[field.slot] !== undefined) values[field.name] = slots[field.slot];
   return values;
 }
 
 /** Records that an instance's row now exists, with the key the database gave it. */
 function markSaved(instance: object, pk: unknown): void {
-  const { [SLOTS]: slots, constructor } = instance as InstanceInternals;
   const state = ownState(instance);
-  slots[constructor[META].pk.slot] = pk;
+  slotsOf(instance)[metaOf(instance).pk.slot] = pk;
   state.persisted = true;
   state.dirty = undefined;
 }
