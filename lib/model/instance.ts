@@ -112,6 +112,8 @@ const PARTIAL_ROW: ProxyHandler<InstanceInternals> = {
     // quarry's own symbols (slots, state, meta) are data: read on the instance itself, with no second trap.
     if (typeof property === "symbol") return row[property];
     const meta = row[META] as ModelMeta;
+    // A stub's key, its commonest read, without the pk getter's own reads through this trap.
+    if (property === "pk") return target[SLOTS][meta.pk.slot];
     const field = meta.fieldMap.get(property);
     if (field === undefined) return Reflect.get(target, property, receiver); // a method or getter sees the Proxy as `this`
     if (target[SLOTS][field.slot] === UNLOADED) throw unloadedField(target, meta, property);
