@@ -1,5 +1,6 @@
 import type { Command } from "./command.js";
 import { configCommand } from "./config-command.js";
+import { dbshellCommand } from "./dbshell-command.js";
 import { diffCommand } from "./diff-command.js";
 import { dumpdataCommand } from "./dumpdata-command.js";
 import { inspectdbCommand } from "./inspectdb-command.js";
@@ -19,6 +20,7 @@ export const commands: readonly Command[] = [
   dumpdataCommand,
   loaddataCommand,
   shellCommand,
+  dbshellCommand,
   makemigrationsCommand,
   migrateCommand,
   sqlmigrateCommand,

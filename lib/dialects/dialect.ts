@@ -1,7 +1,7 @@
 import sql, { empty, raw, type Sql } from "sql-template-tag";
 import type { DriverFactory, Row } from "../drivers/driver.js";
 import type { ColumnKind, DecimalField, Field, StringField } from "../model/fields.js";
-import type { DialectName } from "../url.js";
+import type { DatabaseURL, DialectName } from "../url.js";
 import type { CatalogReader } from "./catalog.js";
 import { parseTimestamp } from "./timestamps.js";
 import type { DatePart } from "../query/transforms.js";
@@ -141,6 +141,8 @@ export interface Dialect {
    * that remove it; `rollback` when the whole can run in a transaction that is rolled back instead (transactional
    * DDL); `url` for a database of its own (SQLite: in memory).
    */
+  /** The database's own command-line client on `url`: the password goes in its environment, never its arguments. */
+  client(url: DatabaseURL): { command: string; args: string[]; env: Record<string, string> };
   readonly scratch: { readonly url?: string; readonly rollback: boolean; enter(name: string): string[]; leave(name: string): string[] };
 }
 

@@ -191,6 +191,11 @@ export const mysqlDialect: Dialect = {
   planText: (rows) => rows.map((row) => String(Object.values(row)[0])).join("\n"),
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}CAST(${column} AS DOUBLE))`,
   // DDL commits itself here: a database of its own, dropped afterwards, on the one connection that USEs it.
+  client: (url) => ({
+    command: "mariadb",
+    args: ["-h", url.host, ...(url.port ? ["-P", String(url.port)] : []), ...(url.user ? ["-u", url.user] : []), url.database],
+    env: Object.fromEntries(url.password ? [["MYSQL_PWD", url.password]] : []),
+  }),
   scratch: {
     rollback: false,
     enter: (name) => [`CREATE DATABASE ${quoteIdentifier(name, "`")} CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin`, `USE ${quoteIdentifier(name, "`")}`],

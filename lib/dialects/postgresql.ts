@@ -192,6 +192,11 @@ export const postgresqlDialect: Dialect = {
   explainPrefix: "EXPLAIN ",
   planText: (rows) => rows.map((row) => String(row["QUERY PLAN"])).join("\n"),
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}${column})`,
+  client: (url) => ({
+    command: "psql",
+    args: ["-h", url.host, ...(url.port ? ["-p", String(url.port)] : []), ...(url.user ? ["-U", url.user] : []), "-d", url.database],
+    env: { ...(url.password ? { PGPASSWORD: url.password } : {}), ...(url.params.schema ? { PGOPTIONS: `-c search_path=${url.params.schema}` } : {}) },
+  }),
   scratch: {
     rollback: true,
     enter: (name) => [`CREATE SCHEMA ${quoteIdentifier(name, '"')}`, `SET LOCAL search_path TO ${quoteIdentifier(name, '"')}`],

@@ -242,6 +242,7 @@ export const sqliteDialect: Dialect = {
       .join("\n");
   },
   average: (column, distinct) => sql`AVG(${raw(distinct ? "DISTINCT " : "")}${column})`,
+  client: (url) => ({ command: "sqlite3", args: [url.filename], env: {} }),
   scratch: { url: "sqlite::memory:", rollback: false, enter: () => [], leave: () => [] },
   catalog: sqliteCatalog,
   migrations: {
