@@ -1,6 +1,6 @@
 import { defineConfig } from "tsup";
 
-// One ESM build with shared chunks: the `quarry` command, "quarry/cli", "quarry/migrations" and "quarry/express" use
+// One ESM build with shared chunks: the `quarry` command, "quarry/cli", "quarry/migrations", "quarry/express" and "quarry/admin" use
 // the very classes a project's models were defined with (the same Database, Field and META), not a second copy. The
 // CommonJS entry points load this build through require(esm) (scripts/cjs-entries.mjs), never a second copy either.
 export default defineConfig({
@@ -9,10 +9,11 @@ export default defineConfig({
     cli: "lib/cli/index.ts",
     migrations: "lib/migrations/index.ts",
     express: "lib/express/index.ts",
+    admin: "lib/admin/index.ts",
     "quarry-bin": "lib/cli/main.ts",
   },
   format: ["esm"],
-  dts: { entry: { index: "lib/index.ts", cli: "lib/cli/index.ts", migrations: "lib/migrations/index.ts", express: "lib/express/index.ts" } },
+  dts: { entry: { index: "lib/index.ts", cli: "lib/cli/index.ts", migrations: "lib/migrations/index.ts", express: "lib/express/index.ts", admin: "lib/admin/index.ts" } },
   sourcemap: true,
   clean: true,
   target: "node20",

@@ -103,4 +103,3 @@ export type Infer<M> = M extends abstract new (...args: never[]) => infer I ? I 
 /** What `create()` accepts for a model class. */
 export type InferCreate<M> = M extends ModelClass<infer F extends FieldMap> ? CreateValues<F> : never;
 export type { Instance as ModelInstance };
-export { admin, type AdminOptions, type AdminPermission } from "./admin/admin.js";

@@ -28,8 +28,9 @@ const examples = blocks.map((code, index) => {
   return {
     name: `example-${index + 1}.ts`,
     text: `// README.md, \`\`\`ts block ${index + 1}: generated, do not edit.\n${source.includes("export") ? source : `${source}\nexport {};\n`}`,
-    // Needs nothing but quarry: no other package, no Node global (process, Buffer) that a project gets from @types/node.
-    onlyQuarry: imports.every((line) => /from "quarry"/.test(line)) && !/\b(process|Buffer)\./.test(code),
+    // Needs nothing but quarry: no other package, no Node global (process, Buffer, AbortController) that a project
+    // gets from @types/node.
+    onlyQuarry: imports.every((line) => /from "quarry"/.test(line)) && !/\b(process\.|Buffer\.|AbortController\b|AbortSignal\b)/.test(code),
   };
 });
 

@@ -4,7 +4,7 @@
 //   node scripts/cjs-entries.mjs   (run by `npm run build`, after tsup)
 import { writeFileSync } from "node:fs";
 
-for (const name of ["index", "express"]) {
+for (const name of ["index", "express", "admin"]) {
   writeFileSync(`dist/${name}.cjs`, `"use strict";\n// The ES module build, through require(esm): one copy of quarry for import and require.\nmodule.exports = require("./${name}.js");\n`);
   writeFileSync(`dist/${name}.d.cts`, `export * from "./${name}.js";\n`);
 }

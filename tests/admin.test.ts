@@ -6,6 +6,7 @@ import express from "express";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import * as orm from "../lib/index.js";
+import { admin } from "../lib/admin/index.js";
 import { describeEachDialect } from "./helpers/databases.js";
 import { chinook } from "./helpers/fixtures.js";
 
@@ -65,7 +66,7 @@ describeEachDialect("admin", (target) => {
     const auth = (request: express.Request) => USERS[/(?:^|; )user=(\w+)/.exec(request.headers.cookie ?? "")?.[1] ?? ""] ?? null;
     app.use(
       "/admin",
-      orm.admin<User>({
+      admin<User>({
         database,
         auth: auth as (request: unknown) => User | null,
         permissions: (user) => (user.role === "viewer" ? ["view"] : ["view", "add", "change", "delete"]),
