@@ -296,21 +296,27 @@ export class AddIndex extends Operation {
   }
 }
 
+/** The context of an operation run the other way: its states swapped. */
+const reversed = (context: OperationContext): OperationContext => ({ ...context, before: context.after, after: context.before });
+
 export class RemoveIndex extends Operation {
+  readonly #added: AddIndex;
   constructor(
     readonly model: string,
     readonly index: IndexSpec,
   ) {
     super();
+    this.#added = new AddIndex(model, index);
   }
   stateForwards(state: ProjectState): void {
     withModel(state, this.model, (model) => ({ ...model, indexes: (model.indexes ?? []).filter((index) => index.name !== this.index.name) }));
   }
-  forwards({ editor, after, run }: OperationContext): Promise<void> {
-    return run(editor.removeIndex(after, this.model, this.index.name));
+  // Removing is adding run backwards, and the other way round.
+  forwards(context: OperationContext): Promise<void> {
+    return this.#added.backwards(reversed(context));
   }
-  backwards({ editor, before, run }: OperationContext): Promise<void> {
-    return run(editor.addIndex(before, this.model, this.index));
+  backwards(context: OperationContext): Promise<void> {
+    return this.#added.forwards(reversed(context));
   }
   describe(): string {
     return `Remove index ${this.index.name} from ${this.model}`;
@@ -351,20 +357,22 @@ export class AddConstraint extends Operation {
 }
 
 export class RemoveConstraint extends Operation {
+  readonly #added: AddConstraint;
   constructor(
     readonly model: string,
     readonly constraint: ConstraintSpec,
   ) {
     super();
+    this.#added = new AddConstraint(model, constraint);
   }
   stateForwards(state: ProjectState): void {
     withModel(state, this.model, (model) => ({ ...model, constraints: (model.constraints ?? []).filter((constraint) => constraint.name !== this.constraint.name) }));
   }
-  forwards({ editor, before, after, run }: OperationContext): Promise<void> {
-    return run(editor.changeConstraint(before, after, this.model, this.constraint, false));
+  forwards(context: OperationContext): Promise<void> {
+    return this.#added.backwards(reversed(context));
   }
-  backwards({ editor, before, after, run }: OperationContext): Promise<void> {
-    return run(editor.changeConstraint(after, before, this.model, this.constraint, true));
+  backwards(context: OperationContext): Promise<void> {
+    return this.#added.forwards(reversed(context));
   }
   describe(): string {
     return `Remove constraint ${this.constraint.name} from ${this.model}`;
