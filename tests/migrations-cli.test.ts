@@ -218,5 +218,5 @@ describe("playground/migrations.ts", () => {
     expect(result.stdout).toMatch(/Rename field title on Track to name/);
     expect(result.stdout).toMatch(/\[X\] 0004_alter_track_name/);
     expect(result.stdout).toMatch(/Unapplying 0001_initial/);
-  });
+  }, 90_000);
 });
