@@ -31,7 +31,7 @@ const toTrack = (t: any): TrackOut => ({ id: t.id, name: t.name, albumId: t.albu
 const createData = (r: NewTrack) => ({ name: r.name, album: r.albumId /* ASSUMPTION: FK set by pk */, milliseconds: r.milliseconds, unitPrice: r.unitPrice });
 
 export default class QuarryAdapter implements Adapter<any[]> {
-  readonly name = "quarry";
+  readonly name: string = "quarry";
   private orm!: Orm;
   private database: any;
   private Album: any;
@@ -50,7 +50,7 @@ export default class QuarryAdapter implements Adapter<any[]> {
     if (!existsSync(this.entry)) throw new Error(`quarry is not built: ${path.relative(BENCH_DIR, this.entry)} is missing (run npm run build in the repository root)`);
     this.orm = await import(pathToFileURL(this.entry).href);
     const orm = this.orm;
-    this.database = new orm.Database(cfg.url, { pool: { max: cfg.poolMax } });
+    this.database = new orm.Database(cfg.url, this.databaseOptions(cfg));
     const database = this.database;
     const Artist = orm.Model.define("Artist", {
       id: orm.Integer({ primaryKey: true }),
@@ -80,6 +80,11 @@ export default class QuarryAdapter implements Adapter<any[]> {
       track: orm.ForeignKey(this.Track, { column: "track_id" }),
     }, { database, tablename: "playlist_track", constraints: [{ unique: ["playlist", "track"] }] });
     await database.connect();
+  }
+
+  /** What the Database is opened with (quarry-replicas adds a replica). */
+  protected databaseOptions(cfg: DbConfig): Record<string, unknown> {
+    return { pool: { max: cfg.poolMax } };
   }
 
   async teardown(): Promise<void> { await this.database?.disconnect(); }
