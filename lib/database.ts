@@ -177,6 +177,7 @@ export class Database extends DatabaseEmitter {
         {
           database: this,
           run: (query, queryOptions) => this.#runOnPrimary(query, queryOptions),
+          runOnReplica: (replica, query, queryOptions) => replica.#runOnPrimary(query, queryOptions),
           stream: (query, batchSize, queryOptions) => this.#streamOnPrimary(query, batchSize, queryOptions),
         },
         replicas,

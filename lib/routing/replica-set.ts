@@ -21,6 +21,8 @@ export interface ReplicaOptions {
 export interface PrimaryHost {
   readonly database: Database;
   run(query: CompiledQuery, options: QueryOptions | undefined): Promise<QueryResult>;
+  /** A statement on a replica, past the checks its own runCompiled would make again (a transaction, routing). */
+  runOnReplica(replica: Database, query: CompiledQuery, options: QueryOptions | undefined): Promise<QueryResult>;
   stream(query: CompiledQuery, batchSize: number, options: QueryOptions | undefined): AsyncGenerator<Row | unknown[]>;
 }
 
@@ -51,6 +53,8 @@ export class ReplicaSet {
   readonly #replicas: Replica[];
   readonly #options: ReplicaOptions;
   readonly #onPrimary = new AsyncLocalStorage<true>();
+  /** Whether onPrimary() was ever called: until then no read looks it up. */
+  #onPrimaryUsed = false;
   #next = 0;
   #timer: NodeJS.Timeout | undefined;
   #checking: Promise<void> | undefined;
@@ -88,6 +92,7 @@ export class ReplicaSet {
 
   /** Runs `fn` with every read it makes, at any async depth, on the primary. */
   onPrimary<T>(fn: () => T): T {
+    this.#onPrimaryUsed = true;
     return this.#onPrimary.run(true, fn);
   }
 
@@ -106,7 +111,7 @@ export class ReplicaSet {
       this.wrote();
       return undefined;
     }
-    if (options.primary || this.#onPrimary.getStore()) return undefined;
+    if (options.primary || (this.#onPrimaryUsed && this.#onPrimary.getStore())) return undefined;
     const scope = this.#host.database.currentScope?.root;
     if (scope?.has(lastWrite)) {
       const at = scope.get(lastWrite).at;
@@ -115,23 +120,22 @@ export class ReplicaSet {
     }
     this.#startChecks();
     const count = this.#replicas.length;
-    const now = performance.now();
     for (let tried = 0; tried < count; tried++) {
       const replica = this.#replicas[this.#next++ % count]!;
-      if (this.#eligible(replica, now)) return replica.database;
+      if (this.#eligible(replica)) return replica.database;
     }
     return undefined;
   }
 
-  #eligible(replica: Replica, now: number): boolean {
-    if (replica.downUntil > now) return false;
+  #eligible(replica: Replica): boolean {
+    if (replica.downUntil !== 0 && replica.downUntil > performance.now()) return false;
     const max = this.#options.maxLagMs;
     return max === undefined || (replica.lagMs !== undefined && replica.lagMs <= max);
   }
 
   /** One read on `replica`; on the primary instead when the replica cannot answer. */
   read(replica: Database, query: CompiledQuery, options: QueryOptions | undefined): Promise<QueryResult> {
-    return replica.runCompiled(query, options).catch((error: unknown) => {
+    return this.#host.runOnReplica(replica, query, options).catch((error: unknown) => {
       if (!this.#failedOver(replica, error)) throw error;
       return this.#host.run(query, options);
     });
@@ -172,8 +176,7 @@ export class ReplicaSet {
 
   /** Health and lag of each replica, as last seen: for tests, dashboards and the README's promises. */
   status(): Array<{ url: string; healthy: boolean; lagMs: number | undefined; failures: number }> {
-    const now = performance.now();
-    return this.#replicas.map((replica) => ({ url: String(replica.database.url), healthy: this.#eligible(replica, now), lagMs: replica.lagMs, failures: replica.failures }));
+    return this.#replicas.map((replica) => ({ url: String(replica.database.url), healthy: this.#eligible(replica), lagMs: replica.lagMs, failures: replica.failures }));
   }
 
   /** Checks every replica once now (the background check does this every `checkIntervalMs`). */
