@@ -57,6 +57,29 @@ describeEachDialect("inspectdb's choices", ({ database, dialect, url }) => {
     expect(source).toContain("address: orm.Text({ allowNull: true }),");
   });
 
+  test("--initial-migration writes the first migration of the written models and records it as applied, so the database joins the migrations flow", async () => {
+    const project = new TempProject()
+      .write("inspect.config.mjs", `export default { database: ${JSON.stringify(url)}, migrations: "./migrations" };\n`)
+      .write("quarry.config.mjs", `export default { database: ${JSON.stringify(url)}, models: ["./models.ts"], migrations: "./migrations" };\n`);
+    try {
+      expect((await project.run(["inspectdb", "--initial-migration", "--config", "inspect.config.mjs"])).code).toBe(2);
+      const inspected = await project.run(["inspectdb", "--out", "models.ts", "--initial-migration", "--config", "inspect.config.mjs"]);
+      expect(inspected.code, inspected.stderr).toBe(0);
+      expect(project.files("migrations")).toEqual(["0001_initial.ts"]);
+      expect(project.read("migrations/0001_initial.ts")).toContain("CreateModel");
+      const shown = await project.run(["showmigrations"]);
+      expect(shown.stdout).toMatch(/\[X\] 0001_initial/);
+      const check = await project.run(["makemigrations", "--check"]);
+      expect(check.code, check.stdout + check.stderr).toBe(0);
+      const nothing = await project.run(["migrate"]);
+      expect(nothing.code).toBe(0);
+      // Nothing ran: the tables the database had are still the only ones, with their rows' shape.
+      expect((await readCatalog(database)).tables.map((table) => table.name).filter((name) => !name.startsWith("quarry_"))).toEqual(["person", "ticket_items"]);
+    } finally {
+      project.destroy();
+    }
+  });
+
   test("--tables limits the module; an unknown table is exit code 2 naming the tables there are", async () => {
     const project = new TempProject().write("quarry.config.mjs", `export default { database: ${JSON.stringify(url)} };\n`);
     try {

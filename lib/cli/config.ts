@@ -46,7 +46,7 @@ export function findConfigFile(directory: string): string | undefined {
   }
 }
 
-function isModelClass(value: unknown): value is { [META]: ModelMeta } {
+export function isModelClass(value: unknown): value is { [META]: ModelMeta } {
   return typeof value === "function" && (value as { [META]?: unknown })[META] !== undefined;
 }
 
