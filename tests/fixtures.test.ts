@@ -75,8 +75,9 @@ describeEachDialect("dumpdata and loaddata", ({ url }) => {
 });
 
 // Chinook dumped from PostgreSQL and loaded into SQLite and MariaDB, each made by Chinook's own script without rows.
+// The source is always PostgreSQL (the case): with it down this block fails, as any test of an unreachable server does.
 const targets = DIALECTS.filter((dialect) => dialect !== "postgresql");
-describe.runIf(DIALECTS.includes("postgresql"))("Chinook from PostgreSQL to the other databases", () => {
+describe("Chinook from PostgreSQL to the other databases", () => {
   const source = placeFor("postgresql", "fixtures chinook");
   const places = targets.map((dialect) => ({ dialect, place: placeFor(dialect, "fixtures target") }));
   const project = new TempProject();

@@ -327,11 +327,6 @@ async function deleteOne(response: ServerResponse, view: View, row: Model): Prom
   throw new HttpError(405, "Confirm the delete from its confirmation page");
 }
 
-/** Many-to-many relations declared on the model: a multi-select each. */
-function manyToMany(meta: ModelMeta): ManyToManyField[] {
-  return meta.manyToMany;
-}
-
 interface EditResult {
   readonly status: number;
   readonly body: SafeHtml;
@@ -357,7 +352,7 @@ async function edit(view: View, row: Model | undefined): Promise<EditResult> {
         errors.set(field.name, [`${field.name} ${error.message}`]);
       }
     }
-    for (const relation of manyToMany(meta)) relations.set(relation.name, form.get(relation.name) ?? []);
+    for (const relation of meta.manyToMany) relations.set(relation.name, form.get(relation.name) ?? []);
     if (errors.size === 0) {
       try {
         const saved = await save(view, row, values, relations);
@@ -377,7 +372,7 @@ async function edit(view: View, row: Model | undefined): Promise<EditResult> {
 ${fieldInput(field, heldKey(field, current(field)), view.base, editable)}
 ${(errors.get(field.name) ?? []).map((message) => html`<div class="error" data-field="${field.name}">${message}</div>`)}`,
   );
-  const selects = await Promise.all(manyToMany(meta).map((relation) => manyToManySelect(row, relation, relations.get(relation.name), editable)));
+  const selects = await Promise.all(meta.manyToMany.map((relation) => manyToManySelect(row, relation, relations.get(relation.name), editable)));
   const general = errors.get("") ?? [];
   const saved = view.url.searchParams.get("saved") ? html`<p class="notice">Saved.</p>` : html``;
   const title = row ? label(meta, row) : `Add ${meta.name}`;
