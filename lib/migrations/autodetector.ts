@@ -14,7 +14,7 @@ import {
   type Operation,
 } from "./operations.js";
 import type { Questioner } from "./questioner.js";
-import { type FieldState, type ModelState, type ProjectState } from "./state.js";
+import { isManyToMany, type FieldState, type ModelState, type ProjectState } from "./state.js";
 
 /** The diff as it is worked out: each step below reads the states and adds its operations. */
 interface Diff {
@@ -49,22 +49,35 @@ async function renamedModels(diff: Diff): Promise<void> {
   }
 }
 
-/** New models, each after the models its foreign keys reference. */
+/** The field needs its target's table to exist: a key, or a ManyToMany whose join table quarry makes (a through model's is its own). */
+const needsTarget = (field: FieldState): boolean => field.to !== undefined && !field.through;
+
+/**
+ * New models, each after the models its keys and join tables reference. A ManyToMany whose target cannot come
+ * first (the two reference each other) is added once every new model exists.
+ */
 function createdModels(diff: Diff): void {
   const renamedTo = new Set(diff.renamedModels.values());
   const created = [...diff.to.models.values()].filter((model) => !diff.from.models.has(model.name) && !renamedTo.has(model.name));
   const done = new Set<string>();
+  const deferred: AddField[] = [];
   const visit = (model: ModelState, path: Set<string>) => {
     if (done.has(model.name) || path.has(model.name)) return;
     path.add(model.name);
     for (const field of Object.values(model.fields)) {
-      const target = created.find((candidate) => candidate.name === field.to);
+      const target = needsTarget(field) ? created.find((candidate) => candidate.name === field.to) : undefined;
       if (target) visit(target, path);
     }
     done.add(model.name);
-    diff.operations.push(new CreateModel(model.name, model.fields, { table: model.table, indexes: model.indexes, constraints: model.constraints }));
+    const waiting = (field: FieldState) =>
+      isManyToMany(field) && needsTarget(field) && field.to !== model.name && created.some((candidate) => candidate.name === field.to) && !done.has(field.to!);
+    const fields = Object.entries(model.fields);
+    deferred.push(...fields.filter(([, field]) => waiting(field)).map(([name, field]) => new AddField(model.name, name, field)));
+    const now = Object.fromEntries(fields.filter(([, field]) => !waiting(field)));
+    diff.operations.push(new CreateModel(model.name, now, { table: model.table, indexes: model.indexes, constraints: model.constraints }));
   };
   for (const model of created) visit(model, new Set());
+  diff.operations.push(...deferred);
 }
 
 /** Pairs of models present before and after (under their new names where renamed). */
@@ -77,8 +90,12 @@ function keptModels(diff: Diff): [ModelState, ModelState][] {
   return pairs;
 }
 
-/** What a field is once renames of models are applied to its `to`. */
-const followRenames = (diff: Diff, field: FieldState): FieldState => (field.to && diff.renamedModels.has(field.to) ? { ...field, to: newName(diff, field.to) } : field);
+/** What a field is once renames of models are applied to the models it names. */
+const followRenames = (diff: Diff, field: FieldState): FieldState => ({
+  ...field,
+  ...(field.to && diff.renamedModels.has(field.to) ? { to: newName(diff, field.to) } : {}),
+  ...(field.through && diff.renamedModels.has(field.through) ? { through: newName(diff, field.through) } : {}),
+});
 
 async function renamedFields(diff: Diff, renames: Map<string, Map<string, string>>): Promise<void> {
   for (const [old, model] of keptModels(diff)) {
@@ -116,20 +133,48 @@ async function addedFields(diff: Diff, renames: Map<string, Map<string, string>>
     const renamedTo = new Set(renames.get(model.name)?.values());
     for (const [name, field] of Object.entries(model.fields)) {
       if (name in old.fields || renamedTo.has(name)) continue;
-      const needsFill = !field.allowNull && field.default === undefined && !field.primaryKey;
-      const fill = needsFill ? await diff.questioner.askFill(model.name, name, field) : undefined;
-      diff.operations.push(new AddField(model.name, name, field, fill === undefined ? {} : { fill }));
+      diff.operations.push(await addition(diff, model.name, name, field));
     }
   }
 }
 
-function alteredFields(diff: Diff, renames: Map<string, Map<string, string>>): void {
+/** A column without a default added to a table that may hold rows: what those rows get is asked. */
+const needsFill = (field: FieldState) => !isManyToMany(field) && !field.allowNull && field.default === undefined && !field.primaryKey;
+
+async function addition(diff: Diff, model: string, name: string, field: FieldState): Promise<AddField> {
+  const fill = needsFill(field) ? await diff.questioner.askFill(model, name, field) : undefined;
+  return new AddField(model, name, field, fill === undefined ? {} : { fill });
+}
+
+/**
+ * The values the rows moved into a through model get for its columns without a default: its fields other than
+ * the two keys that hold the pairs (by throughFields, else the keys to either side).
+ */
+async function throughFills(diff: Diff, owner: string, field: FieldState): Promise<Record<string, unknown> | undefined> {
+  const through = diff.to.model(field.through!);
+  const keys: readonly string[] = field.throughFields ?? [];
+  const fills: Record<string, unknown> = {};
+  for (const [name, column] of Object.entries(through.fields)) {
+    const holdsPairs = keys.length > 0 ? keys.includes(name) : !isManyToMany(column) && (column.to === owner || column.to === field.to);
+    if (!holdsPairs && needsFill(column)) fills[name] = await diff.questioner.askFill(through.name, name, column);
+  }
+  return Object.keys(fills).length > 0 ? fills : undefined;
+}
+
+async function alteredFields(diff: Diff, renames: Map<string, Map<string, string>>): Promise<void> {
   for (const [old, model] of keptModels(diff)) {
     const map = renames.get(model.name) ?? new Map<string, string>();
     for (const [oldName, field] of Object.entries(old.fields)) {
       const name = map.get(oldName) ?? oldName;
       const now = model.fields[name];
-      if (now && !isDeepStrictEqual(followRenames(diff, field), now)) diff.operations.push(new AlterField(model.name, name, now));
+      if (!now || isDeepStrictEqual(followRenames(diff, field), now)) continue;
+      if (isManyToMany(field) !== isManyToMany(now)) {
+        // A column became a join table or the other way: nothing carries over.
+        diff.operations.push(new RemoveField(model.name, name), await addition(diff, model.name, name, now));
+        continue;
+      }
+      const fills = isManyToMany(now) && now.through && !field.through ? await throughFills(diff, model.name, now) : undefined;
+      diff.operations.push(new AlterField(model.name, name, now, fills ? { fills } : {}));
     }
   }
 }
@@ -170,7 +215,7 @@ export async function detectChanges(from: ProjectState, to: ProjectState, questi
   await renamedFields(diff, fieldRenames);
   removedFields(diff, fieldRenames);
   await addedFields(diff, fieldRenames);
-  alteredFields(diff, fieldRenames);
+  await alteredFields(diff, fieldRenames);
   indexesAndConstraints(diff);
   deletedModels(diff);
   return diff.operations;

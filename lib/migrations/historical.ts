@@ -4,12 +4,16 @@ import type { Field, FieldOptions } from "../model/fields.js";
 import { META } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import { Model, type ModelClass } from "../model/model.js";
-import { ForeignKey, OneToOne } from "../relations/constructors.js";
+import { ForeignKey, ManyToMany, OneToOne } from "../relations/constructors.js";
 import type { FieldState, ModelState, ProjectState } from "./state.js";
 
 /** A field object for a recorded field: the same constructors the models use, so DDL and validation are theirs. */
 export function makeField(state: FieldState): Field {
   const { type, to, choices, default: fallback, ...rest } = state;
+  if (type === "ManyToMany") {
+    const { through, relatedName, throughFields } = state;
+    return ManyToMany(to!, { ...(through ? { through } : {}), ...(relatedName ? { relatedName } : {}), ...(throughFields ? { throughFields } : {}) });
+  }
   const options = { ...rest, ...(fallback !== undefined ? { default: fallback } : {}) } as FieldOptions<unknown> & Record<string, unknown>;
   switch (type) {
     case "ForeignKey":
@@ -26,17 +30,24 @@ export function makeField(state: FieldState): Field {
 }
 
 /**
- * The models of `names` and those their foreign keys point at, targets first: what the DDL of `names` reads (a
- * key's column copies its target's key). The targets' own keys stay unresolved; nothing reads them.
+ * The models of `names` and those their relations reach, targets first: what the DDL of `names` reads (a key's
+ * column copies its target's key; a ManyToMany's join table keys both sides; a through model's keys say which of
+ * its columns hold the pairs). The targets' own keys stay unresolved where nothing reads them.
  */
 function withTargets(state: ProjectState, names: Iterable<string>): ModelState[] {
   const picked = new Map<string, ModelState>();
+  const pick = (name: string | undefined) => {
+    const target = name ? state.models.get(name) : undefined;
+    if (target && !picked.has(target.name)) picked.set(target.name, target);
+  };
   for (const name of names) {
     const model = state.models.get(name);
     if (!model) continue;
     for (const field of Object.values(model.fields)) {
-      const target = field.to && field.to !== "self" ? state.models.get(field.to) : undefined;
-      if (target && !picked.has(target.name)) picked.set(target.name, target);
+      pick(field.to);
+      const through = field.through ? state.models.get(field.through) : undefined;
+      if (through) Object.values(through.fields).forEach((key) => pick(key.to));
+      pick(field.through);
     }
     picked.delete(name);
     picked.set(name, model);
@@ -55,6 +66,11 @@ export function historicalModels(
 ): { models: Record<string, ModelClass>; meta(name: string): ModelMeta; release(): void } {
   const models: Record<string, ModelClass> = {};
   const defined: ModelMeta[] = [];
+  // The join models the implicit ManyToManys made as they were wired: registered on the database too.
+  const release = () => {
+    const made = defined.flatMap((meta) => meta.manyToMany.flatMap((field) => (field.link && !field.link.explicit ? [field.link.through] : [])));
+    for (const meta of [...defined, ...made]) database.unregister(meta);
+  };
   try {
     for (const model of names ? withTargets(state, names) : [...state.models.values()]) {
       const fields = Object.fromEntries(Object.entries(model.fields).map(([name, field]) => [name, makeField(field)]));
@@ -68,7 +84,7 @@ export function historicalModels(
       defined.push(model_[META]);
     }
   } catch (error) {
-    for (const meta of defined) database.unregister(meta);
+    release();
     throw error;
   }
   return {
@@ -78,6 +94,6 @@ export function historicalModels(
       if (!model) throw new Error(`No historical model ${name}`);
       return model[META];
     },
-    release: () => defined.forEach((meta) => database.unregister(meta)),
+    release,
   };
 }

@@ -3,7 +3,7 @@ import type { ModelClass } from "../model/model.js";
 import type { ConstraintSpec, IndexSpec } from "../model/options.js";
 import { historicalModels } from "./historical.js";
 import type { SchemaEditor } from "./schema-editor.js";
-import { columnOf, ProjectState, type FieldState, type ModelState } from "./state.js";
+import { columnOf, isManyToMany, ProjectState, type FieldState, type ModelState } from "./state.js";
 import { raw } from "sql-template-tag";
 import { serialize } from "./serializer.js";
 
@@ -27,7 +27,7 @@ async function dropField(context: OperationContext, before: ProjectState, after:
   const lookup = editor.dialect.migrations.foreignKeyBeforeColumn;
   const state = before.model(model);
   const field = state.fields[name];
-  if (lookup && field?.to) {
+  if (lookup && field?.to && !isManyToMany(field)) {
     const column = columnOf(name, field);
     if (dryRun) await run([`-- then the foreign key on ${state.table}.${column}, by the name this query finds: ${lookup.lookup(state.table, column)}`]);
     else for (const row of await database.query(raw(lookup.lookup(state.table, column)))) await run([lookup.drop(state.table, String(row.name))]);
@@ -121,7 +121,10 @@ export class DeleteModel extends Operation {
   }
 }
 
-/** A model renamed, its table with it (when the table follows the name), and the foreign keys that name it. */
+/**
+ * A model renamed, its table with it (when the table follows the name), the relations that name it, and the join
+ * tables quarry made for the ManyToManys on either side of it (named, and their key columns, after the model).
+ */
 export class RenameModel extends Operation {
   constructor(
     readonly oldName: string,
@@ -134,16 +137,21 @@ export class RenameModel extends Operation {
     const model = state.model(this.oldName);
     state.models.delete(this.oldName);
     state.put({ ...model, name: this.newName, table: this.tables.to });
+    const renamed = (field: FieldState): FieldState => ({
+      ...field,
+      ...(field.to === this.oldName ? { to: this.newName } : {}),
+      ...(field.through === this.oldName ? { through: this.newName } : {}),
+    });
     for (const other of state.models.values()) {
-      if (!Object.values(other.fields).some((field) => field.to === this.oldName)) continue;
-      state.put({ ...other, fields: Object.fromEntries(Object.entries(other.fields).map(([name, field]) => [name, field.to === this.oldName ? { ...field, to: this.newName } : field])) });
+      if (!Object.values(other.fields).some((field) => field.to === this.oldName || field.through === this.oldName)) continue;
+      state.put({ ...other, fields: Object.fromEntries(Object.entries(other.fields).map(([name, field]) => [name, renamed(field)])) });
     }
   }
-  forwards({ editor, run }: OperationContext): Promise<void> {
-    return run(editor.renameTable(this.tables.from, this.tables.to));
+  forwards({ editor, before, after, run }: OperationContext): Promise<void> {
+    return run(editor.renameModel(before, after, this.oldName, this.newName));
   }
-  backwards({ editor, run }: OperationContext): Promise<void> {
-    return run(editor.renameTable(this.tables.to, this.tables.from));
+  backwards({ editor, before, after, run }: OperationContext): Promise<void> {
+    return run(editor.renameModel(after, before, this.newName, this.oldName));
   }
   describe(): string {
     return `Rename model ${this.oldName} to ${this.newName}`;
@@ -213,11 +221,17 @@ export class RemoveField extends Operation {
   }
 }
 
+/**
+ * A field changed. A ManyToMany gaining (or losing) `through` moves its pairs into the through model's table (or
+ * back into a join table quarry makes); `fills` are the values, by field name, that the through model's columns
+ * without a default get for the rows moved into it.
+ */
 export class AlterField extends Operation {
   constructor(
     readonly model: string,
     readonly name: string,
     readonly field: FieldState,
+    readonly options: { readonly fills?: Readonly<Record<string, unknown>> } = {},
   ) {
     super();
   }
@@ -225,16 +239,16 @@ export class AlterField extends Operation {
     withFields(state, this.model, (fields) => fields.map(([name, field]) => [name, name === this.name ? this.field : field]));
   }
   forwards({ editor, before, after, run }: OperationContext): Promise<void> {
-    return run(editor.alterField(before, after, this.model, this.name));
+    return run(editor.alterField(before, after, this.model, this.name, this.options.fills));
   }
   backwards({ editor, before, after, run }: OperationContext): Promise<void> {
-    return run(editor.alterField(after, before, this.model, this.name));
+    return run(editor.alterField(after, before, this.model, this.name, this.options.fills));
   }
   describe(): string {
     return `Alter field ${this.name} on ${this.model}`;
   }
   toCode(): string {
-    return call("AlterField", this.model, this.name, this.field);
+    return this.options.fills === undefined ? call("AlterField", this.model, this.name, this.field) : call("AlterField", this.model, this.name, this.field, this.options);
   }
   suggestName(): string {
     return `alter_${snake(this.model)}_${snake(this.name)}`;

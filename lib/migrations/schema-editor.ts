@@ -18,8 +18,23 @@ import {
   literalFor,
   needsFieldIndex,
 } from "../query/ddl.js";
+import type { ManyToManyField, ManyToManyLink } from "../relations/many-to-many.js";
 import { historicalModels } from "./historical.js";
 import type { ProjectState } from "./state.js";
+
+/** The ManyToMany `name` of a historical model, if it is one. */
+const manyToManyOf = (meta: ModelMeta, name: string): ManyToManyField | undefined => meta.manyToMany.find((field) => field.name === name);
+
+/** A ManyToMany's link, which the historical models have wired when the state holds the models it names. */
+function linkOf(meta: ModelMeta, field: ManyToManyField): ManyToManyLink {
+  if (!field.link) {
+    throw new Error(`${meta.name}.${field.name}: the migration state lacks a model this ManyToMany names (${[field.related, field.options.through].filter(Boolean).map(String).join(", ")}); create it in an earlier operation`);
+  }
+  return field.link;
+}
+
+/** The join table quarry makes for a ManyToMany without `through`; undefined for a through model's (its own CreateModel makes it). */
+const implicitJoin = (meta: ModelMeta, field: ManyToManyField): ModelMeta | undefined => (field.options.through ? undefined : linkOf(meta, field).through);
 
 /**
  * The DDL of each schema change, for one database: the statements come from the models layer's DDL (ddl.ts)
@@ -43,21 +58,99 @@ export class SchemaEditor {
     return this.model(before, name, (from) => this.model(after, name, (to) => fn(from, to)));
   }
 
+  /** The model's table, then the join tables of its ManyToManys without `through` (the models they name exist by then). */
   createModel(state: ProjectState, name: string): string[] {
-    return this.model(state, name, (meta) => createTableStatements(meta, this.dialect).map((statement) => statement.sql));
+    return this.model(state, name, (meta) => [
+      ...this.#createTable(meta),
+      ...meta.manyToMany.flatMap((field) => {
+        const join = implicitJoin(meta, field);
+        return join ? this.#createTable(join) : [];
+      }),
+    ]);
   }
 
+  /** The join tables of the model's implicit ManyToManys, then its table. */
   deleteModel(state: ProjectState, name: string): string[] {
-    return this.model(state, name, (meta) => [dropTableStatement(meta, this.dialect).sql]);
+    return this.model(state, name, (meta) => [
+      ...meta.manyToMany.flatMap((field) => {
+        const join = implicitJoin(meta, field);
+        return join ? [dropTableStatement(join, this.dialect).sql] : [];
+      }),
+      dropTableStatement(meta, this.dialect).sql,
+    ]);
+  }
+
+  #createTable(meta: ModelMeta): string[] {
+    return createTableStatements(meta, this.dialect).map((statement) => statement.sql);
   }
 
   renameTable(from: string, to: string): string[] {
     return from === to ? [] : [`ALTER TABLE ${this.dialect.quote(from)} RENAME TO ${this.dialect.quote(to)}`];
   }
 
+  /**
+   * A model renamed: its table, then the join tables quarry made for the ManyToManys on either side of it, whose
+   * names (its own) and key columns (`<model>_id`) derive from the model's.
+   */
+  renameModel(before: ProjectState, after: ProjectState, oldName: string, newName: string): string[] {
+    const statements = this.renameTable(before.model(oldName).table, after.model(newName).table);
+    for (const model of after.models.values()) {
+      for (const [name, field] of Object.entries(model.fields)) {
+        if (field.type !== "ManyToMany" || field.through || (model.name !== newName && field.to !== newName)) continue;
+        const previous = model.name === newName ? oldName : model.name;
+        statements.push(...this.model(before, previous, (from) => this.model(after, model.name, (to) => this.#renameJoin(from, to, name))));
+      }
+    }
+    return statements;
+  }
+
+  /** The join table of a ManyToMany renamed from `from`'s to `to`'s, with the key columns whose names changed. */
+  #renameJoin(from: ModelMeta, to: ModelMeta, oldName: string, newName = oldName): string[] {
+    const [before, after] = [linkOf(from, manyToManyOf(from, oldName)!), linkOf(to, manyToManyOf(to, newName)!)];
+    const table = after.through.tablename;
+    const statements = this.renameTable(before.through.tablename, table);
+    for (const key of ["sourceKey", "targetKey"] as const) {
+      const [oldColumn, newColumn] = [before[key].column, after[key].column];
+      if (oldColumn !== newColumn) statements.push(`ALTER TABLE ${this.dialect.quote(table)} RENAME COLUMN ${this.dialect.quote(oldColumn)} TO ${this.dialect.quote(newColumn)}`);
+    }
+    return statements;
+  }
+
+  /**
+   * A ManyToMany changed. Gaining or losing `through` moves every pair between quarry's join table and the through
+   * model's table (which its own CreateModel makes, or DeleteModel drops, around this); `fills` are the values the
+   * through model's columns without a default get for the moved rows (SQL literals made from them, by field name).
+   * Another target starts an empty join table; a new relatedName or another through model changes no table.
+   */
+  #alterManyToMany(from: ModelMeta, to: ModelMeta, name: string, fills: Readonly<Record<string, unknown>>): string[] {
+    const [old, now] = [manyToManyOf(from, name)!, manyToManyOf(to, name)!];
+    const [oldLink, newLink] = [linkOf(from, old), linkOf(to, now)];
+    const [oldJoin, newJoin] = [implicitJoin(from, old), implicitJoin(to, now)];
+    const sameTarget = oldLink.targetKey.targetMeta.name === newLink.targetKey.targetMeta.name;
+    if (oldJoin && newJoin && sameTarget) return [];
+    const statements = newJoin ? this.#createTable(newJoin) : [];
+    if (sameTarget && (oldJoin || newJoin)) statements.push(this.#copyPairs(oldLink, newLink, fills));
+    if (oldJoin) statements.push(dropTableStatement(oldJoin, this.dialect).sql);
+    return statements;
+  }
+
+  /** INSERT ... SELECT of every pair (each once) from one join table into another, the fills for the other columns. */
+  #copyPairs(from: ManyToManyLink, to: ManyToManyLink, fills: Readonly<Record<string, unknown>>): string {
+    const quote = (name: string) => this.dialect.quote(name);
+    const filled = to.through.columns.filter((field) => field.name in fills && field !== to.sourceKey && field !== to.targetKey);
+    const columns = [to.sourceKey.column, to.targetKey.column, ...filled.map((field) => field.column)].map(quote);
+    const values = [quote(from.sourceKey.column), quote(from.targetKey.column), ...filled.map((field) => literalFor(field, fills[field.name], this.dialect))];
+    return `INSERT INTO ${quote(to.through.tablename)} (${columns.join(", ")}) SELECT DISTINCT ${values.join(", ")} FROM ${quote(from.through.tablename)}`;
+  }
+
   /** `fill`: the value rows already in the table get, where the field keeps no default of its own. */
   addField(before: ProjectState, after: ProjectState, model: string, name: string, fill?: unknown): string[] {
     return this.#both(before, after, model, (from, to) => {
+      const relation = manyToManyOf(to, name);
+      if (relation) {
+        const join = implicitJoin(to, relation);
+        return join ? this.#createTable(join) : [];
+      }
       const field = to.field(name);
       const definition = columnDefinition(field, this.dialect) + (fill !== undefined && field.schemaDefault === undefined ? ` DEFAULT ${literalFor(field, fill, this.dialect)}` : "");
       const foreignKey = foreignKeyOf(field);
@@ -74,6 +167,11 @@ export class SchemaEditor {
 
   removeField(before: ProjectState, after: ProjectState, model: string, name: string): string[] {
     return this.#both(before, after, model, (from, to) => {
+      const relation = manyToManyOf(from, name);
+      if (relation) {
+        const join = implicitJoin(from, relation);
+        return join ? [dropTableStatement(join, this.dialect).sql] : [];
+      }
       const field = from.field(name);
       return this.dialect.migrations.dropColumn(from.tablename, field.column, field) ?? this.rebuild(from, to);
     });
@@ -81,14 +179,17 @@ export class SchemaEditor {
 
   renameField(before: ProjectState, after: ProjectState, model: string, oldName: string, newName: string): string[] {
     return this.#both(before, after, model, (from, to) => {
+      if (manyToManyOf(from, oldName)) return implicitJoin(from, manyToManyOf(from, oldName)!) ? this.#renameJoin(from, to, oldName, newName) : [];
       const [oldColumn, newColumn] = [from.field(oldName).column, to.field(newName).column];
       if (oldColumn === newColumn) return [];
       return [`ALTER TABLE ${this.dialect.quote(to.tablename)} RENAME COLUMN ${this.dialect.quote(oldColumn)} TO ${this.dialect.quote(newColumn)}`];
     });
   }
 
-  alterField(before: ProjectState, after: ProjectState, model: string, name: string): string[] {
+  /** `fills`: for a ManyToMany gaining or losing `through`, see #alterManyToMany. */
+  alterField(before: ProjectState, after: ProjectState, model: string, name: string, fills: Readonly<Record<string, unknown>> = {}): string[] {
     return this.#both(before, after, model, (from, to) => {
+      if (manyToManyOf(from, name) || manyToManyOf(to, name)) return this.#alterManyToMany(from, to, name, fills);
       const [old, changed] = [from.field(name), to.field(name)];
       const { migrations } = this.dialect;
       const altered = migrations.alterColumn(to.tablename, this.#column(old), this.#column(changed));

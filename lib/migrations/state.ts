@@ -1,8 +1,10 @@
 import type { ColumnKind, Field, JsonValue } from "../model/fields.js";
 import { DecimalField, EnumField, StringField } from "../model/fields.js";
+import { META } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { ConstraintSpec, IndexSpec } from "../model/options.js";
 import { ForeignKeyField, type OnDelete } from "../relations/foreign-key.js";
+import type { ManyToManyField } from "../relations/many-to-many.js";
 
 /** A field's type, by the constructor that makes it (Email, URL and IPAddress are Strings to the schema). */
 export type FieldType =
@@ -20,7 +22,8 @@ export type FieldType =
   | "DateTime"
   | "JSON"
   | "ForeignKey"
-  | "OneToOne";
+  | "OneToOne"
+  | "ManyToMany";
 
 /** A field as migrations record it: what the schema depends on, in plain data a migration file spells out. */
 export interface FieldState {
@@ -36,10 +39,17 @@ export interface FieldState {
   readonly maxDigits?: number;
   readonly decimalPlaces?: number;
   readonly choices?: readonly string[];
-  /** ForeignKey and OneToOne: the related model's name. */
+  /** ForeignKey, OneToOne and ManyToMany: the related model's name. */
   readonly to?: string;
   readonly onDelete?: OnDelete;
+  /** ManyToMany: the model of its join table, when the user declares one (else quarry makes `<table>_<field>`). */
+  readonly through?: string;
+  readonly relatedName?: string;
+  readonly throughFields?: readonly [string, string];
 }
+
+/** A ManyToMany has no column: its pairs live in a join table (its own, or its through model's). */
+export const isManyToMany = (field: FieldState): boolean => field.type === "ManyToMany";
 
 /** A model as migrations record it. Field order is the table's column order. */
 export interface ModelState {
@@ -74,10 +84,6 @@ export class ProjectState {
     this.models.set(model.name, model);
   }
 
-  /** The models whose foreign keys point at `name`. */
-  referencing(name: string): ModelState[] {
-    return [...this.models.values()].filter((model) => Object.values(model.fields).some((field) => field.to === name));
-  }
 }
 
 const TYPE_OF_KIND: Partial<Record<ColumnKind, FieldType>> = {
@@ -127,19 +133,40 @@ export function fieldState(field: Field): FieldState {
   });
 }
 
+/** A model's name, from the class or name a relation was declared with. */
+function modelName(related: ManyToManyField["related"] | NonNullable<ManyToManyField["options"]["through"]>, owner: string): string {
+  if (related === "self") return owner;
+  return typeof related === "string" ? related : related[META].name;
+}
+
+export function manyToManyState(field: ManyToManyField): FieldState {
+  const { through, relatedName, throughFields } = field.options;
+  return compact<FieldState>({
+    type: "ManyToMany",
+    to: modelName(field.related, field.owner.name),
+    relatedName,
+    through: through === undefined ? undefined : modelName(through, field.owner.name),
+    throughFields: throughFields ? [throughFields[0], throughFields[1]] : undefined,
+  });
+}
+
 export function modelState(meta: ModelMeta): ModelState {
   return compact<ModelState>({
     name: meta.name,
     table: meta.tablename,
-    fields: Object.fromEntries(meta.fields.map((field) => [field.name, fieldState(field)])),
+    fields: Object.fromEntries([
+      ...meta.fields.map((field) => [field.name, fieldState(field)] as const),
+      ...meta.manyToMany.map((field) => [field.name, manyToManyState(field)] as const),
+    ]),
     indexes: meta.indexes.length > 0 ? meta.indexes : undefined,
     constraints: meta.constraints.length > 0 ? meta.constraints : undefined,
   });
 }
 
-/** The state the models declare now. */
+/** The state the models declare now. The join tables quarry makes for ManyToManys are their fields', not models. */
 export function stateFromModels(models: readonly ModelMeta[]): ProjectState {
-  return new ProjectState(models.map(modelState));
+  const made = new Set(models.flatMap((meta) => meta.manyToMany.flatMap((field) => (field.link && !field.link.explicit ? [field.link.through] : []))));
+  return new ProjectState(models.filter((meta) => !made.has(meta)).map(modelState));
 }
 
 /** The column a field state names. */
