@@ -185,6 +185,11 @@ export interface MigrationDialect {
   addUnique?(table: string, column: string): string;
   dropUnique?(table: string, column: string): string;
   dropIndex(table: string, name: string): string;
+  /**
+   * Where the database indexes a foreign key itself, naming the index after the key's column (MySQL): the statement
+   * that renames that index with its column, so the schema stays the one a fresh table of the new name has.
+   */
+  renameKeyIndex?(table: string, oldColumn: string, newColumn: string): string;
   /** ALTER TABLE ADD and DROP of a model option's named constraint; absent where the table is rebuilt. */
   addConstraint?(table: string, definition: string): string;
   dropConstraint?(table: string, name: string, kind: "unique" | "check"): string;

@@ -239,6 +239,7 @@ export const mysqlDialect: Dialect = {
     addUnique: (table, column) => `ALTER TABLE ${quote(table)} ADD UNIQUE KEY ${quote(column)} (${quote(column)})`,
     dropUnique: (table, column) => `ALTER TABLE ${quote(table)} DROP INDEX ${quote(column)}`,
     dropIndex: (table, name) => `DROP INDEX ${quote(name)} ON ${quote(table)}`,
+    renameKeyIndex: (table, oldColumn, newColumn) => `ALTER TABLE ${quote(table)} RENAME INDEX ${quote(oldColumn)} TO ${quote(newColumn)}`,
     addConstraint: (table, definition) => `ALTER TABLE ${quote(table)} ADD ${definition}`,
     dropConstraint: (table, name, kind) => `ALTER TABLE ${quote(table)} DROP ${kind === "unique" ? "INDEX" : "CONSTRAINT"} ${quote(name)}`,
   },

@@ -109,9 +109,13 @@ export class SchemaEditor {
     const [before, after] = [linkOf(from, manyToManyOf(from, oldName)!), linkOf(to, manyToManyOf(to, newName)!)];
     const table = after.through.tablename;
     const statements = this.renameTable(before.through.tablename, table);
+    const { renameKeyIndex } = this.dialect.migrations;
     for (const key of ["sourceKey", "targetKey"] as const) {
       const [oldColumn, newColumn] = [before[key].column, after[key].column];
-      if (oldColumn !== newColumn) statements.push(`ALTER TABLE ${this.dialect.quote(table)} RENAME COLUMN ${this.dialect.quote(oldColumn)} TO ${this.dialect.quote(newColumn)}`);
+      if (oldColumn === newColumn) continue;
+      statements.push(`ALTER TABLE ${this.dialect.quote(table)} RENAME COLUMN ${this.dialect.quote(oldColumn)} TO ${this.dialect.quote(newColumn)}`);
+      // The unique pair's index starts with the source key and serves it; the target key has an index of its own.
+      if (key === "targetKey" && renameKeyIndex) statements.push(renameKeyIndex(table, oldColumn, newColumn));
     }
     return statements;
   }
