@@ -117,7 +117,6 @@ describeEachDialect("migrations of ManyToMany fields through the quarry command"
   const writeModels = (version: number) =>
     project.write("models.js", `import * as orm from "quarry";\nexport const database = new orm.Database(process.env.QUARRY_DATABASE_URL);\n${VERSIONS[version]}\n`);
   /** The models of `version`, defined in this process on the migrated database (typed loosely: they come from source text). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   type Loose = any;
   const modelsOf = (version: number): Record<string, Loose> => {
     const database = new orm.Database(target.url);
