@@ -15,6 +15,7 @@ import { NPlusOneDetector, type Logger, type NPlusOneOptions } from "./observabi
 import { instrument, type TelemetryOptions } from "./observability/telemetry.js";
 import { ReplicaSet, type ReplicaOptions } from "./routing/replica-set.js";
 import { FailoverDriver } from "./routing/failover.js";
+import { checkRouter, type Router } from "./model/placement.js";
 
 export interface DatabaseOptions extends ReplicaOptions {
   pool?: PoolOptions;
@@ -54,6 +55,12 @@ export interface DatabaseOptions extends ReplicaOptions {
    * transaction go to a healthy one, everything else to this database (see README, "Replicas, routers and clusters").
    */
   replicas?: readonly string[];
+  /**
+   * Where the statements of the models defined on this database run when no `using(database)` says: `read(model,
+   * hints)` and `write(model, hints)` return a Database, or undefined/null for no opinion (the instance's own database
+   * in a statement about one, else this one). See README, "Several databases".
+   */
+  router?: Router;
 }
 
 /** A raw `query`: its bounds, and whether it may run on a replica. */
@@ -142,9 +149,12 @@ export class Database extends DatabaseEmitter {
   /** statementTimeoutMs, undefined for none. */
   readonly #timeoutMs: number | undefined;
   readonly #replicas: ReplicaSet | undefined;
+  /** Where the statements of this database's models run, when no using() says (DatabaseOptions.router). */
+  readonly router: Router | undefined;
 
   constructor(url: string, options: DatabaseOptions = {}) {
     super();
+    this.router = checkRouter(options.router);
     this.url = new DatabaseURL(url);
     this.#source = url;
     this.dialect = dialects[this.url.dialect];
@@ -608,16 +618,20 @@ export class Database extends DatabaseEmitter {
     return [...this.#models.values()];
   }
 
-  /** CREATE TABLE IF NOT EXISTS for every model of this database, referenced tables first, with indexes. */
-  async createAll(): Promise<void> {
-    for (const meta of sortByDependency(this.models)) {
+  /**
+   * CREATE TABLE IF NOT EXISTS for every model of this database, referenced tables first, with indexes; with
+   * `modelsOf`, for the models defined on that database instead, in this one's dialect (a database their rows are
+   * copied or routed to).
+   */
+  async createAll(modelsOf: Database = this): Promise<void> {
+    for (const meta of sortByDependency(modelsOf.models)) {
       for (const statement of createTableStatements(meta, this.dialect)) await this.run(statement);
     }
   }
 
-  /** DROP TABLE IF EXISTS for every model, referencing tables first. */
-  async dropAll(): Promise<void> {
-    for (const meta of sortByDependency(this.models).reverse()) await this.run(dropTableStatement(meta, this.dialect));
+  /** DROP TABLE IF EXISTS for every model (of `modelsOf`, as createAll takes it), referencing tables first. */
+  async dropAll(modelsOf: Database = this): Promise<void> {
+    for (const meta of sortByDependency(modelsOf.models).reverse()) await this.run(dropTableStatement(meta, this.dialect));
   }
 
   [inspectCustom](): string {
@@ -625,6 +639,11 @@ export class Database extends DatabaseEmitter {
   }
 
   toJSON(): string {
+    return `Database(${this.url})`;
+  }
+
+  /** `Database(postgresql://user:***@host/name)`: the URL without its password, for messages. */
+  override toString(): string {
     return `Database(${this.url})`;
   }
 }

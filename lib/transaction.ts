@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Sql } from "sql-template-tag";
 import type { Database, TransactionEvent } from "./database.js";
 import type { Dialect, IsolationLevel } from "./dialects/index.js";
@@ -38,6 +39,14 @@ export const SAVEPOINT = Symbol("quarry.savepoint");
 const statement = (text: string): CompiledQuery => ({ text, values: [] });
 
 type State = "active" | "committed" | "rolled back";
+
+/** The innermost transaction the calling code runs in, of whichever database: what a statement routed elsewhere checks. */
+const innermost = new AsyncLocalStorage<Transaction>();
+
+/** The transaction of any database that the calling code runs in, innermost first; undefined outside all. */
+export function innermostTransaction(): Transaction | undefined {
+  return innermost.getStore();
+}
 
 /**
  * One transaction, or one SAVEPOINT inside one. `database.transaction(fn)` makes and ends these for
@@ -113,7 +122,7 @@ export class Transaction {
    */
   run<T>(fn: () => T): T {
     if (!this.active) throw this.#ended("run()");
-    return this.#host.storage.run(this, fn);
+    return innermost.run(this, () => this.#host.storage.run(this, fn));
   }
 
   /** Raw rows of a `sql` statement, run in this transaction. */

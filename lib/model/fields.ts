@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
 import { ValidationError } from "../errors.js";
+import type { Database } from "../database.js";
 
 /** What a field stores, independent of the database: each dialect maps a kind to a column type and a codec. */
 export type ColumnKind =
@@ -121,10 +122,14 @@ export abstract class Field<
    * The field value for what the column held, once decoded; undefined where it is the same. A row keeps the
    * decoded value and calls this on the field's first read (see defineFieldAccessors): most rows never read it.
    */
-  readonly fromColumn: ((value: unknown) => unknown) | undefined = undefined;
+  readonly fromColumn: ((value: unknown, database?: Database) => unknown) | undefined = undefined;
 
-  /** What an assignment `instance.field = value` stores: the value checked as create() checks it. */
-  assign(value: unknown): unknown {
+  /**
+   * What an assignment `instance.field = value` stores: the value checked as create() checks it (a foreign key
+   * also checks that the row assigned lives where `owner` does).
+   */
+  assign(value: unknown, owner?: object): unknown {
+    void owner;
     return this.validate(value);
   }
 

@@ -1,6 +1,7 @@
 import { UnloadedFieldError } from "../errors.js";
 import type { Field } from "./fields.js";
 import type { ModelMeta } from "./meta.js";
+import type { Database } from "../database.js";
 
 export const META = Symbol("quarry.meta");
 export const STATE = Symbol("quarry.state");
@@ -27,6 +28,11 @@ export interface InstanceState {
   validated?: boolean;
   /** Rows prefetchRelated loaded for reverse relations, by relation name. */
   prefetched?: Map<string, readonly object[]>;
+  /**
+   * The database the row was read from or saved to, where that is not its model's own (Django's `_state.db`):
+   * save(), delete(), load() and its relations' loads go there. Undefined for the model's database (or none yet).
+   */
+  database?: Database;
 }
 
 /**
@@ -43,8 +49,8 @@ export function ownState(instance: object): InstanceState {
   const state = internals[STATE];
   if (!Object.isFrozen(state)) return state;
   // Copied field by field: V8 spreads a frozen object on its slow path, at twice the cost (prefetchRelated takes one per owner).
-  const { persisted, dirty, origin, partial, validated, prefetched } = state;
-  return (internals[STATE] = { persisted, dirty, origin, partial, validated, prefetched });
+  const { persisted, dirty, origin, partial, validated, prefetched, database } = state;
+  return (internals[STATE] = { persisted, dirty, origin, partial, validated, prefetched, database });
 }
 
 export interface StubOrigin {
@@ -64,9 +70,18 @@ export function slotsOf(instance: object): unknown[] {
   return (instance as InstanceInternals)[SLOTS];
 }
 
-/** A row's state, shared by every row read the same way until one is written (see ownState). */
-export function rowState(source: RowSource): InstanceState {
-  return source === FROM_DATABASE ? LOADED : PARTIALLY_LOADED;
+/** By database other than their model's: the shared states of its rows, whole and partial. */
+const awayStates = new WeakMap<Database, readonly [InstanceState, InstanceState]>();
+
+/**
+ * A row's state, shared by every row read the same way until one is written (see ownState); `away` is the database it
+ * was read from where that is not its model's own.
+ */
+export function rowState(source: RowSource, away?: Database): InstanceState {
+  if (away === undefined) return source === FROM_DATABASE ? LOADED : PARTIALLY_LOADED;
+  let states = awayStates.get(away);
+  if (!states) awayStates.set(away, (states = [Object.freeze({ ...LOADED, database: away }), Object.freeze({ ...PARTIALLY_LOADED, database: away })]));
+  return states[source === FROM_DATABASE ? 0 : 1];
 }
 
 /**
@@ -148,11 +163,11 @@ export function defineFieldAccessors(prototype: object, meta: ModelMeta): void {
         const slots = this[SLOTS];
         const value = slots[slot];
         // An unloaded slot is never read here: a row that has one is a Proxy that raises first (PARTIAL_ROW).
-        if (build !== undefined && typeof value !== "object" && value !== undefined) return (slots[slot] = build(value));
+        if (build !== undefined && typeof value !== "object" && value !== undefined) return (slots[slot] = build(value, this[STATE].database));
         return value;
       },
       set(this: InstanceInternals, value: unknown) {
-        const assigned = field.assign(value);
+        const assigned = field.assign(value, this);
         (ownState(this).dirty ??= new Set()).add(name);
         this[SLOTS][slot] = assigned;
       },

@@ -7,6 +7,7 @@ import { ManyToManyField } from "../relations/many-to-many.js";
 import { wireRelations } from "../relations/wiring.js";
 import { Database } from "../database.js";
 import { redact } from "../url.js";
+import { checkRelation, databaseOf, place } from "./placement.js";
 import { inspectCustom } from "../node-types.js";
 import { describe, Field, IntegerField } from "./fields.js";
 import { constraintSpecs, indexSpecs, orderingSpec, unknownKeys } from "./options.js";
@@ -30,6 +31,17 @@ import { ModelMeta } from "./meta.js";
 import type { CreateValues, FieldMap, fieldsBrand, PrimaryKeyValue, Values, WithPrimaryKey } from "./types.js";
 import { checkComplete, validateSlots, validateValues } from "./validation.js";
 import { reservedFieldName } from "./reserved-names.js";
+
+/** What save() takes. */
+export interface SaveOptions {
+  /**
+   * The Database to write the row to, in place of the one it was read from (or the router's choice). Where its row is
+   * not known to be there (an instance read from another database), the whole row is written, key and all: an UPDATE,
+   * or an INSERT where that key has no row yet, so `save({ using })` copies rows between databases. The instance
+   * belongs to that database from then on.
+   */
+  using?: Database;
+}
 
 export interface DefineOptions<F extends FieldMap = FieldMap> {
   database: Database;
@@ -156,24 +168,34 @@ export class Model {
   /**
    * INSERT when new, else UPDATE of the fields assigned since it was loaded. Every field is checked (types,
    * `validators`) and then clean() runs, before any SQL: a ValidationError lists every problem. Where the model
-   * overrides beforeSave or afterSave, they run with the write in one transaction.
+   * overrides beforeSave or afterSave, they run with the write in one transaction. The row goes to the database the
+   * instance was read from (or `{ using }`, or the router's choice; see SaveOptions).
    */
-  async save(): Promise<this> {
+  async save(options: SaveOptions = {}): Promise<this> {
     const meta = metaOf(this);
+    const using = options.using;
+    if (using !== undefined && !(using instanceof Database)) throw new TypeError(`${meta.name}.save({ using }) takes an orm.Database, got ${describe(using)}`);
+    const current = databaseOf(this);
+    const database = place(meta, true, using, this);
     const state = ownState(this);
+    const copying = state.persisted && database !== current;
+    if (copying && state.partial) {
+      throw new ValidationError(`${meta.name}(${meta.pk.name}=${formatPk(this.pk)}) cannot be copied to ${database} with save({ using }): some of its fields were never loaded; load() it first`, meta.name);
+    }
     const inserting = !state.persisted;
+    checkRelations(this, meta, current ?? database);
     touchAutoNow(meta, this as unknown as Record<string, unknown>, inserting);
-    const checked = checkedWrite(this, meta, inserting);
+    const checked = checkedWrite(this, meta, inserting || copying);
     if (this.clean !== Model.prototype.clean) await cleaned(this, meta);
     if (this.beforeSave === Model.prototype.beforeSave && this.afterSave === Model.prototype.afterSave) {
-      await write(this, meta, inserting, checked);
+      await write(this, meta, database, inserting, copying, checked);
       return this;
     }
     const pk = this.pk;
     try {
-      await meta.database.transaction(async () => {
+      await database.transaction(async () => {
         await this.beforeSave();
-        await write(this, meta, inserting, checkedWrite(this, meta, inserting));
+        await write(this, meta, database, inserting, copying, checkedWrite(this, meta, inserting || copying));
         await this.afterSave(inserting);
       });
     } catch (error) {
@@ -214,7 +236,7 @@ export class Model {
     for (const field of meta.fields) {
       if ((field.options as { autoNow?: boolean }).autoNow && !(field.name in checked)) checked[field.name] = new Date();
     }
-    if (Object.keys(checked).length > 0) await updateByPk(meta, this.pk, checked);
+    if (Object.keys(checked).length > 0) await updateByPk(meta, place(meta, true, undefined, this), this.pk, checked);
     const slots = slotsOf(this);
     for (const name in checked) slots[meta.field(name).slot] = checked[name];
     return this;
@@ -227,12 +249,13 @@ export class Model {
     if (pk === undefined || pk === null) {
       throw new ValidationError(`${meta.name} cannot be deleted: it was never saved (it has no ${meta.pk.name}); save() it first, or leave it unsaved`, meta.name, meta.pk.name);
     }
+    const database = place(meta, true, undefined, this);
     if (this.beforeDelete === Model.prototype.beforeDelete && this.afterDelete === Model.prototype.afterDelete) {
-      await deleteByPk(meta, pk);
+      await deleteByPk(meta, database, pk);
     } else {
-      await meta.database.transaction(async () => {
+      await database.transaction(async () => {
         await this.beforeDelete();
-        await deleteByPk(meta, pk);
+        await deleteByPk(meta, database, pk);
         await this.afterDelete();
       });
     }
@@ -242,7 +265,7 @@ export class Model {
   /** Reads every field from the database into this instance; a stub becomes a full instance. */
   async load(): Promise<this> {
     const meta = metaOf(this);
-    const values = await loadRow(meta, this.pk, this[STATE].origin);
+    const values = await loadRow(meta, place(meta, false, undefined, this), this.pk, this[STATE].origin);
     if (!values) throw new NoMatch(`${meta.name} with ${meta.pk.name}=${formatPk(this.pk)} does not exist (deleted?)`);
     this[SLOTS] = toSlots(meta, values);
     const state = ownState(this);
@@ -328,7 +351,7 @@ export type Instance<F extends FieldMap = FieldMap> = Values<F> & InstanceMethod
 export interface InstanceMethods<F extends FieldMap = FieldMap> {
   readonly [fieldsBrand]?: F;
   pk: PrimaryKeyValue<F>;
-  save(): Promise<this>;
+  save(options?: SaveOptions): Promise<this>;
   update(values: Partial<CreateValues<F>>): Promise<this>;
   delete(): Promise<void>;
   load(): Promise<this>;
@@ -356,10 +379,10 @@ function jsonValue(value: unknown): unknown {
   return value;
 }
 
-/** What save() writes, every field checked: an unsaved instance's slots, or the changed values of a saved one. */
-function checkedWrite(instance: Model, meta: ModelMeta, inserting: boolean): unknown[] | Record<string, unknown> {
+/** What save() writes, every field checked: an unsaved (or copied) instance's slots, or the changed values of a saved one. */
+function checkedWrite(instance: Model, meta: ModelMeta, wholeRow: boolean): unknown[] | Record<string, unknown> {
   const state = ownState(instance);
-  if (inserting) {
+  if (wholeRow) {
     const slots = slotsOf(instance);
     if (!isUntouched(meta, state)) return validateSlots(meta, ownValues(instance), { partial: false, applyDefaults: true });
     checkComplete(meta, slots);
@@ -369,13 +392,31 @@ function checkedWrite(instance: Model, meta: ModelMeta, inserting: boolean): unk
   return validateValues(meta, Object.fromEntries(changedFields(meta, state).map((name) => [name, self[name]])), { partial: true });
 }
 
-/** Sends what checkedWrite gave: the INSERT of the slots, or the UPDATE of the changed values. */
-async function write(instance: Model, meta: ModelMeta, inserting: boolean, checked: unknown[] | Record<string, unknown>): Promise<void> {
+/**
+ * Sends what checkedWrite gave to `database`: the INSERT of the slots, the UPDATE of the changed values, or for a copy
+ * the UPDATE of the whole row, and its INSERT where that key has no row there. The instance belongs there afterwards.
+ */
+async function write(instance: Model, meta: ModelMeta, database: Database, inserting: boolean, copying: boolean, checked: unknown[] | Record<string, unknown>): Promise<void> {
   if (inserting) {
-    markSaved(instance, await insertRow(meta, checked as unknown[]));
+    markSaved(instance, await insertRow(meta, database, checked as unknown[]));
     if (meta.database.nPlusOne.active) meta.database.nPlusOne.created(meta.name, instance.pk, instance);
-  } else if (Object.keys(checked).length > 0) await updateByPk(meta, instance.pk, checked as Record<string, unknown>);
-  ownState(instance).dirty = undefined;
+  } else if (copying) {
+    const slots = checked as unknown[];
+    const values = Object.fromEntries(meta.fields.filter((field) => field !== meta.pk && slots[field.slot] !== undefined).map((field) => [field.name, slots[field.slot]]));
+    if (!(await updateByPk(meta, database, instance.pk, values, true))) await insertRow(meta, database, slots);
+  } else if (Object.keys(checked).length > 0) await updateByPk(meta, database, instance.pk, checked as Record<string, unknown>);
+  const state = ownState(instance);
+  state.dirty = undefined;
+  state.database = database === meta.database ? undefined : database;
+}
+
+/** The rows an instance's foreign keys hold must live where the instance does (see checkRelation), before any SQL. */
+function checkRelations(instance: Model, meta: ModelMeta, database: Database): void {
+  const slots = slotsOf(instance);
+  for (const field of meta.fields) {
+    const value = slots[field.slot];
+    if (field.fromColumn !== undefined && typeof value === "object" && value !== null) checkRelation(instance, `${meta.name}.${field.name}`, value, database);
+  }
 }
 
 /** clean()'s verdict: the problems it returns (or throws) as one ValidationError. */

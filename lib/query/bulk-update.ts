@@ -5,6 +5,8 @@ import { ownState } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import { validateValues } from "../model/validation.js";
 import { boundValue } from "./compiler.js";
+import type { Database } from "../database.js";
+import type { Dialect } from "../dialects/dialect.js";
 import { withModel } from "./persist.js";
 
 /**
@@ -17,7 +19,7 @@ const MAX_PARAMETERS = 30_000;
  * Writes `names` of each instance in one UPDATE per batch of rows:
  * `SET f = CASE pk WHEN ? THEN ? ... END WHERE pk IN (...)`. Several batches run in one transaction. Returns how many rows were matched.
  */
-export async function updateRows(meta: ModelMeta, instances: readonly object[], names: readonly string[]): Promise<number> {
+export async function updateRows(meta: ModelMeta, database: Database, instances: readonly object[], names: readonly string[]): Promise<number> {
   const where = `${meta.name}.objects.bulkUpdate()`;
   if (!Array.isArray(instances)) throw new ValidationError(`${where} needs an array of ${meta.name} instances`, meta.name);
   if (!Array.isArray(names) || names.length === 0) throw new ValidationError(`${where} needs the names of the fields to write, such as ["title"]`, meta.name);
@@ -41,18 +43,17 @@ export async function updateRows(meta: ModelMeta, instances: readonly object[], 
     let matched = 0;
     for (let start = 0; start < rows.length; start += batchSize) {
       const batch = rows.slice(start, start + batchSize);
-      const result = await withModel(meta, meta.database.run(updateStatement(meta, fields, batch)));
+      const result = await withModel(meta, database.run(updateStatement(meta, database.dialect, fields, batch)));
       matched += result.rowsAffected;
     }
     return matched;
   };
-  const matched = rows.length > batchSize ? await meta.database.transaction(run) : await run();
+  const matched = rows.length > batchSize ? await database.transaction(run) : await run();
   for (const { instance } of rows) for (const field of fields) ownState(instance).dirty?.delete(field.name);
   return matched;
 }
 
-function updateStatement(meta: ModelMeta, fields: readonly Field[], rows: readonly { pk: unknown; values: readonly unknown[] }[]): Sql {
-  const { dialect } = meta.database;
+function updateStatement(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly { pk: unknown; values: readonly unknown[] }[]): Sql {
   const quote = (field: Field) => raw(dialect.quote(field.column));
   const key = quote(meta.pk);
   const keys = rows.map((row) => boundValue(dialect, meta.pk, row.pk));

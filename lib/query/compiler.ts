@@ -2,6 +2,7 @@ import sql, { empty, join, raw, type Sql } from "sql-template-tag";
 import { readNumber, unchanged, type Codec, type Dialect } from "../dialects/dialect.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
+import type { Database } from "../database.js";
 import type { BoundAggregate } from "./aggregates.js";
 import type { BoundComputed } from "./computed.js";
 import type { RelationStep } from "./paths.js";
@@ -76,6 +77,10 @@ export interface QueryState {
   readonly values: ValuesSpec | undefined;
   /** using("primary"): reads go to the primary even where replicas are configured. */
   readonly onPrimary?: true;
+  /** using(database): every statement runs there, compiled for its dialect; no router is asked. */
+  readonly database?: Database;
+  /** The instance the rows concern (a related manager's owner): the router's hint, and its database the fallback. */
+  readonly instance?: object;
 }
 
 /** The key of a QuerySet's method that hands over its state, for the subqueries built from it. */
@@ -95,6 +100,8 @@ export const emptyState: QueryState = Object.freeze({
   fields: undefined,
   values: undefined,
   onPrimary: undefined,
+  database: undefined,
+  instance: undefined,
 });
 
 /**
@@ -116,6 +123,8 @@ export function patchState(state: QueryState, patch: Partial<QueryState>): Query
     fields: "fields" in patch ? patch.fields : state.fields,
     values: "values" in patch ? patch.values : state.values,
     onPrimary: patch.onPrimary ?? state.onPrimary,
+    database: patch.database ?? state.database,
+    instance: patch.instance ?? state.instance,
   };
 }
 

@@ -1,4 +1,6 @@
 import type { CompiledQuery, QueryOptions } from "../drivers/driver.js";
+import type { Database } from "../database.js";
+import type { Dialect } from "../dialects/dialect.js";
 import { META } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { ModelClass } from "../model/model.js";
@@ -20,6 +22,8 @@ export interface GetPlan {
   /** What the QuerySet's own conditions bind, ahead of the keys' values. */
   readonly baseValues: readonly unknown[];
   readonly text: string;
+  /** The dialect the text is written in. */
+  readonly dialect: Dialect;
   readonly options: QueryOptions;
   readonly read: (row: readonly unknown[]) => object;
 }
@@ -29,11 +33,12 @@ export function getState(meta: ModelMeta, state: QueryState, lookups: readonly (
   return patchState(state, { conditions: [...state.conditions, ...lookups.map((lookup) => resolveCondition(meta, lookup, state.annotations))], limit: 2, ordering: [] });
 }
 
-/** The plan for get(lookups) on a QuerySet in `state`, or null where its text depends on more than the keys. */
-export function planGet(model: ModelClass, state: QueryState, lookups: LookupObject, options: QueryOptions): GetPlan | null {
+/** The plan for get(lookups) on a QuerySet in `state`, run on `database`, or null where its text depends on more than the keys. */
+export function planGet(model: ModelClass, state: QueryState, lookups: LookupObject, options: QueryOptions, database: Database): GetPlan | null {
   const meta = model[META];
   const planned = getState(meta, state, [lookups]);
-  const select = compileSelect(meta, planned);
+  const select = compileSelect(meta, planned, database);
+  const { dialect } = database;
   if (!select.reusable) return null;
   const { query } = select;
   const keys = Object.keys(lookups);
@@ -43,14 +48,15 @@ export function planGet(model: ModelClass, state: QueryState, lookups: LookupObj
   for (let index = 0; index < keys.length; index++) {
     const key = keys[index]!;
     const { field, lookup } = resolved[index]!;
-    const shape = bindReused(meta.database.dialect, field, lookup, lookupValue(meta, key, resolved[index]!, lookups[key]), keyValues);
+    const shape = bindReused(dialect, field, lookup, lookupValue(meta, key, resolved[index]!, lookups[key]), keyValues);
     if (shape === undefined) return null;
     shapes.push(shape);
   }
   const baseValues = query.values.slice(0, query.values.length - keyValues.length);
   // The keys' values must be the tail of what the text binds, exactly, or the plan would bind them elsewhere.
   if (!keyValues.every((value, index) => Object.is(value, query.values[baseValues.length + index]))) return null;
-  return { keys, lookups: resolved, shapes, baseValues, text: query.text, options, read: selectReader(model, planned, select) };
+  const away = database === meta.database ? undefined : database;
+  return { keys, lookups: resolved, shapes, baseValues, text: query.text, dialect, options, read: selectReader(model, planned, select, away) };
 }
 
 /** The statement for this call, or undefined where its values need another text than the plan's. */
@@ -60,7 +66,7 @@ export function bindGet(meta: ModelMeta, plan: GetPlan, lookups: LookupObject): 
     const key = plan.keys[index]!;
     const resolved = plan.lookups[index]!;
     const value = lookupValue(meta, key, resolved, lookups[key]);
-    if (bindReused(meta.database.dialect, resolved.field, resolved.lookup, value, values) !== plan.shapes[index]) return undefined;
+    if (bindReused(plan.dialect, resolved.field, resolved.lookup, value, values) !== plan.shapes[index]) return undefined;
   }
   return { text: plan.text, values };
 }

@@ -1,4 +1,5 @@
-import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, rowInstance, rowMaker, slotsOf, type RowSource } from "../model/instance.js";
+import { FROM_DATABASE, META, PARTIAL_FROM_DATABASE, rowInstance, rowMaker, rowState, slotsOf, type RowSource } from "../model/instance.js";
+import type { Database } from "../database.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { ModelClass } from "../model/model.js";
 import { decodeValue, type AnnotatedColumn, type QueryState, type RelatedColumns, type SelectedColumn } from "./compiler.js";
@@ -17,7 +18,10 @@ interface RelatedPlan {
 }
 
 /** Readers by the select list they read: a reused SELECT (the statement cache keeps its list) is planned once. */
-const readers = new WeakMap<readonly SelectedColumn[], { model: ModelClass; source: RowSource; read: (row: readonly unknown[]) => object }>();
+type Readers = WeakMap<readonly SelectedColumn[], { model: ModelClass; source: RowSource; read: (row: readonly unknown[]) => object }>;
+const readers: Readers = new WeakMap();
+/** Likewise for the rows read from a database other than their model's, which remember it: by that database. */
+const awayReaders = new WeakMap<Database, Readers>();
 
 /**
  * The driver's array of rows as the array of what `read` makes of each, in place: the array is ours, and a second one
@@ -28,13 +32,18 @@ export function readRows<T>(rows: unknown[], read: (row: readonly unknown[]) => 
   return rows as T[];
 }
 
-/** How the rows of a SELECT compiled from `state` become instances of `model`. */
-export function selectReader(model: ModelClass, state: QueryState, select: CompiledSelect): (row: readonly unknown[]) => object {
+/** How the rows of a SELECT compiled from `state` become instances of `model`; `away`: read from that database, not the model's. */
+export function selectReader(model: ModelClass, state: QueryState, select: CompiledSelect, away?: Database): (row: readonly unknown[]) => object {
   const source = state.fields ? PARTIAL_FROM_DATABASE : FROM_DATABASE;
-  const known = readers.get(select.columns);
+  let cache = readers;
+  if (away !== undefined) {
+    cache = awayReaders.get(away)!;
+    if (!cache) awayReaders.set(away, (cache = new WeakMap()));
+  }
+  const known = cache.get(select.columns);
   if (known?.model === model && known.source === source) return known.read;
-  const read = rowHydrator(model, select.columns, select.related, select.annotations, source);
-  readers.set(select.columns, { model, source, read });
+  const read = rowHydrator(model, select.columns, select.related, select.annotations, source, away);
+  cache.set(select.columns, { model, source, read });
   return read;
 }
 
@@ -49,9 +58,11 @@ function rowHydrator(
   related: readonly RelatedColumns[],
   annotations: readonly AnnotatedColumn[],
   source: RowSource,
+  away: Database | undefined,
 ): (row: readonly unknown[]) => object {
   const meta = model[META];
-  const make = rowMaker(model, source);
+  const make = rowMaker(model, source, rowState(source, away));
+  const childState = rowState(FROM_DATABASE, away);
   if (related.length === 0 && annotations.length === 0) {
     // A row holding every field, in order, becomes the instance's slots itself: the driver's array is ours to keep.
     if (columns.length === meta.fields.length && columns.every((column, index) => column.field.slot === index)) {
@@ -100,7 +111,7 @@ function rowHydrator(
         continue;
       }
       const target = plan.node.steps[plan.node.steps.length - 1]!.to;
-      const child = rowInstance(target.model, decodeSlice(target, plan.node.columns, row, plan.node.offset, plan.filled), FROM_DATABASE);
+      const child = rowInstance(target.model, decodeSlice(target, plan.node.columns, row, plan.node.offset, plan.filled), FROM_DATABASE, childState);
       slotsOf(parent)[plan.node.field.slot] = child;
       built.push(child);
     }

@@ -1,13 +1,13 @@
 import sql, { empty, join, raw } from "sql-template-tag";
 import type { Database } from "../database.js";
-import type { Codec, Conflict } from "../dialects/dialect.js";
+import type { Codec, Conflict, Dialect } from "../dialects/dialect.js";
 import type { CompiledQuery, QueryResult } from "../drivers/driver.js";
 import { IntegrityError, NoMatch } from "../errors.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import { emptyState, encodeValue, patchState, type QueryState } from "./compiler.js";
 import { findLookup } from "./lookups.js";
-import { compileStatement, compileUpdate } from "./statement-cache.js";
+import { compileStatement, compileUpdate, dialectKey } from "./statement-cache.js";
 import { about } from "./about.js";
 
 /** Rows per many-row INSERT: bounds the work one statement holds up. */
@@ -36,15 +36,15 @@ interface InsertShape {
 const MAX_INSERT_SHAPES = 500;
 const insertShapes = new WeakMap<ModelMeta, Map<string, InsertShape>>();
 
-/** The shape of a row of slots. */
-function insertShape(meta: ModelMeta, row: readonly unknown[]): InsertShape {
+/** The shape of a row of slots, inserted in `dialect`. */
+function insertShape(meta: ModelMeta, dialect: Dialect, row: readonly unknown[]): InsertShape {
   let key = "";
   for (const field of meta.columns) key += row[field.slot] === undefined ? "-" : "+";
+  key = dialectKey(meta, dialect, key);
   let byKey = insertShapes.get(meta);
   if (!byKey) insertShapes.set(meta, (byKey = new Map()));
   let shape = byKey.get(key);
   if (!shape) {
-    const dialect = meta.database.dialect;
     const fields = meta.columns.filter((field) => row[field.slot] !== undefined);
     shape = { key, fields, codecs: fields.map((field) => dialect.codec(field.kind)), generatesKey: !fields.includes(meta.pk), texts: [] };
     if (byKey.size < MAX_INSERT_SHAPES) byKey.set(key, shape);
@@ -62,29 +62,28 @@ interface InsertBatch {
 }
 
 /**
- * Inserts validated rows, each as an instance's slots (see validateSlots), and writes the key each row got into
- * its primary key's slot. Several statements run in one transaction.
+ * Inserts validated rows, each as an instance's slots (see validateSlots), into `database`, and writes the key each
+ * row got into its primary key's slot. Several statements run in one transaction.
  */
-export async function insertRows(meta: ModelMeta, rows: readonly unknown[][], conflict?: Conflict): Promise<void> {
+export async function insertRows(meta: ModelMeta, database: Database, rows: readonly unknown[][], conflict?: Conflict): Promise<void> {
   if (rows.length === 0) return;
-  const database = meta.database;
   const pk = meta.pk;
-  const batches = insertBatches(meta, rows);
+  const batches = insertBatches(meta, database.dialect, rows);
   // A row that clashed reports no key, so keys cannot be matched to rows: they are not read back (as in Django).
   const onConflict = conflict ? database.dialect.onConflict(conflict, (name) => database.dialect.quote(name)) : undefined;
   const run = async () => {
     for (const [index, { shape, positions, rows: values }] of batches.entries()) {
       const returning = shape.generatesKey && !onConflict;
       const query =
-        values.length === 1 ? { text: oneRowText(meta, shape, returning, onConflict), values: values[0]! } : insertManyQuery(meta, shape, values, returning, onConflict);
+        values.length === 1 ? { text: oneRowText(meta, database, shape, returning, onConflict), values: values[0]! } : insertManyQuery(meta, database, shape, values, returning, onConflict);
       const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT", values.length), arrayRows: true }));
       if (onConflict && shape.generatesKey) positions.forEach((row) => (rows[row]![pk.slot] = null));
       else if (shape.generatesKey) {
-        const keys = await generatedKeys(meta, result, positions.length);
+        const keys = await generatedKeys(meta, database, result, positions.length);
         positions.forEach((row, position) => (rows[row]![pk.slot] = keys[position]));
       }
       // After the last batch of rows that set the key themselves, the generator moves past them.
-      else if (batches[index + 1]?.shape !== shape) await resyncKeys(meta);
+      else if (batches[index + 1]?.shape !== shape) await resyncKeys(meta, database);
     }
   };
   if (batches.length === 1) await run();
@@ -95,14 +94,13 @@ export async function insertRows(meta: ModelMeta, rows: readonly unknown[][], co
  * The rows in statements: rows giving the same fields share one (rows that set the key themselves and rows
  * that leave it to the database never do), up to a statement's bounds where the dialect sends many rows at once.
  */
-function insertBatches(meta: ModelMeta, rows: readonly unknown[][]): InsertBatch[] {
-  const dialect = meta.database.dialect;
+function insertBatches(meta: ModelMeta, dialect: Dialect, rows: readonly unknown[][]): InsertBatch[] {
   const groups = new Map<string, InsertBatch[]>();
   let previous: InsertBatch[] | undefined;
   rows.forEach((row, position) => {
     // Rows of one call mostly give the same fields: the previous row's group is tried before a key is built.
     if (!previous || !givesExactly(previous[0]!.shape.fields, meta.columns, row)) {
-      const shape = insertShape(meta, row);
+      const shape = insertShape(meta, dialect, row);
       previous = groups.get(shape.key);
       if (!previous) groups.set(shape.key, (previous = [newBatch(shape)]));
     }
@@ -150,34 +148,33 @@ function valuesSize(values: readonly unknown[]): number {
   return size;
 }
 
-/** One validated row's slots (create(), save()): one INSERT, without insertRows' grouping; returns its primary key. */
-export async function insertRow(meta: ModelMeta, slots: readonly unknown[]): Promise<unknown> {
-  const shape = insertShape(meta, slots);
-  const query = { text: oneRowText(meta, shape, shape.generatesKey), values: encodeRow(shape.fields, shape.codecs, slots) };
-  const result = await withModel(meta, meta.database.runCompiled(query, { about: about(meta, "INSERT"), arrayRows: true }));
-  if (shape.generatesKey) return generatedKey(meta, result, 0, 1);
-  await resyncKeys(meta);
+/** One validated row's slots (create(), save()) into `database`: one INSERT, without insertRows' grouping; returns its primary key. */
+export async function insertRow(meta: ModelMeta, database: Database, slots: readonly unknown[]): Promise<unknown> {
+  const shape = insertShape(meta, database.dialect, slots);
+  const query = { text: oneRowText(meta, database, shape, shape.generatesKey), values: encodeRow(shape.fields, shape.codecs, slots) };
+  const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT"), arrayRows: true }));
+  if (shape.generatesKey) return generatedKey(meta, database.dialect, result, 0, 1);
+  await resyncKeys(meta, database);
   return slots[meta.pk.slot];
 }
 
 /** The keys the database gave an INSERT's `count` rows, in order. */
-async function generatedKeys(meta: ModelMeta, result: QueryResult, count: number): Promise<unknown[]> {
+async function generatedKeys(meta: ModelMeta, database: Database, result: QueryResult, count: number): Promise<unknown[]> {
   // Without RETURNING (MySQL) a many-row INSERT reports its first id; InnoDB gives the rest `step` apart.
-  const step = result.rows.length === 0 && count > 1 ? await generatedKeyStep(meta) : 1;
-  return Array.from({ length: count }, (_, position) => generatedKey(meta, result, position, step));
+  const step = result.rows.length === 0 && count > 1 ? await generatedKeyStep(database) : 1;
+  return Array.from({ length: count }, (_, position) => generatedKey(meta, database.dialect, result, position, step));
 }
 
 /** The key of the INSERT's row at `position`: from RETURNING, or else the first insert id plus `step` per row. */
-function generatedKey(meta: ModelMeta, result: QueryResult, position: number, step: number): unknown {
+function generatedKey(meta: ModelMeta, dialect: Dialect, result: QueryResult, position: number, step: number): unknown {
   const key = result.rows.length > 0 ? (result.rows[position] as unknown[])[0] : Number(result.insertId) + position * step;
-  return meta.database.dialect.codec(meta.pk.kind).decode(key, meta.pk);
+  return dialect.codec(meta.pk.kind).decode(key, meta.pk);
 }
 
 /** By database: the step between the keys one INSERT generates, asked once (a server setting, seldom a session's). */
 const keySteps = new WeakMap<Database, number>();
 
-async function generatedKeyStep(meta: ModelMeta): Promise<number> {
-  const { database } = meta;
+async function generatedKeyStep(database: Database): Promise<number> {
   const query = database.dialect.generatedKeyStep;
   if (!query) return 1;
   let step = keySteps.get(database);
@@ -189,39 +186,39 @@ async function generatedKeyStep(meta: ModelMeta): Promise<number> {
 }
 
 /** After rows that set a generated key themselves, the sequence moves past them where the dialect needs telling. */
-async function resyncKeys(meta: ModelMeta): Promise<void> {
-  const resync = meta.pk.generated && meta.database.dialect.afterExplicitKeys(meta.tablename, meta.pk.column);
-  if (resync) await meta.database.run(resync);
+async function resyncKeys(meta: ModelMeta, database: Database): Promise<void> {
+  const resync = meta.pk.generated && database.dialect.afterExplicitKeys(meta.tablename, meta.pk.column);
+  if (resync) await database.run(resync);
 }
 
 /** The text of a one-row INSERT of rows of this shape, with RETURNING of the key or without; kept but where rows may clash (`onConflict`). */
-function oneRowText(meta: ModelMeta, shape: InsertShape, returning: boolean, onConflict?: string): string {
+function oneRowText(meta: ModelMeta, database: Database, shape: InsertShape, returning: boolean, onConflict?: string): string {
   const { fields, texts } = shape;
   const index = returning ? 1 : 0;
   let text = onConflict === undefined ? texts[index] : undefined;
   if (text === undefined) {
-    const dialect = meta.database.dialect;
-    const values = fields.length === 0 ? raw(dialect.insertDefaultValues) : sql`${insertColumns(meta, fields)} VALUES (${join(fields.map(() => null))})`;
-    text = meta.database.compile(sql`INSERT INTO ${raw(dialect.quote(meta.tablename))} ${values}${raw(onConflict ?? "")}${returningKey(meta, returning)}`).text;
+    const dialect = database.dialect;
+    const values = fields.length === 0 ? raw(dialect.insertDefaultValues) : sql`${insertColumns(dialect, fields)} VALUES (${join(fields.map(() => null))})`;
+    text = database.compile(sql`INSERT INTO ${raw(dialect.quote(meta.tablename))} ${values}${raw(onConflict ?? "")}${returningKey(meta, dialect, returning)}`).text;
     if (onConflict === undefined) texts[index] = text;
   }
   return text;
 }
 
 /** Many rows: one INSERT reading them from the dialect's many-row clause, or its one-row text run per row (each reports its key). */
-function insertManyQuery(meta: ModelMeta, shape: InsertShape, rows: readonly (readonly unknown[])[], returning: boolean, onConflict?: string): CompiledQuery {
-  const dialect = meta.database.dialect;
-  if (!dialect.manyRows) return { text: oneRowText(meta, shape, false, onConflict), values: rows, eachRow: true };
+function insertManyQuery(meta: ModelMeta, database: Database, shape: InsertShape, rows: readonly (readonly unknown[])[], returning: boolean, onConflict?: string): CompiledQuery {
+  const dialect = database.dialect;
+  if (!dialect.manyRows) return { text: oneRowText(meta, database, shape, false, onConflict), values: rows, eachRow: true };
   const table = raw(dialect.quote(meta.tablename));
-  return meta.database.compile(sql`INSERT INTO ${table} ${insertColumns(meta, shape.fields)} ${dialect.manyRows(shape.fields, rows)}${raw(onConflict ?? "")}${returningKey(meta, returning)}`);
+  return database.compile(sql`INSERT INTO ${table} ${insertColumns(dialect, shape.fields)} ${dialect.manyRows(shape.fields, rows)}${raw(onConflict ?? "")}${returningKey(meta, dialect, returning)}`);
 }
 
-function insertColumns(meta: ModelMeta, fields: readonly Field[]) {
-  return raw(`(${fields.map((field) => meta.database.dialect.quote(field.column)).join(",")})`);
+function insertColumns(dialect: Dialect, fields: readonly Field[]) {
+  return raw(`(${fields.map((field) => dialect.quote(field.column)).join(",")})`);
 }
 
-function returningKey(meta: ModelMeta, returning: boolean) {
-  return returning ? meta.database.dialect.returning(raw(meta.database.dialect.quote(meta.pk.column))) : empty;
+function returningKey(meta: ModelMeta, dialect: Dialect, returning: boolean) {
+  return returning ? dialect.returning(raw(dialect.quote(meta.pk.column))) : empty;
 }
 
 function pkState(meta: ModelMeta, pk: unknown): QueryState {
@@ -229,15 +226,17 @@ function pkState(meta: ModelMeta, pk: unknown): QueryState {
   return patchState(emptyState, { conditions: [{ kind: "lookup", steps: [], field: meta.pk, lookup: exact, value: meta.pk.validate(pk) }] });
 }
 
-export async function updateByPk(meta: ModelMeta, pk: unknown, values: Record<string, unknown>): Promise<void> {
+/** UPDATE of the row with this key in `database`; NoMatch where there is none (unless `missingOk`: then whether there was). */
+export async function updateByPk(meta: ModelMeta, database: Database, pk: unknown, values: Record<string, unknown>, missingOk = false): Promise<boolean> {
   const assigned = Object.entries(values).map(([name, value]) => [meta.field(name), value] as const);
-  const result = await withModel(meta, meta.database.runCompiled(compileUpdate(meta, pkState(meta, pk), assigned), { about: about(meta, "UPDATE") }));
-  if (result.rowsAffected === 0) throw missing(meta, pk);
+  const result = await withModel(meta, database.runCompiled(compileUpdate(meta, database, pkState(meta, pk), assigned), { about: about(meta, "UPDATE") }));
+  if (result.rowsAffected === 0 && !missingOk) throw missing(meta, pk);
+  return result.rowsAffected > 0;
 }
 
-export async function deleteByPk(meta: ModelMeta, pk: unknown): Promise<void> {
+export async function deleteByPk(meta: ModelMeta, database: Database, pk: unknown): Promise<void> {
   const state = pkState(meta, pk);
-  await withModel(meta, meta.database.runCompiled(compileStatement(meta, "delete", state, (compiler) => compiler.delete(state)), { about: about(meta, "DELETE") }));
+  await withModel(meta, database.runCompiled(compileStatement(meta, database, "delete", state, (compiler) => compiler.delete(state)), { about: about(meta, "DELETE") }));
 }
 
 export function hasBigIntegers(meta: ModelMeta): boolean {

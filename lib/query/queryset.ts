@@ -1,5 +1,7 @@
 import { IntegrityError, MultipleMatches, NoMatch, SerializationError, TransactionError, UnknownFieldError, ValidationError } from "../errors.js";
-import { FROM_DATABASE, META, rowInstance } from "../model/instance.js";
+import { FROM_DATABASE, META, rowInstance, rowState } from "../model/instance.js";
+import { place } from "../model/placement.js";
+import { describe } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
@@ -31,7 +33,7 @@ import { compileSelect, compileStatement, compileUpdate } from "./statement-cach
 import { readRows, selectReader } from "./hydrate.js";
 import { bindGet, getState, planGet, type GetPlan } from "./get-plan.js";
 import type { CompiledQuery } from "../drivers/driver.js";
-import { statementOptions, type StatementOptions } from "../database.js";
+import { Database, statementOptions, type StatementOptions } from "../database.js";
 import { Q, resolveCondition, type ConditionInput, type LookupObject } from "./where.js";
 import { Computed, type BoundComputed } from "./computed.js";
 import { about } from "./about.js";
@@ -73,9 +75,22 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
 
   /** get()'s plans by lookup keys: a Manager lives as long as its model, so its plans serve every get() on it. */
   #getPlans: Map<string, GetPlan | null> | undefined;
+  /** Likewise for the gets that run on another database than the model's (a router's), by that database. */
+  #awayPlans: WeakMap<Database, Map<string, GetPlan | null>> | undefined;
 
   protected get meta(): ModelMeta {
     return this.model[META];
+  }
+
+  /**
+   * The database this QuerySet's next statement runs on: the one using() named, else the router's choice, else the
+   * owner's (a related manager's), else the model's own. Asked per statement: a router may answer per request.
+   */
+  #on(write: boolean): Database {
+    const state = this.state;
+    const home = this.meta.database;
+    if (state.database === undefined && state.instance === undefined && home.router === undefined) return home;
+    return place(this.meta, write, state.database, state.instance);
   }
 
   protected derive(patch: Partial<QueryState>): QuerySet<T> {
@@ -155,12 +170,17 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   /**
+   * `using(database)`: every statement of this QuerySet (reads, writes, create(), relation loads) runs on that
+   * Database, compiled for its dialect, and the rows it reads remember it; no router is asked. The database needs the
+   * model's table (`database.createAll(modelsDatabase)`).
+   *
    * `using("primary")`: this query reads from the primary even where replicas are configured (a read that must see
    * a write made elsewhere). Writes and transactions always run on the primary.
    */
-  using(target: "primary"): QuerySet<T> {
-    if (target !== "primary") throw new ValidationError(`${this.meta.name}.objects.using() takes "primary", got ${String(target)}`, this.meta.name);
-    return this.derive({ onPrimary: true });
+  using(target: "primary" | Database): QuerySet<T> {
+    if (target === "primary") return this.derive({ onPrimary: true });
+    if (target instanceof Database) return this.derive({ database: target });
+    throw new ValidationError(`${this.meta.name}.objects.using() takes a Database or "primary", got ${describe(target)}`, this.meta.name);
   }
 
   /**
@@ -170,9 +190,10 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   distinct(...names: string[]): QuerySet<T> {
     if (names.length === 0) return this.derive({ distinct: true });
     const meta = this.meta;
-    if (!meta.database.dialect.distinctOn) {
+    const { dialect } = this.state.database ?? meta.database;
+    if (!dialect.distinctOn) {
       throw new ValidationError(
-        `${meta.name}.objects.distinct(${names.map((name) => JSON.stringify(name)).join(", ")}): DISTINCT ON fields is PostgreSQL's alone and ${meta.database.dialect.name} has none; use distinct() without fields, or values(...).distinct()`,
+        `${meta.name}.objects.distinct(${names.map((name) => JSON.stringify(name)).join(", ")}): DISTINCT ON fields is PostgreSQL's alone and ${dialect.name} has none; use distinct() without fields, or values(...).distinct()`,
         meta.name,
       );
     }
@@ -211,8 +232,8 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   /** A locking read (selectForUpdate) outside a transaction would release its locks at once: refused before any SQL. */
-  #checkLock(): void {
-    if (this.state.lock && !this.meta.database.currentTransaction) {
+  #checkLock(database: Database): void {
+    if (this.state.lock && !database.currentTransaction) {
       throw new TransactionError(`${this.meta.name}.objects.selectForUpdate() needs a transaction: its locks last until the transaction ends (database.transaction(async () => ...))`, false);
     }
   }
@@ -277,9 +298,10 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       if (!(aggregate instanceof Aggregate)) throw new ValidationError(`${meta.name}.objects.aggregate(): "${name}" needs an aggregate such as orm.Sum("price")`, meta.name);
       return aggregate.bind(meta);
     });
-    const compiler = this.#compiler();
+    const database = this.#on(false);
+    const compiler = this.#compiler(database);
     const statement = compiler.aggregate(this.state, bound);
-    const result = await meta.database.run(statement, { about: about(meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: bound.some((aggregate) => aggregate.exactIntegers) });
+    const result = await database.run(statement, { about: about(meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: bound.some((aggregate) => aggregate.exactIntegers) });
     const row = result.rows[0] as unknown[];
     return Object.fromEntries(entries.map(([name], index) => [name, bound[index]!.decode(row[index], compiler)])) as AggregateValues<A, T>;
   }
@@ -316,8 +338,8 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     return count;
   }
 
-  #compiler(): QueryCompiler {
-    return new QueryCompiler(this.meta, this.meta.database.dialect);
+  #compiler(database: Database): QueryCompiler {
+    return new QueryCompiler(this.meta, database.dialect);
   }
 
   /**
@@ -331,28 +353,30 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   async #rows(options?: StatementOptions): Promise<T[]> {
-    const { query, read } = this.#reader();
+    const database = this.#on(false);
+    const { query, read } = this.#reader(database);
     const bounds = statementOptions(options);
-    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: this.#exactIntegers(), ...bounds });
+    const result = await database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: this.#exactIntegers(), ...bounds });
     const rows = readRows(result.rows as unknown[], read);
     if (this.state.prefetch.length > 0 && !this.state.values) {
-      const load = () => prefetch(this.meta, rows as object[], prefetchTree(this.state.prefetch));
-      await (this.state.onPrimary ? this.meta.database.onPrimary(load) : load());
+      const load = () => prefetch(this.meta, rows as object[], prefetchTree(this.state.prefetch), database);
+      await (this.state.onPrimary ? database.onPrimary(load) : load());
     }
     return rows;
   }
 
   /** The SELECT this QuerySet sends, as the configured database gets it: its text (with that database's placeholders) and values. */
   toSQL(): { sql: string; values: unknown[] } {
-    const { query } = this.#reader();
+    const { query } = this.#reader(this.#on(false));
     return { sql: query.text, values: [...query.values] };
   }
 
   /** The database's plan for this QuerySet's SELECT (PostgreSQL's EXPLAIN, MySQL's EXPLAIN FORMAT=JSON, SQLite's EXPLAIN QUERY PLAN), as text. */
   async explain(): Promise<string> {
-    const { query } = this.#reader();
-    const { dialect } = this.meta.database;
-    const result = await this.meta.database.runCompiled({ text: `${dialect.explainPrefix}${query.text}`, values: query.values }, { primary: this.state.onPrimary });
+    const database = this.#on(false);
+    const { query } = this.#reader(database);
+    const { dialect } = database;
+    const result = await database.runCompiled({ text: `${dialect.explainPrefix}${query.text}`, values: query.values }, { primary: this.state.onPrimary });
     return dialect.planText(result.rows as Record<string, unknown>[]);
   }
 
@@ -362,14 +386,15 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   /** The SELECT, and what turns each of its rows into an element: an instance, or a values() row. */
-  #reader(): { query: CompiledQuery; read: (row: readonly unknown[]) => T } {
-    this.#checkLock();
+  #reader(database: Database): { query: CompiledQuery; read: (row: readonly unknown[]) => T } {
+    this.#checkLock(database);
     if (this.state.values) {
-      const { statement, decoders } = this.#compiler().values(this.state);
-      return { query: this.meta.database.compile(statement), read: rowShaper(this.state.values, decoders) as (row: readonly unknown[]) => T };
+      const { statement, decoders } = this.#compiler(database).values(this.state);
+      return { query: database.compile(statement), read: rowShaper(this.state.values, decoders) as (row: readonly unknown[]) => T };
     }
-    const select = compileSelect(this.meta, this.state);
-    return { query: select.query, read: selectReader(this.model, this.state, select) as (row: readonly unknown[]) => T };
+    const select = compileSelect(this.meta, this.state, database);
+    const away = database === this.meta.database ? undefined : database;
+    return { query: select.query, read: selectReader(this.model, this.state, select, away) as (row: readonly unknown[]) => T };
   }
 
   #exactIntegers(): boolean {
@@ -402,8 +427,11 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   #get(conditions: readonly Filter[]): Promise<T> {
     let rows: Promise<T[]>;
     try {
-      this.#checkLock();
-      rows = (conditions.length === 1 && this.#getByPlan(conditions[0]!)) || new QuerySet<T>(this.model, getState(this.meta, this.state, conditions)).all();
+      const database = this.#on(false);
+      this.#checkLock(database);
+      // The general way reads where this get() was placed: the router is asked once per statement.
+      const state = getState(this.meta, this.state, conditions);
+      rows = (conditions.length === 1 && this.#getByPlan(conditions[0]!, database)) || new QuerySet<T>(this.model, database === this.meta.database ? state : patchState(state, { database })).all();
     } catch (error) {
       return Promise.reject(error);
     }
@@ -415,22 +443,30 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   /** get() by a lookup object, through the plan for its keys (see get-plan.ts); undefined where none serves. */
-  #getByPlan(lookups: Filter): Promise<T[]> | undefined {
+  #getByPlan(lookups: Filter, database: Database): Promise<T[]> | undefined {
     if (lookups instanceof Q || lookups === null || typeof lookups !== "object" || Array.isArray(lookups)) return undefined;
     if (this.state.prefetch.length > 0 || this.state.values) return undefined;
     let signature: string | undefined;
     for (const key in lookups) if (Object.hasOwn(lookups, key)) signature = signature === undefined ? key : `${signature}\u0000${key}`;
     if (signature === undefined) return undefined;
-    const plans = (this.#getPlans ??= new Map());
+    const plans = database === this.meta.database ? (this.#getPlans ??= new Map()) : this.#plansOn(database);
     let plan = plans.get(signature);
     if (plan === undefined) {
-      plan = planGet(this.model, this.state, lookups, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: this.#exactIntegers() });
+      plan = planGet(this.model, this.state, lookups, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: this.#exactIntegers() }, database);
       if (plans.size < 100) plans.set(signature, plan); // a program gets by a few sets of keys
     }
     const query = plan && bindGet(this.meta, plan, lookups);
     if (!query) return undefined;
     const { read } = plan!;
-    return this.meta.database.runCompiled(query, plan!.options).then((result) => readRows(result.rows as unknown[], read) as T[]);
+    return database.runCompiled(query, plan!.options).then((result) => readRows(result.rows as unknown[], read) as T[]);
+  }
+
+  /** get()'s plans for another database than the model's: its rows remember that database, so its plans are its own. */
+  #plansOn(database: Database): Map<string, GetPlan | null> {
+    const byDatabase = (this.#awayPlans ??= new WeakMap());
+    let plans = byDatabase.get(database);
+    if (!plans) byDatabase.set(database, (plans = new Map()));
+    return plans;
   }
 
   /** The first row (by primary key unless ordered), or null. */
@@ -449,14 +485,16 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   async count(): Promise<number> {
-    const query = compileStatement(this.meta, "count", this.state, (compiler) => compiler.count(this.state));
-    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true });
+    const database = this.#on(false);
+    const query = compileStatement(this.meta, database, "count", this.state, (compiler) => compiler.count(this.state));
+    const result = await database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true });
     return Number((result.rows[0] as unknown[])[0]);
   }
 
   async exists(): Promise<boolean> {
-    const query = compileStatement(this.meta, "exists", this.state, (compiler) => compiler.exists(this.state));
-    const result = await this.meta.database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true });
+    const database = this.#on(false);
+    const query = compileStatement(this.meta, database, "exists", this.state, (compiler) => compiler.exists(this.state));
+    const result = await database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true });
     return result.rows.length > 0;
   }
 
@@ -472,21 +510,23 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     }
     const assigned = meta.fields.filter((field) => slots[field.slot] !== undefined).map((field) => [field, slots[field.slot]] as const);
     if (assigned.length === 0 && bound.length === 0) return this.count();
-    const query = compileUpdate(meta, this.state, assigned, bound);
-    const result = await withModel(meta, meta.database.runCompiled(query, { about: about(meta, "UPDATE") }));
+    const database = this.#on(true);
+    const query = compileUpdate(meta, database, this.state, assigned, bound);
+    const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "UPDATE") }));
     return result.rowsAffected;
   }
 
   /** Deletes every matching row; returns how many. */
   async delete(): Promise<number> {
-    const query = compileStatement(this.meta, "delete", this.state, (compiler) => compiler.delete(this.state));
-    const result = await withModel(this.meta, this.meta.database.runCompiled(query, { about: about(this.meta, "DELETE") }));
+    const database = this.#on(true);
+    const query = compileStatement(this.meta, database, "delete", this.state, (compiler) => compiler.delete(this.state));
+    const result = await withModel(this.meta, database.runCompiled(query, { about: about(this.meta, "DELETE") }));
     return result.rowsAffected;
   }
 
   async create(values: CreateValues<FieldsOf<T>>): Promise<T> {
     const instance = new this.model(values as never) as unknown as Model;
-    await instance.save();
+    await instance.save({ using: this.#on(true) });
     return instance as unknown as T;
   }
 
@@ -501,14 +541,16 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const meta = this.meta;
     const conflict = options.onConflict === undefined ? undefined : conflictColumns(meta, options.onConflict);
     const slots = rows.map((row) => validateSlots(meta, row, { partial: false, applyDefaults: true }));
-    await insertRows(meta, slots, conflict);
+    const database = this.#on(true);
+    await insertRows(meta, database, slots, conflict);
     // Each row now holds what its table holds, its key too: it becomes an instance as a row read back would, checked once.
-    return slots.map((row) => rowInstance<T>(this.model, row, FROM_DATABASE));
+    const state = rowState(FROM_DATABASE, database === meta.database ? undefined : database);
+    return slots.map((row) => rowInstance<T>(this.model, row, FROM_DATABASE, state));
   }
 
   /** Writes these fields of each instance, in one UPDATE per batch of rows; returns how many rows matched. */
   bulkUpdate(instances: readonly T[], fields: readonly (keyof FieldsOf<T> & string)[]): Promise<number> {
-    return updateRows(this.meta, instances as readonly object[], fields);
+    return updateRows(this.meta, this.#on(true), instances as readonly object[], fields);
   }
 
   /** The row matching `lookup`, or a new one made of its plain field values and `defaults`; `[instance, created]`. */
@@ -518,7 +560,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     try {
       const create = () => this.create({ ...plainValues(this.meta, lookup as LookupObject), ...defaults } as CreateValues<FieldsOf<T>>);
       // Inside a transaction the INSERT gets a savepoint of its own, so losing the race fails it alone.
-      const database = this.meta.database;
+      const database = this.#on(true);
       return [await (database.currentTransaction ? database.transaction(create) : create()), true];
     } catch (error) {
       // Another caller may have created it between our read and our write: theirs wins.
@@ -526,7 +568,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       if (raced) return [raced, false];
       // Inside a transaction whose snapshot predates the winner's commit (REPEATABLE READ, SERIALIZABLE: MariaDB's
       // default), its row cannot be read here: only the transaction run again can, as for a serialization failure.
-      if (error instanceof IntegrityError && this.meta.database.currentTransaction) {
+      if (error instanceof IntegrityError && this.#on(true).currentTransaction) {
         throw new SerializationError(
           `${this.meta.name}.objects.getOrCreate(): another transaction created the matching row after this transaction's snapshot was taken, so it cannot be read here; run the transaction again (database.transaction(fn, { retries: 3 }) does)`,
           { cause: error },
@@ -539,7 +581,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   /** Updates the row matching `lookup` with `defaults`, or creates it; `[instance, created]`. */
   async updateOrCreate(lookup: FilterObject<T>, defaults: Partial<CreateValues<FieldsOf<T>>> = {}): Promise<[T, boolean]> {
     // Its own transaction (when it is not inside one) runs again after losing a race it cannot see past.
-    return this.meta.database.transaction(
+    return this.#on(true).transaction(
       async () => {
         const [instance, created] = await this.getOrCreate(lookup, defaults);
         if (!created && Object.keys(defaults).length > 0) await (instance as unknown as Model).update(defaults);
@@ -577,8 +619,9 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
       throw new ValidationError(`${this.meta.name}.objects.iterate() needs a whole batchSize >= 1, got ${String(batchSize)}`, this.meta.name);
     }
-    const { query, read } = this.#reader();
-    for await (const row of this.meta.database.streamCompiled(query, batchSize, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: this.#exactIntegers() })) {
+    const database = this.#on(false);
+    const { query, read } = this.#reader(database);
+    for await (const row of database.streamCompiled(query, batchSize, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: this.#exactIntegers() })) {
       yield read(row as unknown[]);
     }
   }

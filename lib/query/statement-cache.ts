@@ -1,5 +1,6 @@
 import sql, { type Sql } from "sql-template-tag";
 import type { Dialect } from "../dialects/dialect.js";
+import type { Database } from "../database.js";
 import type { Expression } from "./lookups.js";
 import type { CompiledQuery } from "../drivers/driver.js";
 import type { Field } from "../model/fields.js";
@@ -40,8 +41,8 @@ const SEPARATOR = "\u0000";
  * `get({ pk })` in a loop builds no SQL. States the cache cannot describe (values(), annotations,
  * expressions, lookups without `reuse`) compile every time, as before.
  */
-export function compileSelect(meta: ModelMeta, state: QueryState): CompiledSelect {
-  const { query, plan, reusable } = compileShape<SelectPlan>(meta, "select", state, [], (compiler) => {
+export function compileSelect(meta: ModelMeta, state: QueryState, database: Database): CompiledSelect {
+  const { query, plan, reusable } = compileShape<SelectPlan>(meta, database, "select", state, [], (compiler) => {
     const { statement, ...plan } = compiler.select(state);
     return { statement, plan };
   });
@@ -52,8 +53,15 @@ export function compileSelect(meta: ModelMeta, state: QueryState): CompiledSelec
  * count(), exists(), delete() and update() of plain values, cached like compileSelect: `statement` names
  * what is compiled (with the fields an UPDATE sets), `leading` are the values bound ahead of the WHERE's.
  */
-export function compileStatement(meta: ModelMeta, statement: string, state: QueryState, build: (compiler: QueryCompiler) => Sql, leading: readonly unknown[] = []): CompiledQuery {
-  return compileShape(meta, statement, state, leading, (compiler) => ({ statement: build(compiler), plan: undefined })).query;
+export function compileStatement(
+  meta: ModelMeta,
+  database: Database,
+  statement: string,
+  state: QueryState,
+  build: (compiler: QueryCompiler) => Sql,
+  leading: readonly unknown[] = [],
+): CompiledQuery {
+  return compileShape(meta, database, statement, state, leading, (compiler) => ({ statement: build(compiler), plan: undefined })).query;
 }
 
 /**
@@ -62,30 +70,31 @@ export function compileStatement(meta: ModelMeta, statement: string, state: Quer
  */
 export function compileUpdate(
   meta: ModelMeta,
+  database: Database,
   state: QueryState,
   assigned: readonly (readonly [Field, unknown])[],
   expressions: readonly (readonly [Field, Expression])[] = [],
 ): CompiledQuery {
-  const encoded = assigned.map(([field, value]) => boundValue(meta.database.dialect, field, value));
+  const encoded = assigned.map(([field, value]) => boundValue(database.dialect, field, value));
   const build = (compiler: QueryCompiler) =>
     compiler.update(state, [
       ...assigned.map(([field], index) => [field, sql`${encoded[index]}`] as const),
       ...expressions.map(([field, expression]) => [field, expression.toSql(compiler)] as const),
     ]);
-  if (expressions.length > 0) return meta.database.compile(build(new QueryCompiler(meta, meta.database.dialect)));
-  return compileStatement(meta, `update ${assigned.map(([field]) => field.slot).join(",")}`, state, build, encoded);
+  if (expressions.length > 0) return database.compile(build(new QueryCompiler(meta, database.dialect)));
+  return compileStatement(meta, database, `update ${assigned.map(([field]) => field.slot).join(",")}`, state, build, encoded);
 }
 
 function compileShape<Plan>(
   meta: ModelMeta,
+  database: Database,
   statement: string,
   state: QueryState,
   leading: readonly unknown[],
   compile: (compiler: QueryCompiler) => { statement: Sql; plan: Plan },
 ): { query: CompiledQuery; plan: Plan; reusable: boolean } {
-  const database = meta.database;
   const values = leading.slice();
-  const key = state.values || state.annotations.length > 0 ? undefined : shapeKey(meta, statement, state, values);
+  const key = state.values || state.annotations.length > 0 ? undefined : shapeKey(database.dialect, dialectKey(meta, database.dialect, statement), state, values);
   let byShape = templates.get(meta);
   const template = key === undefined ? undefined : (byShape?.get(key) as Template<Plan> | null | undefined);
   if (template) return { query: { text: template.text, values }, plan: template.plan, reusable: true };
@@ -100,11 +109,19 @@ function compileShape<Plan>(
   return { query, plan: compiled.plan, reusable: predicted };
 }
 
+/**
+ * A cache key for a model's statement compiled for `dialect`: the key itself for the model's own database's dialect,
+ * else prefixed with the dialect's name, so that no text compiled for one dialect is ever sent to another.
+ */
+export function dialectKey(meta: ModelMeta, dialect: Dialect, key: string): string {
+  return dialect === meta.database.dialect ? key : `${dialect.name}${SEPARATOR}${key}`;
+}
+
 /** The statement's and state's shape as a string, its bound values pushed onto `values` in statement order; undefined if not describable. */
-function shapeKey(meta: ModelMeta, statement: string, state: QueryState, values: unknown[]): string | undefined {
+function shapeKey(dialect: Dialect, statement: string, state: QueryState, values: unknown[]): string | undefined {
   let key = statement + SEPARATOR;
   for (const condition of state.conditions) {
-    const part = conditionKey(meta, condition, values);
+    const part = conditionKey(dialect, condition, values);
     if (part === undefined) return undefined;
     key += part;
   }
@@ -122,11 +139,11 @@ function shapeKey(meta: ModelMeta, statement: string, state: QueryState, values:
   return key;
 }
 
-function conditionKey(meta: ModelMeta, condition: Condition, values: unknown[]): string | undefined {
+function conditionKey(dialect: Dialect, condition: Condition, values: unknown[]): string | undefined {
   switch (condition.kind) {
     case "lookup": {
       const { lookup, field } = condition;
-      const shape = bindReused(meta.database.dialect, field, lookup, condition.value, values);
+      const shape = bindReused(dialect, field, lookup, condition.value, values);
       if (shape === undefined) return undefined;
       return (condition.shapeKey ?? lookupShapeKey(condition.steps, field, lookup)) + shape + SEPARATOR;
     }
@@ -134,14 +151,14 @@ function conditionKey(meta: ModelMeta, condition: Condition, values: unknown[]):
     case "or": {
       let key = `(${condition.kind}`;
       for (const child of condition.children) {
-        const part = conditionKey(meta, child, values);
+        const part = conditionKey(dialect, child, values);
         if (part === undefined) return undefined;
         key += part;
       }
       return `${key})`;
     }
     case "not": {
-      const part = conditionKey(meta, condition.child, values);
+      const part = conditionKey(dialect, condition.child, values);
       return part === undefined ? undefined : `(not${part})`;
     }
     default:

@@ -3,6 +3,8 @@ import { Field, describe, type ColumnKind, type FieldOptions } from "../model/fi
 import { META, PARTIAL_FROM_DATABASE, rowInstance, type InstanceState, type StubOrigin } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { AnyModelClass, Model, ModelClass } from "../model/model.js";
+import { checkRelation } from "../model/placement.js";
+import type { Database } from "../database.js";
 
 export type OnDelete = "CASCADE" | "SET NULL" | "RESTRICT";
 
@@ -84,8 +86,28 @@ export class ForeignKeyField extends Field {
     return typeof value === "object" && value !== null ? (value as Model).pk : value;
   }
 
-  override readonly fromColumn = (key: unknown): unknown => makeStub(this.target, key, (this.#stubState ??= stubState({ model: this.owner.name, field: this.name })));
+  /** The stub of the row with this key, read from `away` where that is not the models' database (its load goes there). */
+  override readonly fromColumn = (key: unknown, away?: Database): unknown => makeStub(this.target, key, away === undefined ? (this.#stubState ??= this.#newStubState()) : this.#awayStubState(away));
   #stubState: InstanceState | undefined;
+  #awayStubStates: WeakMap<Database, InstanceState> | undefined;
+
+  #newStubState(away?: Database): InstanceState {
+    return stubState({ model: this.owner.name, field: this.name }, away);
+  }
+
+  #awayStubState(away: Database): InstanceState {
+    const states = (this.#awayStubStates ??= new WeakMap());
+    let state = states.get(away);
+    if (!state) states.set(away, (state = this.#newStubState(away)));
+    return state;
+  }
+
+  // A row of another database is refused (see checkRelation); an unsaved owner takes the row's database.
+  override assign(value: unknown, owner?: object): unknown {
+    const assigned = this.validate(value);
+    if (owner !== undefined) checkRelation(owner, `${this.owner.name}.${this.name}`, assigned, undefined);
+    return assigned;
+  }
 
   // A key given as text (`filter({ album: req.params.id })`) is read as the related key's lookups read it.
   override validateLookup(value: unknown): unknown {
@@ -122,8 +144,8 @@ function modelName(value: object): string {
 }
 
 /** The state of the stubs one foreign key builds, shared and frozen: ownState copies it before any write. */
-function stubState(origin: StubOrigin): InstanceState {
-  return Object.freeze({ persisted: true, dirty: undefined, origin, partial: true, validated: false });
+function stubState(origin: StubOrigin, database: Database | undefined): InstanceState {
+  return Object.freeze({ persisted: true, dirty: undefined, origin, partial: true, validated: false, database });
 }
 
 /** A related row of which only the key is known; reading anything else says how to load it. */

@@ -1,6 +1,7 @@
 import sql, { join, raw, type Sql } from "sql-template-tag";
 import { ValidationError } from "../errors.js";
 import type { ModelMeta } from "../model/meta.js";
+import type { Database } from "../database.js";
 import { validateSlots } from "../model/validation.js";
 import { encodeValue } from "../query/compiler.js";
 import { withModel } from "../query/persist.js";
@@ -43,9 +44,8 @@ export function linkRows(
  * Inserts join-table rows, a pair already there left alone (ON CONFLICT DO NOTHING or its MySQL form): one
  * statement for as many rows as the database binds at once, all in one transaction when it takes more.
  */
-export async function insertLinks(through: ModelMeta, rows: readonly unknown[][]): Promise<void> {
+export async function insertLinks(through: ModelMeta, database: Database, rows: readonly unknown[][]): Promise<void> {
   if (rows.length === 0) return;
-  const database = through.database;
   const dialect = database.dialect;
   const fields = through.columns.filter((field) => rows[0]![field.slot] !== undefined);
   const codecs = fields.map((field) => dialect.codec(field.kind));

@@ -1,6 +1,7 @@
 import DataLoader from "dataloader";
 import type { StubOrigin } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
+import type { Database } from "../database.js";
 import { decodeRow, emptyState, patchState } from "../query/compiler.js";
 import { findLookup } from "../query/lookups.js";
 import { hasBigIntegers } from "../query/persist.js";
@@ -13,21 +14,21 @@ interface RowLoader {
   readonly waiting: (LazyStubLoad | undefined)[];
 }
 
-/** One loader per model and per transaction (or none): a batch must run on its callers' connection. */
+/** One loader per model and per transaction (or database, outside one): a batch must run on its callers' connection. */
 const loaders = new WeakMap<object, Map<ModelMeta, RowLoader>>();
 
 /**
  * Every field of the row with this primary key, or undefined. Loads asked for in the same tick go out
  * as one `WHERE pk IN (...)`; nothing is cached past the batch, so a later call never sees a stale row.
  */
-export function loadRow(meta: ModelMeta, key: unknown, stub?: StubOrigin): Promise<Record<string, unknown> | undefined> {
-  const scope = meta.database.currentTransaction ?? meta.database;
+export function loadRow(meta: ModelMeta, database: Database, key: unknown, stub?: StubOrigin): Promise<Record<string, unknown> | undefined> {
+  const scope = database.currentTransaction ?? database;
   let byModel = loaders.get(scope);
   if (!byModel) loaders.set(scope, (byModel = new Map()));
   let rowLoader = byModel.get(meta);
   if (!rowLoader) {
     const waiting: (LazyStubLoad | undefined)[] = [];
-    const loader = new DataLoader((keys: readonly unknown[]) => loadBatch(meta, keys, waiting.splice(0, keys.length)), { cache: false, maxBatchSize: 1000, cacheKeyFn: String });
+    const loader = new DataLoader((keys: readonly unknown[]) => loadBatch(meta, database, keys, waiting.splice(0, keys.length)), { cache: false, maxBatchSize: 1000, cacheKeyFn: String });
     byModel.set(meta, (rowLoader = { loader, waiting }));
   }
   // Whether a stub's load is an N+1 shows only when its batch goes out: alone, it was one query of many.
@@ -48,14 +49,15 @@ function lazyStubLoad(meta: ModelMeta, key: unknown, stub: StubOrigin): LazyStub
   return { report: () => detector.lazyLoad("load", stub.model, stub.field, fix, { target: `${meta.name}#${String(key)}` }, pending) };
 }
 
-async function loadBatch(meta: ModelMeta, keys: readonly unknown[], loads: readonly (LazyStubLoad | undefined)[]): Promise<Array<Record<string, unknown> | undefined>> {
+async function loadBatch(meta: ModelMeta, database: Database, keys: readonly unknown[], loads: readonly (LazyStubLoad | undefined)[]): Promise<Array<Record<string, unknown> | undefined>> {
   if (keys.length === 1) loads[0]?.report();
   const unique = [...new Map(keys.map((key) => [String(key), key])).values()];
   const { query, columns } = compileSelect(
     meta,
     patchState(emptyState, { conditions: [{ kind: "lookup", steps: [], field: meta.pk, lookup: findLookup("in")!, value: unique }] }),
+    database,
   );
-  const result = await meta.database.runCompiled(query, { about: about(meta, "SELECT", unique.length), arrayRows: true, exactIntegers: hasBigIntegers(meta) });
+  const result = await database.runCompiled(query, { about: about(meta, "SELECT", unique.length), arrayRows: true, exactIntegers: hasBigIntegers(meta) });
   const rows = new Map<string, Record<string, unknown>>();
   for (const row of result.rows) {
     const values = decodeRow(columns, row as unknown[]);

@@ -4,6 +4,7 @@ import type { Model, ModelClass } from "../model/model.js";
 import { patchState, type QueryState } from "../query/compiler.js";
 import { META } from "../model/instance.js";
 import type { RelationStep } from "../query/paths.js";
+import type { ModelMeta } from "../model/meta.js";
 import { defaultState, QuerySet } from "../query/queryset.js";
 import type { FieldsOf } from "../query/typing.js";
 import { findLookup } from "../query/lookups.js";
@@ -11,6 +12,8 @@ import type { CreateValues } from "../model/types.js";
 import { insertLinks, linkRows } from "./links.js";
 import type { ForeignKeyField } from "./foreign-key.js";
 import { OwnedRows } from "./related-manager.js";
+import { checkRelation, place } from "../model/placement.js";
+import type { Database } from "../database.js";
 
 /** Keys per `IN (...)` list of remove(): far below every database's limit on bound parameters. */
 const KEYS_PER_STATEMENT = 5000;
@@ -48,7 +51,7 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
   protected override get state(): QueryState {
     const [toLinks, toOwner] = this.mirror.hops!;
     const condition = { kind: "lookup" as const, steps: [toLinks], field: toOwner.fromField, lookup: findLookup("exact")!, value: this.owner.pk };
-    return (this.#state ??= patchState(defaultState(this.model[META]), { conditions: [condition] }));
+    return (this.#state ??= patchState(defaultState(this.model[META]), { conditions: [condition], instance: this.owner }));
   }
 
   /** The join table's key to the owner, and its key to the related rows. */
@@ -68,23 +71,29 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     await this.#add(this.#targetKeys(items, "add"), options);
   }
 
+  /** The join table's model, and the database the owner's links are on (where the owner is, unless a router says). */
+  #through(): { through: ModelMeta; database: Database } {
+    const through = this.relation.hops![0].to;
+    return { through, database: place(through, true, undefined, this.owner) };
+  }
+
   async #add(keys: readonly unknown[], options: ThroughOptions): Promise<void> {
     const ownerKey = this.#ownerKey("add");
     this.#forget();
     if (keys.length === 0) return;
     const { near, far } = this.#keys;
-    const through = this.relation.hops![0].to;
+    const { through, database } = this.#through();
     const rows = linkRows(through, near, far, ownerKey, keys, options.throughDefaults);
-    if (this.uniquePair) return insertLinks(through, rows);
+    if (this.uniquePair) return insertLinks(through, database, rows);
     // A through model without a unique pair: the pairs already linked are read first, in the same transaction.
-    await this.meta.database.transaction(async () => {
+    await database.transaction(async () => {
       const linked = new Set<string>();
       for (let start = 0; start < keys.length; start += KEYS_PER_STATEMENT) {
         const chunk = keys.slice(start, start + KEYS_PER_STATEMENT);
-        const found = (await this.#links().filter({ [near.name]: ownerKey, [`${far.name}__in`]: chunk } as never).valuesList(far.name, { flat: true })) as unknown[];
+        const found = (await this.#links(database).filter({ [near.name]: ownerKey, [`${far.name}__in`]: chunk } as never).valuesList(far.name, { flat: true })) as unknown[];
         for (const key of found) linked.add(String(key));
       }
-      await insertLinks(through, rows.filter((row) => !linked.has(String(row[far.slot]))));
+      await insertLinks(through, database, rows.filter((row) => !linked.has(String(row[far.slot]))));
     });
   }
 
@@ -97,7 +106,7 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     const ownerKey = this.#ownerKey("remove");
     this.#forget();
     const { near, far } = this.#keys;
-    const links = this.#links();
+    const links = this.#links(this.#through().database);
     for (let start = 0; start < keys.length; start += KEYS_PER_STATEMENT) {
       await links.filter({ [near.name]: ownerKey, [`${far.name}__in`]: keys.slice(start, start + KEYS_PER_STATEMENT) } as never).delete();
     }
@@ -109,8 +118,9 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     const keys = this.#targetKeys(items, "set");
     const ownerKey = this.#ownerKey("set");
     const { near, far } = this.#keys;
-    await this.meta.database.transaction(async () => {
-      const linked = (await this.#links().filter({ [near.name]: ownerKey } as never).valuesList(far.name, { flat: true })) as unknown[];
+    const { database } = this.#through();
+    await database.transaction(async () => {
+      const linked = (await this.#links(database).filter({ [near.name]: ownerKey } as never).valuesList(far.name, { flat: true })) as unknown[];
       const wanted = new Set(keys.map(String));
       const present = new Set(linked.map(String));
       const removed = linked.filter((key) => !wanted.has(String(key)));
@@ -126,21 +136,21 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
   async clear(): Promise<void> {
     const ownerKey = this.#ownerKey("clear");
     this.#forget();
-    await this.#links().filter({ [this.#keys.near.name]: ownerKey } as never).delete();
+    await this.#links(this.#through().database).filter({ [this.#keys.near.name]: ownerKey } as never).delete();
   }
 
   /** Creates a related row and links it to the owner, in one transaction. */
   override create(values: CreateValues<FieldsOf<T>>, options: ThroughOptions = {}): Promise<T> {
     this.#ownerKey("create");
-    return this.meta.database.transaction(async () => {
+    return this.#through().database.transaction(async () => {
       const row = await super.create(values);
       await this.#add([(row as Model).pk], options);
       return row;
     });
   }
 
-  #links(): QuerySet<object> {
-    return this.relation.hops![0].to.model.objects;
+  #links(database: Database): QuerySet<object> {
+    return this.relation.hops![0].to.model.objects.using(database);
   }
 
   /** Writes make what prefetchRelated loaded for the owner stale: the next read asks the database. */
@@ -160,6 +170,7 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     const keys = new Map<string, unknown>();
     for (const item of items) {
       if (item === null || item === undefined) throw this.#invalid(method, `was given ${String(item)}; it takes ${this.relation.to.name} rows or their keys`);
+      checkRelation(this.owner, `${this.relation.from.name}.${this.relation.name}.${method}()`, item, undefined);
       const key = far.toColumn(far.validate(item));
       keys.set(String(key), key);
     }

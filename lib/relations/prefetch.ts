@@ -5,7 +5,8 @@ import type { RelationStep } from "../query/paths.js";
 import { decodeValue, patchState, QueryCompiler, type ValueColumn } from "../query/compiler.js";
 import { defaultState } from "../query/queryset.js";
 import { findLookup } from "../query/lookups.js";
-import { FROM_DATABASE, rowMaker } from "../model/instance.js";
+import { FROM_DATABASE, rowMaker, rowState } from "../model/instance.js";
+import type { Database } from "../database.js";
 import { readRows, selectReader } from "../query/hydrate.js";
 import { hasBigIntegers } from "../query/persist.js";
 import { compileSelect } from "../query/statement-cache.js";
@@ -48,32 +49,37 @@ export function checkPrefetchPath(meta: ModelMeta, path: string): void {
   }
 }
 
-/** Loads each relation of the tree for all `instances` at once: one query a relation, not one a row. */
-export async function prefetch(meta: ModelMeta, instances: readonly object[], tree: PrefetchTree): Promise<void> {
+/** Loads each relation of the tree for all `instances` at once, from `database` (where they were read): one query a relation, not one a row. */
+export async function prefetch(meta: ModelMeta, instances: readonly object[], tree: PrefetchTree, database: Database): Promise<void> {
   if (instances.length === 0) return;
   for (const [name, subtree] of tree) {
     const relation = meta.relations.get(name)!;
     const related = relation.hops
-      ? await prefetchMany(instances, relation)
+      ? await prefetchMany(instances, relation, database)
       : relation.toField === relation.to.pk
-        ? await prefetchForward(instances, relation)
-        : await prefetchReverse(instances, relation);
-    if (subtree.size > 0) await prefetch(relation.to, related, subtree);
+        ? await prefetchForward(instances, relation, database)
+        : await prefetchReverse(instances, relation, database);
+    if (subtree.size > 0) await prefetch(relation.to, related, subtree, database);
   }
+}
+
+/** The database rows read from `database` remember: undefined for their model's own. */
+function awayFrom(meta: ModelMeta, database: Database): Database | undefined {
+  return database === meta.database ? undefined : database;
 }
 
 /**
  * The rows of `meta` whose `key` is one of `values`, one query per chunk of keys. Their foreign keys hold
  * bare keys until read, so prefetchReverse can point them at the owners it already has.
  */
-async function fetchIn(meta: ModelMeta, key: string, values: readonly unknown[]): Promise<Model[]> {
+async function fetchIn(meta: ModelMeta, database: Database, key: string, values: readonly unknown[]): Promise<Model[]> {
   let rows: Model[] = [];
   for (let start = 0; start < values.length; start += KEYS_PER_QUERY) {
     const chunk = values.slice(start, start + KEYS_PER_QUERY);
     const state = patchState(defaultState(meta), { conditions: [resolveCondition(meta, { [`${key}__in`]: chunk })] });
-    const select = compileSelect(meta, state);
-    const result = await meta.database.runCompiled(select.query, { about: about(meta, "SELECT"), arrayRows: true, exactIntegers: hasBigIntegers(meta) });
-    const read = selectReader(meta.model, state, select);
+    const select = compileSelect(meta, state, database);
+    const result = await database.runCompiled(select.query, { about: about(meta, "SELECT"), arrayRows: true, exactIntegers: hasBigIntegers(meta) });
+    const read = selectReader(meta.model, state, select, awayFrom(meta, database));
     const instances = readRows(result.rows as unknown[], read) as Model[];
     rows = rows.length === 0 ? instances : rows.concat(instances);
   }
@@ -81,14 +87,14 @@ async function fetchIn(meta: ModelMeta, key: string, values: readonly unknown[])
 }
 
 /** `track.album` for every track: the keys (or stubs) replaced by full rows. */
-async function prefetchForward(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
+async function prefetchForward(instances: readonly object[], relation: RelationStep, database: Database): Promise<Model[]> {
   const field = relation.fromField;
   const keys = new Map<string, unknown>();
   for (const instance of instances) {
     const key = relatedKey(heldValue(instance, field));
     if (key !== undefined) keys.set(String(key), key);
   }
-  const rows = keys.size === 0 ? [] : await fetchIn(relation.to, "pk", [...keys.values()]);
+  const rows = keys.size === 0 ? [] : await fetchIn(relation.to, database, "pk", [...keys.values()]);
   const byKey = new Map(rows.map((row) => [String(row.pk), row]));
   for (const instance of instances) {
     const key = relatedKey(heldValue(instance, field));
@@ -105,13 +111,13 @@ function relatedKey(value: unknown): unknown {
 }
 
 /** `album.tracks` for every album: one query, rows grouped by their key, each pointing back at its owner. */
-async function prefetchReverse(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
+async function prefetchReverse(instances: readonly object[], relation: RelationStep, database: Database): Promise<Model[]> {
   // Taken before the first await, while the user's frame is still on the stack.
   const stack = relation.from.database.nPlusOne.pending()?.stack;
   // Keyed by the keys themselves: a foreign key decodes with its target's key codec, so both sides hold one type.
   const owners = new Map(instances.map((instance) => [(instance as Model).pk, { owner: instance, rows: [] as Model[] }]));
   const keyField = relation.toField;
-  const rows = await fetchIn(relation.to, keyField.name, [...owners.keys()]);
+  const rows = await fetchIn(relation.to, database, keyField.name, [...owners.keys()]);
   // The rows mostly arrive grouped by key (as the key's index hands them over): a run of them finds its group once.
   let key: unknown;
   let group: { owner: object; rows: Model[] } | undefined;
@@ -124,8 +130,8 @@ async function prefetchReverse(instances: readonly object[], relation: RelationS
     slots[keyField.slot] = group.owner;
   }
   for (const { owner, rows: owned } of owners.values()) (ownState(owner).prefetched ??= new Map()).set(relation.name, owned);
-  const { database, name } = relation.from;
-  if (stack) database.nPlusOne.eagerLoaded(name, relation.name, [...owners.values()].map((group) => group.rows), stack);
+  const { database: home, name } = relation.from;
+  if (stack) home.nPlusOne.eagerLoaded(name, relation.name, [...owners.values()].map((group) => group.rows), stack);
   return rows;
 }
 
@@ -133,7 +139,7 @@ async function prefetchReverse(instances: readonly object[], relation: RelationS
  * `article.tags` for every article: one query over the related table joined to the join table, each row
  * carrying the key of the owner it is linked to (a row linked to two owners comes once for each).
  */
-async function prefetchMany(instances: readonly object[], relation: RelationStep): Promise<Model[]> {
+async function prefetchMany(instances: readonly object[], relation: RelationStep, database: Database): Promise<Model[]> {
   // Taken before the first await, while the user's frame is still on the stack.
   const stack = relation.from.database.nPlusOne.pending()?.stack;
   const [toLinks, toRows] = relation.hops!;
@@ -144,14 +150,14 @@ async function prefetchMany(instances: readonly object[], relation: RelationStep
   const columns: ValueColumn[] = [...target.columns.map((field) => ({ name: field.name, steps: [], field })), { name: "", steps: [toOwners], field: ownerKey }];
   const owners = new Map(instances.map((instance) => [(instance as Model).pk, { owner: instance, rows: [] as Model[] }]));
   const keys = [...owners.keys()];
-  const make = rowMaker<Model>(target.model, FROM_DATABASE);
+  const make = rowMaker<Model>(target.model, FROM_DATABASE, rowState(FROM_DATABASE, awayFrom(target, database)));
   const width = target.columns.length;
   const rows: Model[] = [];
   for (let start = 0; start < keys.length; start += KEYS_PER_QUERY) {
     const condition = { kind: "lookup" as const, steps: [toOwners], field: ownerKey, lookup: findLookup("in")!, value: keys.slice(start, start + KEYS_PER_QUERY) };
     const state = patchState(defaultState(target), { conditions: [condition], values: { columns, shape: "array", grouped: false } });
-    const { statement, decoders } = new QueryCompiler(target, target.database.dialect).values(state);
-    const result = await target.database.run(statement, { about: about(target, "SELECT"), arrayRows: true, exactIntegers: hasBigIntegers(target) || hasBigIntegers(toLinks.to) });
+    const { statement, decoders } = new QueryCompiler(target, database.dialect).values(state);
+    const result = await database.run(statement, { about: about(target, "SELECT"), arrayRows: true, exactIntegers: hasBigIntegers(target) || hasBigIntegers(toLinks.to) });
     for (const raw of result.rows as unknown[][]) {
       const owner = decodeValue(decoders[width]!, raw[width]);
       raw.length = width;

@@ -55,7 +55,9 @@ export class RelatedManager<T extends object = Model> extends OwnedRows<T> {
 
   // Worked out when first asked: after prefetchRelated, all() and count() answer without it.
   protected override get state(): QueryState {
-    return (this.#state ??= patchState(defaultState(this.model[META]), { conditions: [resolveCondition(this.model[META], { [this.field.name]: this.owner })] }));
+    const meta = this.model[META];
+    // The owner is the router's hint, and its database where the router has no opinion.
+    return (this.#state ??= patchState(defaultState(meta), { conditions: [resolveCondition(meta, { [this.field.name]: this.owner })], instance: this.owner }));
   }
 
   override create(values: Record<string, unknown> = {}): Promise<T> {
@@ -84,7 +86,7 @@ export class RelatedOne<T extends object = Model> implements PromiseLike<T> {
       ? cached.length > 0
         ? Promise.resolve(cached[0] as T)
         : Promise.reject(new NoMatch(`No ${this.source[META].name} has ${this.field.name}=${String(this.owner)}`))
-      : (this.source.objects.filter(lookup).get() as Promise<T>); // reported as a reverse load, not as a get()
+      : (new QuerySet(this.source, patchState(defaultState(this.source[META]), { instance: this.owner })).filter(lookup).get() as Promise<T>); // reported as a reverse load, not as a get()
     return found.then(onFulfilled, onRejected);
   }
 }
