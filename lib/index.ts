@@ -26,7 +26,8 @@ export { NPlusOneError, type NPlusOneReport, type NPlusOneOptions, type NPlusOne
 export type { TelemetryOptions } from "./observability/telemetry.js";
 export { Scope, ScopeSlot, type ScopeOptions } from "./scope.js";
 export type { AbortSignalLike } from "./node-types.js";
-export { Model, type ModelClass, type Instance, type InstanceMethods, type DefineOptions } from "./model/model.js";
+export { Model, type ModelClass, type Instance, type InstanceMethods, type DefineOptions, type SaveOptions } from "./model/model.js";
+export type { Router, RouterHints } from "./model/placement.js";
 export {
   Integer,
   BigInteger,
