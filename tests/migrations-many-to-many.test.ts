@@ -39,6 +39,31 @@ describe("migration state of ManyToMany fields", () => {
     expect(migrationSource([], operations)).toMatch(/tags: \{ type: "ManyToMany", to: "Tag", relatedName: "articles" \}/);
   });
 
+  it("adds and removes a ManyToMany with a through model as a field alone, and defers one whose target cannot come first", async () => {
+    const through = new orm.Database("sqlite::memory:");
+    const Group = orm.Model.define("Group", { name: orm.String({ maxLength: 40 }), members: orm.ManyToMany("Member", { through: "Enrolment" }) }, { database: through });
+    const Member = orm.Model.define("Member", { name: orm.String({ maxLength: 40 }), favourite: orm.ForeignKey(Group, { allowNull: true, relatedName: "fans" }) }, { database: through });
+    orm.Model.define("Enrolment", { group: orm.ForeignKey(Group), member: orm.ForeignKey(Member) }, { database: through });
+    orm.Model.define("Badge", { name: orm.String({ maxLength: 40 }), holders: orm.ManyToMany(Member) }, { database: through });
+    const created = await detectChanges(new ProjectState(), stateFromModels(through.models), new ScriptedQuestioner());
+    expect(created.map((operation) => operation.describe())).toEqual(["Create model Group", "Create model Member", "Create model Enrolment", "Create model Badge"]);
+    const state = stateFromModels(through.models);
+    const withoutMembers = new ProjectState(state.models.values());
+    const { members: _members, ...groupFields } = state.model("Group").fields;
+    withoutMembers.put({ ...state.model("Group"), fields: groupFields });
+    const added = await detectChanges(withoutMembers, state, new ScriptedQuestioner());
+    expect(added.map((operation) => operation.describe())).toEqual(["Add field members to Group"]);
+    const removed = await detectChanges(state, withoutMembers, new ScriptedQuestioner());
+    expect(removed.map((operation) => operation.describe())).toEqual(["Remove field members from Group"]);
+
+    // Two new models that reach each other: the ManyToMany is added once both exist.
+    const cycle = new orm.Database("sqlite::memory:");
+    const Left = orm.Model.define("Left", { rights: orm.ManyToMany("Right") }, { database: cycle });
+    orm.Model.define("Right", { left: orm.ForeignKey(Left, { relatedName: "owned" }) }, { database: cycle });
+    const operations = await detectChanges(new ProjectState(), stateFromModels(cycle.models), new ScriptedQuestioner());
+    expect(operations.map((operation) => operation.describe())).toEqual(["Create model Left", "Create model Right", "Add field rights to Left"]);
+  });
+
   it("turns an implicit join table into a through model: creates it, then moves the pairs with the values asked for", async () => {
     const before = stateFromModels(database.models);
     const later = new orm.Database("sqlite::memory:");
@@ -105,6 +130,8 @@ export const Membership = orm.Model.define("Membership", {
 ];
 // 4: the ManyToMany added at 2 removed again
 VERSIONS.push(VERSIONS[3]!.replace(", readers: orm.ManyToMany(Reader)", ""));
+// 5: back to a join table quarry makes, the through model gone
+VERSIONS.push(VERSIONS[4]!.replace(`{ through: "Membership" }`, "").replace(/export const Membership[^;]*;/s, ""));
 
 describeEachDialect("migrations of ManyToMany fields through the quarry command", (target) => {
   const project = new TempProject();
@@ -156,11 +183,14 @@ describeEachDialect("migrations of ManyToMany fields through the quarry command"
       for (const article of await Article.objects.orderBy("title")) result[article.title] = (await article.tags.orderBy("name")).map((tag: Loose) => tag.name);
       return result;
     });
-  const step = async (version: number, flags: string[] = [], input?: string) => {
+  /** Makes the migration of `version` (`edit` changes its text before it runs), applies it, and checks the schema. */
+  const step = async (version: number, flags: string[] = [], input?: string, edit?: (source: string) => string) => {
     writeModels(version);
     const made = await quarry(["makemigrations", ...flags, ...(input === undefined ? [] : ["--interactive"])], input);
     expect(made).toMatch(/^Wrote migrations\/\d{4}_\w+\.js/);
     expect(await quarry(["makemigrations", "--check"])).toBe("No changes detected.\n");
+    const file = `migrations/${project.files("migrations").at(-1)}`;
+    if (edit) project.write(file, edit(project.read(file)));
     await quarry(["migrate"]);
     expect(await quarry(["makemigrations", "--check"])).toBe("No changes detected.\n");
     expect(compareCatalogs(await createAllCatalog(version), await liveCatalog())).toEqual([]);
@@ -256,6 +286,21 @@ export default migration({ dependencies: ["0001_initial"], operations: [new RunC
     const made = await step(4);
     expect(made).toMatch(/Remove field readers from Article/);
     expect(await tables()).toEqual(["article", "membership", "reader", "reader_pals", "tag"]);
+  });
+
+  it("moves the pairs back into a join table quarry makes when the through model goes, and back again", async () => {
+    // Going back refills the through model's columns without a default from the fills, which the file may be given.
+    const made = await step(5, [], undefined, (source) => source.replace(/(new AlterField\("Article", "tags", \{[^}]*\})\)/, "$1, { fills: { weight: 3 } })"));
+    expect(made).toMatch(/Alter field tags on Article\n.*Delete model Membership/s);
+    expect(project.read(`migrations/${project.files("migrations").at(-1)}`)).toMatch(/\{ fills: \{ weight: 3 \} \}/);
+    expect(await tables()).toEqual(["article", "article_tags", "reader", "reader_pals", "tag"]);
+    expect(await tagsByArticle(5)).toEqual({ ...PAIRS, third: ["news"] });
+    await quarry(["migrate", project.files("migrations").at(-2)!.slice(0, 4)]);
+    expect(await tagsByArticle(4)).toEqual({ ...PAIRS, third: ["news"] });
+    const rows = await target.database.query<{ role: string; weight: number }>(orm.sql`SELECT role, weight FROM membership`);
+    expect(rows.map((row) => [row.role, Number(row.weight)])).toEqual(Array(4).fill(["member", 3]));
+    await quarry(["migrate"]);
+    expect(await count("article_tags")).toBe(4);
   });
 
   it("goes back to zero and up again to the same schema", async () => {

@@ -59,18 +59,26 @@ const needsTarget = (field: FieldState): boolean => field.to !== undefined && !f
 function createdModels(diff: Diff): void {
   const renamedTo = new Set(diff.renamedModels.values());
   const created = [...diff.to.models.values()].filter((model) => !diff.from.models.has(model.name) && !renamedTo.has(model.name));
+  const byName = new Map(created.map((model) => [model.name, model]));
+  // Whether `from`'s table needs `to`'s through foreign keys: then a ManyToMany of `to` cannot wait for `from`.
+  const needsByKeys = (from: string, to: string, seen = new Set<string>()): boolean => {
+    if (from === to) return true;
+    if (seen.has(from)) return false;
+    seen.add(from);
+    return Object.values(byName.get(from)?.fields ?? {}).some((field) => !isManyToMany(field) && field.to !== undefined && needsByKeys(field.to, to, seen));
+  };
   const done = new Set<string>();
   const deferred: AddField[] = [];
   const visit = (model: ModelState, path: Set<string>) => {
     if (done.has(model.name) || path.has(model.name)) return;
     path.add(model.name);
     for (const field of Object.values(model.fields)) {
-      const target = needsTarget(field) ? created.find((candidate) => candidate.name === field.to) : undefined;
-      if (target) visit(target, path);
+      const target = needsTarget(field) ? byName.get(field.to!) : undefined;
+      if (target && !(isManyToMany(field) && needsByKeys(target.name, model.name))) visit(target, path);
     }
     done.add(model.name);
     const waiting = (field: FieldState) =>
-      isManyToMany(field) && needsTarget(field) && field.to !== model.name && created.some((candidate) => candidate.name === field.to) && !done.has(field.to!);
+      isManyToMany(field) && needsTarget(field) && byName.has(field.to!) && !done.has(field.to!);
     const fields = Object.entries(model.fields);
     deferred.push(...fields.filter(([, field]) => waiting(field)).map(([name, field]) => new AddField(model.name, name, field)));
     const now = Object.fromEntries(fields.filter(([, field]) => !waiting(field)));
