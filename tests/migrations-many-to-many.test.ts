@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as orm from "../lib/index.js";
 import { detectChanges, ProjectState, stateFromModels, type FieldState, type Questioner } from "../lib/migrations/index.js";
+import { modelState } from "../lib/migrations/state.js";
 import { migrationSource } from "../lib/migrations/writer.js";
 import { compareCatalogs, readCatalog } from "../lib/schema/index.js";
 import { describeEachDialect, placeFor } from "./helpers/databases.js";
@@ -310,5 +311,46 @@ export default migration({ dependencies: ["0001_initial"], operations: [new RunC
     await quarry(["migrate"]);
     expect(compareCatalogs(finalSchema, await liveCatalog())).toEqual([]);
     expect(await quarry(["makemigrations", "--check"])).toBe("No changes detected.\n");
+  });
+});
+
+describeEachDialect("a join table that older migrations recorded as a model of its own", (target) => {
+  const project = new TempProject();
+  const MODELS = `${TAG}\nexport const Article = orm.Model.define("Article", { title: orm.String({ maxLength: 80 }), tags: orm.ManyToMany(Tag) }, { database });`;
+  const quarry = async (...args: string[]) => {
+    const result = await project.run(args, { env: { QUARRY_DATABASE_URL: target.url } });
+    expect(result.code, `quarry ${args.join(" ")}: ${result.stdout}${result.stderr}`).toBe(0);
+    return result.stdout;
+  };
+  afterAll(() => project.destroy());
+
+  it("is taken over by its ManyToMany without SQL: the rows stay, and going back and forth keeps the table", async () => {
+    // What makemigrations wrote before it knew ManyToMany fields: the join model Article_tags, the field nowhere.
+    const before = new orm.Database("sqlite::memory:");
+    new Function("orm", "database", MODELS.replace(/export const /g, "const "))(orm, before);
+    const legacy = new ProjectState(
+      before.models.map(modelState).map((model) => ({ ...model, fields: Object.fromEntries(Object.entries(model.fields).filter(([, field]) => field.type !== "ManyToMany")) })),
+    );
+    expect([...legacy.models.keys()]).toEqual(["Tag", "Article", "Article_tags"]);
+    project
+      .write("quarry.config.js", `import { database } from "./models.js";\nexport default { database, models: ["./models.js"] };\n`)
+      .write("models.js", `import * as orm from "quarry";\nexport const database = new orm.Database(process.env.QUARRY_DATABASE_URL);\n${MODELS}\n`)
+      .write("migrations/0001_initial.js", migrationSource([], await detectChanges(new ProjectState(), legacy, new ScriptedQuestioner())));
+    await quarry("migrate");
+    await target.database.execute(orm.sql`INSERT INTO tag (name) VALUES ('news'), ('tech')`);
+    await target.database.execute(orm.sql`INSERT INTO article (title) VALUES ('first')`);
+    await target.database.execute(orm.sql`INSERT INTO article_tags (article_id, tag_id) VALUES (1, 1), (1, 2)`);
+
+    expect(await quarry("makemigrations")).toMatch(/State only \(no SQL\): Delete model Article_tags; Add field tags to Article/);
+    expect(project.read("migrations/0002_delete_article_tags.js")).toMatch(/import \{ migration, AddField, DeleteModel, StateOnly \}/);
+    expect(await quarry("sqlmigrate", "0002")).not.toMatch(/DROP|CREATE/);
+    await quarry("migrate");
+    expect(await quarry("makemigrations", "--check")).toBe("No changes detected.\n");
+    const count = async () => Number((await target.database.query<{ n: number }>(orm.sql`SELECT COUNT(*) AS n FROM article_tags`))[0]!.n);
+    expect(await count()).toBe(2);
+    await quarry("migrate", "0001");
+    expect(await count()).toBe(2);
+    await quarry("migrate");
+    expect(await count()).toBe(2);
   });
 });

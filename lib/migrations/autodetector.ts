@@ -11,8 +11,10 @@ import {
   RemoveIndex,
   RenameField,
   RenameModel,
+  StateOnly,
   type Operation,
 } from "./operations.js";
+import { snakeCase } from "../model/model.js";
 import type { Questioner } from "./questioner.js";
 import { isManyToMany, type FieldState, type ModelState, type ProjectState } from "./state.js";
 
@@ -24,6 +26,8 @@ interface Diff {
   readonly operations: Operation[];
   /** Old model name -> new, as the renames were answered. */
   readonly renamedModels: Map<string, string>;
+  /** Join models of the old state that ManyToMany fields took over ("Article_tags"), and those fields ("Article.tags"). */
+  readonly adopted: Set<string>;
 }
 
 const sameFields = (a: ModelState, b: ModelState) =>
@@ -136,11 +140,27 @@ function removedFields(diff: Diff, renames: Map<string, Map<string, string>>): v
   }
 }
 
+/**
+ * Join tables that migrations recorded as models of their own before they knew ManyToMany fields (a model
+ * `Article_tags` on `article_tags`, as quarry defines it): the field takes the table over as it is, rows kept.
+ */
+function adoptedJoinModels(diff: Diff): void {
+  for (const [old, model] of keptModels(diff)) {
+    for (const [name, field] of Object.entries(model.fields)) {
+      if (!isManyToMany(field) || field.through || name in old.fields) continue;
+      const legacy = diff.from.models.get(`${model.name}_${name}`);
+      if (!legacy || diff.to.models.has(legacy.name) || legacy.table !== `${model.table}_${snakeCase(name)}`) continue;
+      diff.adopted.add(legacy.name).add(`${model.name}.${name}`);
+      diff.operations.push(new StateOnly([new DeleteModel(legacy.name), new AddField(model.name, name, field)]));
+    }
+  }
+}
+
 async function addedFields(diff: Diff, renames: Map<string, Map<string, string>>): Promise<void> {
   for (const [old, model] of keptModels(diff)) {
     const renamedTo = new Set(renames.get(model.name)?.values());
     for (const [name, field] of Object.entries(model.fields)) {
-      if (name in old.fields || renamedTo.has(name)) continue;
+      if (name in old.fields || renamedTo.has(name) || diff.adopted.has(`${model.name}.${name}`)) continue;
       diff.operations.push(await addition(diff, model.name, name, field));
     }
   }
@@ -205,7 +225,9 @@ function indexesAndConstraints(diff: Diff): void {
 
 /** Models gone, those referencing others first. */
 function deletedModels(diff: Diff): void {
-  const deleted = [...diff.from.models.values()].filter((model) => !diff.to.models.has(newName(diff, model.name)) && !diff.renamedModels.has(model.name));
+  const deleted = [...diff.from.models.values()].filter(
+    (model) => !diff.to.models.has(newName(diff, model.name)) && !diff.renamedModels.has(model.name) && !diff.adopted.has(model.name),
+  );
   const referenced = (model: ModelState) => deleted.some((other) => other !== model && Object.values(other.fields).some((field) => field.to === model.name));
   for (const model of [...deleted].sort((a, b) => Number(referenced(a)) - Number(referenced(b)))) diff.operations.push(new DeleteModel(model.name));
 }
@@ -216,12 +238,13 @@ function deletedModels(diff: Diff): void {
  * step valid (models created before fields point at them, fields removed before their models go).
  */
 export async function detectChanges(from: ProjectState, to: ProjectState, questioner: Questioner): Promise<Operation[]> {
-  const diff: Diff = { from, to, questioner, operations: [], renamedModels: new Map() };
+  const diff: Diff = { from, to, questioner, operations: [], renamedModels: new Map(), adopted: new Set() };
   const fieldRenames = new Map<string, Map<string, string>>();
   await renamedModels(diff);
   createdModels(diff);
   await renamedFields(diff, fieldRenames);
   removedFields(diff, fieldRenames);
+  adoptedJoinModels(diff);
   await addedFields(diff, fieldRenames);
   await alteredFields(diff, fieldRenames);
   indexesAndConstraints(diff);

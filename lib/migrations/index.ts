@@ -15,6 +15,7 @@ export {
   RemoveConstraint,
   RunSQL,
   RunCode,
+  StateOnly,
   type OperationContext,
   type RunCodeContext,
   type RunCodeFunction,

@@ -53,6 +53,10 @@ export abstract class Operation {
   abstract toCode(): string;
   /** A few words for an automatic migration name. */
   abstract suggestName(): string;
+  /** The operation classes its code names, which the migration file imports. */
+  imports(): string[] {
+    return [/^new (\w+)/.exec(this.toCode())![1]!];
+  }
 }
 
 const snake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
@@ -396,6 +400,33 @@ export class RemoveConstraint extends Operation {
   }
   suggestName(): string {
     return `remove_${snake(this.constraint.name)}`;
+  }
+}
+
+/**
+ * Operations that change the migration state and run no SQL, because the schema already is what they describe:
+ * a join table that migrations once recorded as a model of its own (`Article_tags`), now its ManyToMany's.
+ */
+export class StateOnly extends Operation {
+  constructor(readonly operations: readonly Operation[]) {
+    super();
+  }
+  stateForwards(state: ProjectState): void {
+    for (const operation of this.operations) operation.stateForwards(state);
+  }
+  async forwards(): Promise<void> {}
+  async backwards(): Promise<void> {}
+  describe(): string {
+    return `State only (no SQL): ${this.operations.map((operation) => operation.describe()).join("; ")}`;
+  }
+  toCode(): string {
+    return `new StateOnly([\n  ${this.operations.map((operation) => operation.toCode().replace(/\n/g, "\n  ")).join(",\n  ")},\n])`;
+  }
+  suggestName(): string {
+    return this.operations[0]?.suggestName() ?? "state_only";
+  }
+  override imports(): string[] {
+    return ["StateOnly", ...this.operations.flatMap((operation) => operation.imports())];
   }
 }
 
