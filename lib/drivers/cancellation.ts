@@ -29,11 +29,12 @@ export function sendBounded(
     return callback(new QueryCancelledError(`The statement was not sent: its AbortSignal had already fired (${excerpt(query.text)})`, { cause: signal.reason }));
   }
   let stopped: "timeout" | "aborted" | undefined;
+  let cancelled: Promise<void> = Promise.resolve();
   let grace: NodeJS.Timeout | undefined;
   const stop = (why: "timeout" | "aborted") => {
     if (stopped) return;
     stopped = why;
-    connection.cancelRunning().catch(() => {});
+    cancelled = connection.cancelRunning().catch(() => {});
     grace = setTimeout(() => connection.destroySocket(), CANCEL_GRACE_MS);
   };
   // Infinity: the call lifted the database's limit.
@@ -46,11 +47,16 @@ export function sendBounded(
     signal?.removeEventListener("abort", onAbort);
     if (!stopped) return callback(error, result);
     if (!(error instanceof QueryCancelledError)) connection.broken ??= new Error("a cancel request was sent to its statement");
-    if (!error) return callback(null, result);
-    callback(
-      stopped === "timeout"
-        ? new StatementTimeoutError(`The statement ran past its ${timeoutMs} ms limit and was cancelled on the server: ${excerpt(query.text)}`, { cause: error })
-        : new QueryCancelledError(`The statement was cancelled by its AbortSignal: ${excerpt(query.text)}`, { cause: error }),
-    );
+    const settle = () => {
+      if (!error) return callback(null, result);
+      callback(
+        stopped === "timeout"
+          ? new StatementTimeoutError(`The statement ran past its ${timeoutMs} ms limit and was cancelled on the server: ${excerpt(query.text)}`, { cause: error })
+          : new QueryCancelledError(`The statement was cancelled by its AbortSignal: ${excerpt(query.text)}`, { cause: error }),
+      );
+    };
+    // The connection is handed back once the cancel request is done: PostgreSQL signals the backend twice (its pid,
+    // then its process group), and a second signal that came after the first had ended this statement cancelled the next one.
+    void cancelled.then(settle);
   });
 }
