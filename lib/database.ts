@@ -1,10 +1,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { EventEmitter } from "node:events";
-import { inspectCustom, type AbortSignalLike, type TypedEmitter } from "./node-types.js";
+import { inspectCustom, type TypedEmitter } from "./node-types.js";
 import type { Sql } from "sql-template-tag";
 import { dialects, type Dialect } from "./dialects/index.js";
 import type { CompiledQuery, Connection, Driver, PoolOptions, QueryOptions, QueryResult, Row, StatementAbout } from "./drivers/driver.js";
 import { ConnectionError, QueryCancelledError, TransactionError, ValidationError } from "./errors.js";
+import { statementOptions, timeLimit, withCallBounds, type StatementOptions } from "./statement-bounds.js";
 import { SAVEPOINT, SEND, STREAM, Transaction, type TransactionHost, type TransactionOptions } from "./transaction.js";
 import type { ModelMeta } from "./model/meta.js";
 import { createTableStatements, dropTableStatement, sortByDependency } from "./query/ddl.js";
@@ -85,14 +86,7 @@ export interface QueryEvent {
   replica?: string;
 }
 
-/** Bounds on one call's statements: `database.query(sql, { signal })`, `qs.all({ timeoutMs })`. */
-export interface StatementOptions {
-  /** Cancels the statement on the server when it fires: the call rejects with QueryCancelledError. */
-  signal?: AbortSignalLike;
-  /** This call's time limit, in place of `statementTimeoutMs` (0: none). StatementTimeoutError past it. */
-  timeoutMs?: number;
-}
-
+export type { StatementOptions } from "./statement-bounds.js";
 export type { TransactionOptions } from "./transaction.js";
 
 /** What the "transaction" event reports when a transaction (or a savepoint in one) begins and ends. */
@@ -159,7 +153,7 @@ export class Database extends DatabaseEmitter {
     this.#source = url;
     this.dialect = dialects[this.url.dialect];
     this.#options = options;
-    this.#timeoutMs = limit(options.statementTimeoutMs ?? (this.url.params.statement_timeout_ms === undefined ? undefined : Number(this.url.params.statement_timeout_ms)));
+    this.#timeoutMs = timeLimit(options.statementTimeoutMs ?? (this.url.params.statement_timeout_ms === undefined ? undefined : Number(this.url.params.statement_timeout_ms)));
     if (options.log) this.on("query", typeof options.log === "function" ? options.log : (event) => console.log(`[quarry] ${event.sql}`, event.values));
     const logger = options.logger ?? console;
     this.nPlusOne = new NPlusOneDetector(options.nPlusOne, logger, () => this.#scopes.getStore());
@@ -392,6 +386,7 @@ export class Database extends DatabaseEmitter {
 
   /** `run` for a statement already compiled (the statement cache keeps the text of repeated query shapes). */
   runCompiled(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
+    options = withCallBounds(options);
     if (query.values.length > this.dialect.maxParameters && !query.eachRow) return Promise.reject(this.#tooManyParameters(query));
     const transaction = this.#transactions.getStore();
     if (transaction) return transaction[SEND](query, options);
@@ -492,6 +487,7 @@ export class Database extends DatabaseEmitter {
 
   /** `stream` for a statement already compiled. */
   async *streamCompiled(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncGenerator<Row | unknown[]> {
+    options = withCallBounds(options);
     if (query.values.length > this.dialect.maxParameters) throw this.#tooManyParameters(query);
     const transaction = this.#transactions.getStore();
     if (transaction) {
@@ -574,7 +570,9 @@ export class Database extends DatabaseEmitter {
       this.#release(lease, destroy ? new ConnectionError("The transaction's connection is in an unknown state") : undefined);
     };
     try {
-      for (const text of this.dialect.begin(options.isolation)) await this.#send(lease.connection, { text, values: [] });
+      // BEGIN waits for SQLite's write lock: the call that begins the transaction bounds that wait.
+      const bounds = withCallBounds(options.signal && { signal: options.signal });
+      for (const text of this.dialect.begin(options.isolation)) await this.#send(lease.connection, { text, values: [] }, bounds);
     } catch (error) {
       release(true);
       throw error;
@@ -646,18 +644,4 @@ export class Database extends DatabaseEmitter {
   override toString(): string {
     return `Database(${this.url})`;
   }
-}
-
-/** A time limit as the drivers take it: undefined for none (0, Infinity). */
-function limit(ms: number | undefined): number | undefined {
-  if (ms === undefined) return undefined;
-  if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) throw new ValidationError(`A time limit must be a number of milliseconds, 0 for none; got ${String(ms)}`);
-  return ms === 0 || ms === Infinity ? undefined : ms;
-}
-
-/** A call's StatementOptions as QueryOptions; `timeoutMs: 0` lifts the database's limit for this call. */
-export function statementOptions(options: StatementOptions | undefined): QueryOptions | undefined {
-  if (options === undefined) return undefined;
-  const timeoutMs = options.timeoutMs === undefined ? undefined : (limit(options.timeoutMs) ?? Infinity);
-  return { signal: options.signal, timeoutMs };
 }

@@ -6,6 +6,7 @@ import { loadRow } from "../relations/loader.js";
 import { ManyToManyField } from "../relations/many-to-many.js";
 import { wireRelations } from "../relations/wiring.js";
 import { Database } from "../database.js";
+import { statementOptions, withStatementOptions, type StatementOptions } from "../statement-bounds.js";
 import { redact } from "../url.js";
 import { checkRelation, databaseOf, place } from "./placement.js";
 import { inspectCustom } from "../node-types.js";
@@ -32,8 +33,8 @@ import type { CreateValues, FieldMap, fieldsBrand, PrimaryKeyValue, Values, With
 import { checkComplete, validateSlots, validateValues } from "./validation.js";
 import { reservedFieldName } from "./reserved-names.js";
 
-/** What save() takes. */
-export interface SaveOptions {
+/** What save() takes: where the row goes, and `{ signal, timeoutMs }` for each statement it sends (the hooks' too). */
+export interface SaveOptions extends StatementOptions {
   /**
    * The Database to write the row to, in place of the one it was read from (or the router's choice). Where its row is
    * not known to be there (an instance read from another database), the whole row is written, key and all: an UPDATE,
@@ -171,42 +172,9 @@ export class Model {
    * overrides beforeSave or afterSave, they run with the write in one transaction. The row goes to the database the
    * instance was read from (or `{ using }`, or the router's choice; see SaveOptions).
    */
-  async save(options: SaveOptions = {}): Promise<this> {
-    const meta = metaOf(this);
-    const using = options.using;
-    if (using !== undefined && !(using instanceof Database)) throw new TypeError(`${meta.name}.save({ using }) takes an orm.Database, got ${describe(using)}`);
-    const current = databaseOf(this);
-    const database = place(meta, true, using, this);
-    const state = ownState(this);
-    const copying = state.persisted && database !== current;
-    if (copying && state.partial) {
-      throw new ValidationError(`${meta.name}(${meta.pk.name}=${formatPk(this.pk)}) cannot be copied to ${database} with save({ using }): some of its fields were never loaded; load() it first`, meta.name);
-    }
-    const inserting = !state.persisted;
-    checkRelations(this, meta, current ?? database);
-    touchAutoNow(meta, this as unknown as Record<string, unknown>, inserting);
-    const checked = checkedWrite(this, meta, inserting || copying);
-    if (this.clean !== Model.prototype.clean) await cleaned(this, meta);
-    if (this.beforeSave === Model.prototype.beforeSave && this.afterSave === Model.prototype.afterSave) {
-      await write(this, meta, database, inserting, copying, checked);
-      return this;
-    }
-    const pk = this.pk;
-    try {
-      await database.transaction(async () => {
-        await this.beforeSave();
-        await write(this, meta, database, inserting, copying, checkedWrite(this, meta, inserting || copying));
-        await this.afterSave(inserting);
-      });
-    } catch (error) {
-      // Rolled back: an inserted instance is unsaved again, with the key it had.
-      if (inserting) {
-        state.persisted = false;
-        slotsOf(this)[meta.pk.slot] = pk;
-      }
-      throw error;
-    }
-    return this;
+  save(options: SaveOptions = {}): Promise<this> {
+    // Not a private method: a partial row calls it through its Proxy, which has no private fields.
+    return withStatementOptions(options, () => saveInstance(this, options.using));
   }
 
   /**
@@ -229,43 +197,31 @@ export class Model {
   /** Runs in delete()'s transaction after its DELETE; throwing rolls the delete back. Override it. */
   afterDelete(): void | Promise<void> {}
 
-  /** Sets these fields and persists them (and autoNow fields) in one UPDATE. */
-  async update(values: Record<string, unknown>): Promise<this> {
+  /** Sets these fields and persists them (and autoNow fields) in one UPDATE, bounded by `{ signal, timeoutMs }`. */
+  async update(values: Record<string, unknown>, options?: StatementOptions): Promise<this> {
     const meta = metaOf(this);
     const checked = validateValues(meta, values, { partial: true });
     for (const field of meta.fields) {
       if ((field.options as { autoNow?: boolean }).autoNow && !(field.name in checked)) checked[field.name] = new Date();
     }
-    if (Object.keys(checked).length > 0) await updateByPk(meta, place(meta, true, undefined, this), this.pk, checked);
+    if (Object.keys(checked).length > 0) await withStatementOptions(options, () => updateByPk(meta, place(meta, true, undefined, this), this.pk, checked));
     const slots = slotsOf(this);
     for (const name in checked) slots[meta.field(name).slot] = checked[name];
     return this;
   }
 
-  /** Deletes the instance's row (beforeDelete and afterDelete, where overridden, in one transaction with it). */
-  async delete(): Promise<void> {
-    const meta = metaOf(this);
-    const pk = this.pk;
-    if (pk === undefined || pk === null) {
-      throw new ValidationError(`${meta.name} cannot be deleted: it was never saved (it has no ${meta.pk.name}); save() it first, or leave it unsaved`, meta.name, meta.pk.name);
-    }
-    const database = place(meta, true, undefined, this);
-    if (this.beforeDelete === Model.prototype.beforeDelete && this.afterDelete === Model.prototype.afterDelete) {
-      await deleteByPk(meta, database, pk);
-    } else {
-      await database.transaction(async () => {
-        await this.beforeDelete();
-        await deleteByPk(meta, database, pk);
-        await this.afterDelete();
-      });
-    }
-    ownState(this).persisted = false;
+  /** Deletes the instance's row (beforeDelete and afterDelete, where overridden, in one transaction with it); `{ signal, timeoutMs }` bound its statements. */
+  delete(options?: StatementOptions): Promise<void> {
+    return withStatementOptions(options, () => deleteInstance(this));
   }
 
-  /** Reads every field from the database into this instance; a stub becomes a full instance. */
-  async load(): Promise<this> {
+  /**
+   * Reads every field from the database into this instance; a stub becomes a full instance. With
+   * `{ signal, timeoutMs }` its SELECT goes alone, not batched with other loads of the same tick.
+   */
+  async load(options?: StatementOptions): Promise<this> {
     const meta = metaOf(this);
-    const values = await loadRow(meta, place(meta, false, undefined, this), this.pk, this[STATE].origin);
+    const values = await loadRow(meta, place(meta, false, undefined, this), this.pk, this[STATE].origin, statementOptions(options));
     if (!values) throw new NoMatch(`${meta.name} with ${meta.pk.name}=${formatPk(this.pk)} does not exist (deleted?)`);
     this[SLOTS] = toSlots(meta, values);
     const state = ownState(this);
@@ -352,9 +308,9 @@ export interface InstanceMethods<F extends FieldMap = FieldMap> {
   readonly [fieldsBrand]?: F;
   pk: PrimaryKeyValue<F>;
   save(options?: SaveOptions): Promise<this>;
-  update(values: Partial<CreateValues<F>>): Promise<this>;
-  delete(): Promise<void>;
-  load(): Promise<this>;
+  update(values: Partial<CreateValues<F>>, options?: StatementOptions): Promise<this>;
+  delete(options?: StatementOptions): Promise<void>;
+  load(options?: StatementOptions): Promise<this>;
   toJSON(): Record<string, unknown>;
   /** Override: the model's check before save(), after the fields' own; return `{ field: "message" }` to refuse. */
   clean(): Record<string, string> | void | Promise<Record<string, string> | void>;
@@ -377,6 +333,64 @@ function jsonValue(value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Model) return value[STATE].origin ? jsonValue(value.pk) : value.toJSON();
   return value;
+}
+
+/** save() of `instance`, within its bounds. */
+async function saveInstance<M extends Model>(instance: M, using: Database | undefined): Promise<M> {
+  const meta = metaOf(instance);
+  if (using !== undefined && !(using instanceof Database)) throw new TypeError(`${meta.name}.save({ using }) takes an orm.Database, got ${describe(using)}`);
+  const current = databaseOf(instance);
+  const database = place(meta, true, using, instance);
+  const state = ownState(instance);
+  const copying = state.persisted && database !== current;
+  if (copying && state.partial) {
+    throw new ValidationError(`${meta.name}(${meta.pk.name}=${formatPk(instance.pk)}) cannot be copied to ${database} with save({ using }): some of its fields were never loaded; load() it first`, meta.name);
+  }
+  const inserting = !state.persisted;
+  checkRelations(instance, meta, current ?? database);
+  touchAutoNow(meta, instance as unknown as Record<string, unknown>, inserting);
+  const checked = checkedWrite(instance, meta, inserting || copying);
+  if (instance.clean !== Model.prototype.clean) await cleaned(instance, meta);
+  if (instance.beforeSave === Model.prototype.beforeSave && instance.afterSave === Model.prototype.afterSave) {
+    await write(instance, meta, database, inserting, copying, checked);
+    return instance;
+  }
+  const pk = instance.pk;
+  try {
+    await database.transaction(async () => {
+      await instance.beforeSave();
+      await write(instance, meta, database, inserting, copying, checkedWrite(instance, meta, inserting || copying));
+      await instance.afterSave(inserting);
+    });
+  } catch (error) {
+    // Rolled back: an inserted instance is unsaved again, with the key it had.
+    if (inserting) {
+      state.persisted = false;
+      slotsOf(instance)[meta.pk.slot] = pk;
+    }
+    throw error;
+  }
+  return instance;
+}
+
+/** delete() of `instance`, within its bounds. */
+async function deleteInstance(instance: Model): Promise<void> {
+  const meta = metaOf(instance);
+  const pk = instance.pk;
+  if (pk === undefined || pk === null) {
+    throw new ValidationError(`${meta.name} cannot be deleted: it was never saved (it has no ${meta.pk.name}); save() it first, or leave it unsaved`, meta.name, meta.pk.name);
+  }
+  const database = place(meta, true, undefined, instance);
+  if (instance.beforeDelete === Model.prototype.beforeDelete && instance.afterDelete === Model.prototype.afterDelete) {
+    await deleteByPk(meta, database, pk);
+  } else {
+    await database.transaction(async () => {
+      await instance.beforeDelete();
+      await deleteByPk(meta, database, pk);
+      await instance.afterDelete();
+    });
+  }
+  ownState(instance).persisted = false;
 }
 
 /** What save() writes, every field checked: an unsaved (or copied) instance's slots, or the changed values of a saved one. */

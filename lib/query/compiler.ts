@@ -8,6 +8,7 @@ import type { BoundComputed } from "./computed.js";
 import type { RelationStep } from "./paths.js";
 import type { Transform } from "./transforms.js";
 import type { Condition, LookupCondition } from "./where.js";
+import type { StatementBounds } from "../statement-bounds.js";
 
 export interface Ordering {
   readonly steps: readonly RelationStep[];
@@ -81,6 +82,8 @@ export interface QueryState {
   readonly database?: Database;
   /** The instance the rows concern (a related manager's owner): the router's hint, and its database the fallback. */
   readonly instance?: object;
+  /** bounded(): the signal and time limit of every statement the QuerySet sends. */
+  readonly bounds?: StatementBounds;
 }
 
 /** The key of a QuerySet's method that hands over its state, for the subqueries built from it. */
@@ -102,6 +105,7 @@ export const emptyState: QueryState = Object.freeze({
   onPrimary: undefined,
   database: undefined,
   instance: undefined,
+  bounds: undefined,
 });
 
 /**
@@ -125,6 +129,7 @@ export function patchState(state: QueryState, patch: Partial<QueryState>): Query
     onPrimary: patch.onPrimary ?? state.onPrimary,
     database: patch.database ?? state.database,
     instance: patch.instance ?? state.instance,
+    bounds: patch.bounds ?? state.bounds,
   };
 }
 

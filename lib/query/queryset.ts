@@ -33,7 +33,8 @@ import { compileSelect, compileStatement, compileUpdate } from "./statement-cach
 import { readRows, selectReader } from "./hydrate.js";
 import { bindGet, getState, planGet, type GetPlan } from "./get-plan.js";
 import type { CompiledQuery } from "../drivers/driver.js";
-import { Database, statementOptions, type StatementOptions } from "../database.js";
+import { Database } from "../database.js";
+import { mergeBounds, statementOptions, withStatementBounds, type StatementBounds, type StatementOptions } from "../statement-bounds.js";
 import { Q, resolveCondition, type ConditionInput, type LookupObject } from "./where.js";
 import { Computed, type BoundComputed } from "./computed.js";
 import { about } from "./about.js";
@@ -184,6 +185,20 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   /**
+   * This query with every statement it sends bounded: `signal` cancels it on the server (QueryCancelledError),
+   * `timeoutMs` is its time limit (StatementTimeoutError). For get(), `await qs`, and values() rows; every other
+   * method that sends statements also takes `{ signal, timeoutMs }` as its last argument.
+   */
+  bounded(options: StatementOptions): QuerySet<T> {
+    return this.derive({ bounds: mergeBounds(this.state.bounds, statementOptions(options)) });
+  }
+
+  /** This call's bounds: its own options over the QuerySet's (bounded()). */
+  #bounds(options: StatementOptions | undefined): StatementBounds | undefined {
+    return options === undefined ? this.state.bounds : mergeBounds(this.state.bounds, statementOptions(options));
+  }
+
+  /**
    * Without names, SELECT DISTINCT. With field names (PostgreSQL only: DISTINCT ON), one row per combination
    * of their values, the first in the ordering, which must start with the same fields.
    */
@@ -290,7 +305,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
    * One row of aggregates over the matching rows: `{ n: orm.Count("id"), top: orm.Max("id") }` gives
    * `{ n: 3, top: 3 }`. Over no rows Count is 0 and the others null.
    */
-  async aggregate<const A extends Record<string, Aggregate<unknown>>>(aggregates: A): Promise<AggregateValues<A, T>> {
+  async aggregate<const A extends Record<string, Aggregate<unknown>>>(aggregates: A, options?: StatementOptions): Promise<AggregateValues<A, T>> {
     const meta = this.meta;
     const entries = Object.entries(aggregates);
     if (entries.length === 0) throw new ValidationError(`${meta.name}.objects.aggregate() needs at least one aggregate, such as { n: orm.Count("id") }`, meta.name);
@@ -301,7 +316,8 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const database = this.#on(false);
     const compiler = this.#compiler(database);
     const statement = compiler.aggregate(this.state, bound);
-    const result = await database.run(statement, { about: about(meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: bound.some((aggregate) => aggregate.exactIntegers) });
+    const exactIntegers = bound.some((aggregate) => aggregate.exactIntegers);
+    const result = await database.run(statement, { about: about(meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers, ...this.#bounds(options) });
     const row = result.rows[0] as unknown[];
     return Object.fromEntries(entries.map(([name], index) => [name, bound[index]!.decode(row[index], compiler)])) as AggregateValues<A, T>;
   }
@@ -347,20 +363,24 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
    * refuses JSON.stringify: `res.json(Note.objects.all())` without await would send `{}`.
    */
   all(options?: StatementOptions): Promise<T[]> {
-    const rows = this.#rows(options);
+    let rows: Promise<T[]>;
+    try {
+      rows = this.#rows(this.#bounds(options));
+    } catch (error) {
+      rows = Promise.reject(error);
+    }
     Object.defineProperty(rows, "toJSON", { value: () => this.toJSON() });
     return rows;
   }
 
-  async #rows(options?: StatementOptions): Promise<T[]> {
+  async #rows(bounds: StatementBounds | undefined): Promise<T[]> {
     const database = this.#on(false);
     const { query, read } = this.#reader(database);
-    const bounds = statementOptions(options);
     const result = await database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers: this.#exactIntegers(), ...bounds });
     const rows = readRows(result.rows as unknown[], read);
     if (this.state.prefetch.length > 0 && !this.state.values) {
       const load = () => prefetch(this.meta, rows as object[], prefetchTree(this.state.prefetch), database);
-      await (this.state.onPrimary ? database.onPrimary(load) : load());
+      await withStatementBounds(bounds, () => (this.state.onPrimary ? database.onPrimary(load) : load()));
     }
     return rows;
   }
@@ -372,11 +392,11 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   /** The database's plan for this QuerySet's SELECT (PostgreSQL's EXPLAIN, MySQL's EXPLAIN FORMAT=JSON, SQLite's EXPLAIN QUERY PLAN), as text. */
-  async explain(): Promise<string> {
+  async explain(options?: StatementOptions): Promise<string> {
     const database = this.#on(false);
     const { query } = this.#reader(database);
     const { dialect } = database;
-    const result = await database.runCompiled({ text: `${dialect.explainPrefix}${query.text}`, values: query.values }, { primary: this.state.onPrimary });
+    const result = await database.runCompiled({ text: `${dialect.explainPrefix}${query.text}`, values: query.values }, { primary: this.state.onPrimary, ...this.#bounds(options) });
     return dialect.planText(result.rows as Record<string, unknown>[]);
   }
 
@@ -458,7 +478,8 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const query = plan && bindGet(this.meta, plan, lookups);
     if (!query) return undefined;
     const { read } = plan!;
-    return database.runCompiled(query, plan!.options).then((result) => readRows(result.rows as unknown[], read) as T[]);
+    const options = this.state.bounds ? { ...plan!.options, ...this.state.bounds } : plan!.options;
+    return database.runCompiled(query, options).then((result) => readRows(result.rows as unknown[], read) as T[]);
   }
 
   /** get()'s plans for another database than the model's: its rows remember that database, so its plans are its own. */
@@ -470,36 +491,36 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   /** The first row (by primary key unless ordered), or null. */
-  async first(): Promise<T | null> {
+  async first(options?: StatementOptions): Promise<T | null> {
     const ordered = this.state.ordering.length > 0 ? this : this.orderBy(this.meta.pk.name);
-    const [row] = await ordered.limit(1).all();
+    const [row] = await ordered.limit(1).all(options);
     return row ?? null;
   }
 
   /** The last row (by primary key unless ordered), or null. */
-  async last(): Promise<T | null> {
+  async last(options?: StatementOptions): Promise<T | null> {
     const ordering = this.state.ordering.length > 0 ? this.state.ordering : [{ steps: [], field: this.meta.pk, descending: false }];
     const reversed = ordering.map((term) => ({ ...term, descending: !term.descending }));
-    const [row] = await this.derive({ ordering: reversed }).limit(1).all();
+    const [row] = await this.derive({ ordering: reversed }).limit(1).all(options);
     return row ?? null;
   }
 
-  async count(): Promise<number> {
+  async count(options?: StatementOptions): Promise<number> {
     const database = this.#on(false);
     const query = compileStatement(this.meta, database, "count", this.state, (compiler) => compiler.count(this.state));
-    const result = await database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true });
+    const result = await database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, ...this.#bounds(options) });
     return Number((result.rows[0] as unknown[])[0]);
   }
 
-  async exists(): Promise<boolean> {
+  async exists(options?: StatementOptions): Promise<boolean> {
     const database = this.#on(false);
     const query = compileStatement(this.meta, database, "exists", this.state, (compiler) => compiler.exists(this.state));
-    const result = await database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true });
+    const result = await database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, ...this.#bounds(options) });
     return result.rows.length > 0;
   }
 
   /** Sets fields on every matching row in one UPDATE; returns how many rows matched. */
-  async update(values: UpdateValues<T>): Promise<number> {
+  async update(values: UpdateValues<T>, options?: StatementOptions): Promise<number> {
     const meta = this.meta;
     const expressions = Object.entries(values).filter(([, value]) => isExpression(value));
     const plain = Object.fromEntries(Object.entries(values).filter(([, value]) => !isExpression(value)));
@@ -509,24 +530,25 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       if ((field.options as { autoNow?: boolean }).autoNow && !(field.name in values)) slots[field.slot] = new Date();
     }
     const assigned = meta.fields.filter((field) => slots[field.slot] !== undefined).map((field) => [field, slots[field.slot]] as const);
-    if (assigned.length === 0 && bound.length === 0) return this.count();
+    if (assigned.length === 0 && bound.length === 0) return this.count(options);
     const database = this.#on(true);
     const query = compileUpdate(meta, database, this.state, assigned, bound);
-    const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "UPDATE") }));
+    const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "UPDATE"), ...this.#bounds(options) }));
     return result.rowsAffected;
   }
 
   /** Deletes every matching row; returns how many. */
-  async delete(): Promise<number> {
+  async delete(options?: StatementOptions): Promise<number> {
     const database = this.#on(true);
     const query = compileStatement(this.meta, database, "delete", this.state, (compiler) => compiler.delete(this.state));
-    const result = await withModel(this.meta, database.runCompiled(query, { about: about(this.meta, "DELETE") }));
+    const result = await withModel(this.meta, database.runCompiled(query, { about: about(this.meta, "DELETE"), ...this.#bounds(options) }));
     return result.rowsAffected;
   }
 
-  async create(values: CreateValues<FieldsOf<T>>): Promise<T> {
+  async create(values: CreateValues<FieldsOf<T>>, options?: StatementOptions): Promise<T> {
     const instance = new this.model(values as never) as unknown as Model;
-    await instance.save({ using: this.#on(true) });
+    const database = this.#on(true);
+    await withStatementBounds(this.#bounds(options), () => instance.save({ using: database }));
     return instance as unknown as T;
   }
 
@@ -536,25 +558,30 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
    * updates those fields of the existing row instead (an upsert; MySQL matches any unique key, whatever
    * `target` says). With onConflict, keys the database generates are not read back (null), as in Django.
    */
-  async bulkCreate(rows: readonly CreateValues<FieldsOf<T>>[], options: BulkCreateOptions<T> = {}): Promise<T[]> {
+  async bulkCreate(rows: readonly CreateValues<FieldsOf<T>>[], options: BulkCreateOptions<T> & StatementOptions = {}): Promise<T[]> {
     if (!Array.isArray(rows)) throw new ValidationError(`${this.meta.name}.objects.bulkCreate() needs an array of objects`, this.meta.name);
     const meta = this.meta;
     const conflict = options.onConflict === undefined ? undefined : conflictColumns(meta, options.onConflict);
     const slots = rows.map((row) => validateSlots(meta, row, { partial: false, applyDefaults: true }));
     const database = this.#on(true);
-    await insertRows(meta, database, slots, conflict);
+    await withStatementBounds(this.#bounds(options), () => insertRows(meta, database, slots, conflict));
     // Each row now holds what its table holds, its key too: it becomes an instance as a row read back would, checked once.
     const state = rowState(FROM_DATABASE, database === meta.database ? undefined : database);
     return slots.map((row) => rowInstance<T>(this.model, row, FROM_DATABASE, state));
   }
 
   /** Writes these fields of each instance, in one UPDATE per batch of rows; returns how many rows matched. */
-  bulkUpdate(instances: readonly T[], fields: readonly (keyof FieldsOf<T> & string)[]): Promise<number> {
-    return updateRows(this.meta, this.#on(true), instances as readonly object[], fields);
+  async bulkUpdate(instances: readonly T[], fields: readonly (keyof FieldsOf<T> & string)[], options?: StatementOptions): Promise<number> {
+    const database = this.#on(true);
+    return withStatementBounds(this.#bounds(options), () => updateRows(this.meta, database, instances as readonly object[], fields));
   }
 
   /** The row matching `lookup`, or a new one made of its plain field values and `defaults`; `[instance, created]`. */
-  async getOrCreate(lookup: FilterObject<T>, defaults: Partial<CreateValues<FieldsOf<T>>> = {}): Promise<[T, boolean]> {
+  async getOrCreate(lookup: FilterObject<T>, defaults: Partial<CreateValues<FieldsOf<T>>> = {}, options?: StatementOptions): Promise<[T, boolean]> {
+    return withStatementBounds(this.#bounds(options), () => this.#getOrCreate(lookup, defaults));
+  }
+
+  async #getOrCreate(lookup: FilterObject<T>, defaults: Partial<CreateValues<FieldsOf<T>>>): Promise<[T, boolean]> {
     const existing = await this.#find(lookup as LookupObject);
     if (existing) return [existing, false];
     try {
@@ -579,16 +606,18 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   /** Updates the row matching `lookup` with `defaults`, or creates it; `[instance, created]`. */
-  async updateOrCreate(lookup: FilterObject<T>, defaults: Partial<CreateValues<FieldsOf<T>>> = {}): Promise<[T, boolean]> {
+  async updateOrCreate(lookup: FilterObject<T>, defaults: Partial<CreateValues<FieldsOf<T>>> = {}, options?: StatementOptions): Promise<[T, boolean]> {
     // Its own transaction (when it is not inside one) runs again after losing a race it cannot see past.
-    return this.#on(true).transaction(
-      async () => {
-        const [instance, created] = await this.getOrCreate(lookup, defaults);
-        if (!created && Object.keys(defaults).length > 0) await (instance as unknown as Model).update(defaults);
-        return [instance, created];
-      },
-      { retries: UPDATE_OR_CREATE_RETRIES },
-    );
+    const upsert = (): Promise<[T, boolean]> =>
+      this.#on(true).transaction(
+        async () => {
+          const [instance, created] = await this.#getOrCreate(lookup, defaults);
+          if (!created && Object.keys(defaults).length > 0) await (instance as unknown as Model).update(defaults);
+          return [instance, created];
+        },
+        { retries: UPDATE_OR_CREATE_RETRIES },
+      );
+    return withStatementBounds(this.#bounds(options), upsert);
   }
 
   async #find(lookup: LookupObject): Promise<T | undefined> {
@@ -608,8 +637,8 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   /** A Map from primary key to instance for these keys (missing keys are absent). */
-  async inBulk(keys: readonly PrimaryKeyOf<T>[]): Promise<Map<PrimaryKeyOf<T>, T>> {
-    const rows = keys.length === 0 ? [] : await this.#narrow([{ pk__in: keys }], false).all();
+  async inBulk(keys: readonly PrimaryKeyOf<T>[], options?: StatementOptions): Promise<Map<PrimaryKeyOf<T>, T>> {
+    const rows = keys.length === 0 ? [] : await this.#narrow([{ pk__in: keys }], false).all(options);
     return new Map(rows.map((row) => [(row as unknown as Model).pk as PrimaryKeyOf<T>, row]));
   }
 
@@ -618,6 +647,10 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const batchSize = options.batchSize ?? 500;
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
       throw new ValidationError(`${this.meta.name}.objects.iterate() needs a whole batchSize >= 1, got ${String(batchSize)}`, this.meta.name);
+    }
+    if (this.state.bounds) {
+      // A cursor's reads are not cancelled on the server yet: a bound that did nothing would be worse than none.
+      throw new ValidationError(`${this.meta.name}.objects.bounded(...) cannot be iterated yet (a stream's reads are not cancelled on the server); await it, or read pages with all({ signal, timeoutMs })`, this.meta.name);
     }
     const database = this.#on(false);
     const { query, read } = this.#reader(database);
@@ -635,7 +668,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     // Awaited, the rows' promise is never stringified: it skips all()'s guard unless a subclass overrides all().
-    const rows = this.all === QuerySet.prototype.all ? this.#rows() : this.all();
+    const rows = this.all === QuerySet.prototype.all ? this.#rows(this.state.bounds) : this.all();
     return rows.then(onFulfilled, onRejected);
   }
 

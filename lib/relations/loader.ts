@@ -7,6 +7,7 @@ import { findLookup } from "../query/lookups.js";
 import { hasBigIntegers } from "../query/persist.js";
 import { compileSelect } from "../query/statement-cache.js";
 import { about } from "../query/about.js";
+import type { StatementBounds } from "../statement-bounds.js";
 
 /** A model's batching loader, and for each load waiting in its batch, what the N+1 detector is told if it goes out alone. */
 interface RowLoader {
@@ -19,9 +20,11 @@ const loaders = new WeakMap<object, Map<ModelMeta, RowLoader>>();
 
 /**
  * Every field of the row with this primary key, or undefined. Loads asked for in the same tick go out
- * as one `WHERE pk IN (...)`; nothing is cached past the batch, so a later call never sees a stale row.
+ * as one `WHERE pk IN (...)`; nothing is cached past the batch, so a later call never sees a stale row. A load with
+ * bounds of its own goes alone: a batch runs under one caller's bounds.
  */
-export function loadRow(meta: ModelMeta, database: Database, key: unknown, stub?: StubOrigin): Promise<Record<string, unknown> | undefined> {
+export function loadRow(meta: ModelMeta, database: Database, key: unknown, stub?: StubOrigin, bounds?: StatementBounds): Promise<Record<string, unknown> | undefined> {
+  if (bounds) return loadBatch(meta, database, [key], [stub && lazyStubLoad(meta, key, stub)], bounds).then(([row]) => row);
   const scope = database.currentTransaction ?? database;
   let byModel = loaders.get(scope);
   if (!byModel) loaders.set(scope, (byModel = new Map()));
@@ -49,7 +52,13 @@ function lazyStubLoad(meta: ModelMeta, key: unknown, stub: StubOrigin): LazyStub
   return { report: () => detector.lazyLoad("load", stub.model, stub.field, fix, { target: `${meta.name}#${String(key)}` }, pending) };
 }
 
-async function loadBatch(meta: ModelMeta, database: Database, keys: readonly unknown[], loads: readonly (LazyStubLoad | undefined)[]): Promise<Array<Record<string, unknown> | undefined>> {
+async function loadBatch(
+  meta: ModelMeta,
+  database: Database,
+  keys: readonly unknown[],
+  loads: readonly (LazyStubLoad | undefined)[],
+  bounds?: StatementBounds,
+): Promise<Array<Record<string, unknown> | undefined>> {
   if (keys.length === 1) loads[0]?.report();
   const unique = [...new Map(keys.map((key) => [String(key), key])).values()];
   const { query, columns } = compileSelect(
@@ -57,7 +66,7 @@ async function loadBatch(meta: ModelMeta, database: Database, keys: readonly unk
     patchState(emptyState, { conditions: [{ kind: "lookup", steps: [], field: meta.pk, lookup: findLookup("in")!, value: unique }] }),
     database,
   );
-  const result = await database.runCompiled(query, { about: about(meta, "SELECT", unique.length), arrayRows: true, exactIntegers: hasBigIntegers(meta) });
+  const result = await database.runCompiled(query, { about: about(meta, "SELECT", unique.length), arrayRows: true, exactIntegers: hasBigIntegers(meta), ...bounds });
   const rows = new Map<string, Record<string, unknown>>();
   for (const row of result.rows) {
     const values = decodeRow(columns, row as unknown[]);

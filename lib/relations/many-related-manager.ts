@@ -12,14 +12,15 @@ import type { CreateValues } from "../model/types.js";
 import { insertLinks, linkRows } from "./links.js";
 import type { ForeignKeyField } from "./foreign-key.js";
 import { OwnedRows } from "./related-manager.js";
+import { withStatementOptions, type StatementOptions } from "../statement-bounds.js";
 import { checkRelation, place } from "../model/placement.js";
 import type { Database } from "../database.js";
 
 /** Keys per `IN (...)` list of remove(): far below every database's limit on bound parameters. */
 const KEYS_PER_STATEMENT = 5000;
 
-/** What add(), set() and create() write into the join table's other columns (a through model's own fields). */
-export interface ThroughOptions {
+/** What add(), set() and create() write into the join table's other columns (a through model's own fields), and their statements' bounds. */
+export interface ThroughOptions extends StatementOptions {
   throughDefaults?: Record<string, unknown>;
 }
 
@@ -62,13 +63,15 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
 
   /**
    * Links these rows (instances or keys) to the owner in one INSERT per few thousand pairs; a pair already linked is
-   * left as it is. With `{ throughDefaults }` last, the through model's other fields get those values.
+   * left as it is. With `{ throughDefaults }` last, the through model's other fields get those values; with
+   * `{ signal, timeoutMs }`, its statements are bounded.
    */
   add(...items: Item<T>[]): Promise<void>;
   add(...items: [...Item<T>[], ThroughOptions]): Promise<void>;
   async add(...args: unknown[]): Promise<void> {
     const { items, options } = splitOptions(args);
-    await this.#add(this.#targetKeys(items, "add"), options);
+    const keys = this.#targetKeys(items, "add");
+    await withStatementOptions(options, () => this.#add(keys, options));
   }
 
   /** The join table's model, and the database the owner's links are on (where the owner is, unless a router says). */
@@ -97,9 +100,13 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     });
   }
 
-  /** Unlinks these rows (instances or keys) from the owner; the rows themselves stay. */
-  async remove(...items: Item<T>[]): Promise<void> {
-    await this.#remove(this.#targetKeys(items, "remove"));
+  /** Unlinks these rows (instances or keys) from the owner; the rows themselves stay. `{ signal, timeoutMs }` last bounds its statements. */
+  remove(...items: Item<T>[]): Promise<void>;
+  remove(...items: [...Item<T>[], StatementOptions]): Promise<void>;
+  async remove(...args: unknown[]): Promise<void> {
+    const { items, options } = splitOptions(args);
+    const keys = this.#targetKeys(items, "remove");
+    await withStatementOptions(options, () => this.#remove(keys));
   }
 
   async #remove(keys: readonly unknown[]): Promise<void> {
@@ -119,7 +126,7 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     const ownerKey = this.#ownerKey("set");
     const { near, far } = this.#keys;
     const { database } = this.#through();
-    await database.transaction(async () => {
+    const replace = () => database.transaction(async () => {
       const linked = (await this.#links(database).filter({ [near.name]: ownerKey } as never).valuesList(far.name, { flat: true })) as unknown[];
       const wanted = new Set(keys.map(String));
       const present = new Set(linked.map(String));
@@ -130,23 +137,26 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
         options,
       );
     });
+    await withStatementOptions(options, replace);
   }
 
   /** Unlinks every row from the owner. */
-  async clear(): Promise<void> {
+  async clear(options?: StatementOptions): Promise<void> {
     const ownerKey = this.#ownerKey("clear");
     this.#forget();
-    await this.#links(this.#through().database).filter({ [this.#keys.near.name]: ownerKey } as never).delete();
+    await this.#links(this.#through().database).filter({ [this.#keys.near.name]: ownerKey } as never).delete(options);
   }
 
   /** Creates a related row and links it to the owner, in one transaction. */
   override create(values: CreateValues<FieldsOf<T>>, options: ThroughOptions = {}): Promise<T> {
     this.#ownerKey("create");
-    return this.#through().database.transaction(async () => {
-      const row = await super.create(values);
-      await this.#add([(row as Model).pk], options);
-      return row;
-    });
+    const createLinked = () =>
+      this.#through().database.transaction(async () => {
+        const row = await super.create(values);
+        await this.#add([(row as Model).pk], options);
+        return row;
+      });
+    return withStatementOptions(options, createLinked);
   }
 
   #links(database: Database): QuerySet<object> {
@@ -183,7 +193,7 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
   }
 }
 
-/** add()'s arguments: the rows, and `{ throughDefaults }` if the last one is that (an instance never is a plain object). */
+/** add()'s and remove()'s arguments: the rows, and their options if the last one is those (an instance never is a plain object). */
 function splitOptions(args: readonly unknown[]): { items: readonly unknown[]; options: ThroughOptions } {
   const last = args[args.length - 1];
   if (typeof last === "object" && last !== null && Object.getPrototypeOf(last) === Object.prototype) {

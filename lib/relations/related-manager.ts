@@ -9,6 +9,7 @@ import { prefetchedRows } from "./prefetch.js";
 import type { CreateValues } from "../model/types.js";
 import type { FieldsOf } from "../query/typing.js";
 import type { reverseBrand } from "../query/typing.js";
+import type { StatementOptions } from "../statement-bounds.js";
 
 /** The rows related to one owner: after prefetchRelated, all() and count() answer from what it loaded. */
 export abstract class OwnedRows<T extends object> extends QuerySet<T> {
@@ -22,18 +23,18 @@ export abstract class OwnedRows<T extends object> extends QuerySet<T> {
     super(model);
   }
 
-  override async all(): Promise<T[]> {
+  override async all(options?: StatementOptions): Promise<T[]> {
     const cached = prefetchedRows(this.owner, this.relatedName);
     if (cached) return cached.slice() as T[];
     lazyReverse(this.owner, this.relatedName);
-    return super.all();
+    return super.all(options);
   }
 
-  override async count(): Promise<number> {
+  override async count(options?: StatementOptions): Promise<number> {
     const cached = prefetchedRows(this.owner, this.relatedName);
     if (cached) return cached.length;
     lazyReverse(this.owner, this.relatedName);
-    return super.count();
+    return super.count(options);
   }
 }
 
@@ -60,8 +61,8 @@ export class RelatedManager<T extends object = Model> extends OwnedRows<T> {
     return (this.#state ??= patchState(defaultState(meta), { conditions: [resolveCondition(meta, { [this.field.name]: this.owner })], instance: this.owner }));
   }
 
-  override create(values: Record<string, unknown> = {}): Promise<T> {
-    return super.create({ ...values, [this.field.name]: this.owner } as CreateValues<FieldsOf<T>>);
+  override create(values: Record<string, unknown> = {}, options?: StatementOptions): Promise<T> {
+    return super.create({ ...values, [this.field.name]: this.owner } as CreateValues<FieldsOf<T>>, options);
   }
 }
 

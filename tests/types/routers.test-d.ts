@@ -36,7 +36,7 @@ describe("several databases", () => {
   test("save({ using }) takes a Database and returns the instance", async () => {
     const artist = await Artist.objects.get({ pk: 1 });
     expectTypeOf(artist.save({ using: other })).toEqualTypeOf<Promise<Artist>>();
-    expectTypeOf<orm.SaveOptions>().toEqualTypeOf<{ using?: orm.Database }>();
+    expectTypeOf<orm.SaveOptions>().toEqualTypeOf<{ using?: orm.Database; signal?: orm.AbortSignalLike; timeoutMs?: number }>();
     // @ts-expect-error using takes a Database
     void artist.save({ using: "other" });
   });
