@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as orm from "../lib/index.js";
-import { detectChanges, ProjectState, stateFromModels, type FieldState, type Questioner } from "../lib/migrations/index.js";
+import { detectChanges, FlagQuestioner, ProjectState, stateFromModels, type FieldState, type Questioner } from "../lib/migrations/index.js";
 import { modelState } from "../lib/migrations/state.js";
 import { migrationSource } from "../lib/migrations/writer.js";
 import { compareCatalogs, readCatalog } from "../lib/schema/index.js";
@@ -85,6 +85,7 @@ describe("migration state of ManyToMany fields", () => {
     expect(questioner.asked).toEqual(["Membership.weight"]);
     expect(operations.map((operation) => operation.describe())).toEqual(["Create model Membership", "Alter field tags on Article"]);
     expect(migrationSource([], operations)).toMatch(/new AlterField\("Article", "tags", \{ type: "ManyToMany", to: "Tag", relatedName: "articles", through: "Membership" \}, \{ fills: \{ weight: 1 \} \}\)/);
+    await expect(detectChanges(before, stateFromModels(later.models), new FlagQuestioner(new Map()))).rejects.toThrow(/Membership\.weight .*NOT NULL.*without a default/);
   });
 });
 
@@ -195,6 +196,7 @@ describeEachDialect("migrations of ManyToMany fields through the quarry command"
     await quarry(["migrate"]);
     expect(await quarry(["makemigrations", "--check"])).toBe("No changes detected.\n");
     expect(compareCatalogs(await createAllCatalog(version), await liveCatalog())).toEqual([]);
+    expect(await quarry(["diff"])).toMatch(/^No drift/);
     return made;
   };
   const PAIRS = { first: ["news", "tech"], second: ["tech"], third: [] };
