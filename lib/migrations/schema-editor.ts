@@ -19,6 +19,7 @@ import {
   needsFieldIndex,
 } from "../query/ddl.js";
 import type { ManyToManyField, ManyToManyLink } from "../relations/many-to-many.js";
+import { MigrationError } from "./errors.js";
 import { historicalModels } from "./historical.js";
 import type { ProjectState } from "./state.js";
 
@@ -28,7 +29,7 @@ const manyToManyOf = (meta: ModelMeta, name: string): ManyToManyField | undefine
 /** A ManyToMany's link, which the historical models have wired when the state holds the models it names. */
 function linkOf(meta: ModelMeta, field: ManyToManyField): ManyToManyLink {
   if (!field.link) {
-    throw new Error(`${meta.name}.${field.name}: the migration state lacks a model this ManyToMany names (${[field.related, field.options.through].filter(Boolean).map(String).join(", ")}); create it in an earlier operation`);
+    throw new MigrationError(`${meta.name}.${field.name}: the migration state lacks a model this ManyToMany names (${[field.related, field.options.through].filter(Boolean).map(String).join(", ")}); create it in an earlier operation`);
   }
   return field.link;
 }
@@ -60,28 +61,27 @@ export class SchemaEditor {
 
   /** The model's table, then the join tables of its ManyToManys without `through` (the models they name exist by then). */
   createModel(state: ProjectState, name: string): string[] {
-    return this.model(state, name, (meta) => [
-      ...this.#createTable(meta),
-      ...meta.manyToMany.flatMap((field) => {
-        const join = implicitJoin(meta, field);
-        return join ? this.#createTable(join) : [];
-      }),
-    ]);
+    return this.model(state, name, (meta) => [...this.#createTable(meta), ...meta.manyToMany.flatMap((field) => this.#createJoin(meta, field))]);
   }
 
   /** The join tables of the model's implicit ManyToManys, then its table. */
   deleteModel(state: ProjectState, name: string): string[] {
-    return this.model(state, name, (meta) => [
-      ...meta.manyToMany.flatMap((field) => {
-        const join = implicitJoin(meta, field);
-        return join ? [dropTableStatement(join, this.dialect).sql] : [];
-      }),
-      dropTableStatement(meta, this.dialect).sql,
-    ]);
+    return this.model(state, name, (meta) => [...meta.manyToMany.flatMap((field) => this.#dropJoin(meta, field)), dropTableStatement(meta, this.dialect).sql]);
   }
 
   #createTable(meta: ModelMeta): string[] {
     return createTableStatements(meta, this.dialect).map((statement) => statement.sql);
+  }
+
+  /** The join table quarry makes for a ManyToMany, made or dropped; none for a through model's. */
+  #createJoin(meta: ModelMeta, field: ManyToManyField): string[] {
+    const join = implicitJoin(meta, field);
+    return join ? this.#createTable(join) : [];
+  }
+
+  #dropJoin(meta: ModelMeta, field: ManyToManyField): string[] {
+    const join = implicitJoin(meta, field);
+    return join ? [dropTableStatement(join, this.dialect).sql] : [];
   }
 
   renameTable(from: string, to: string): string[] {
@@ -127,7 +127,8 @@ export class SchemaEditor {
    * Another target starts an empty join table; a new relatedName or another through model changes no table.
    */
   #alterManyToMany(from: ModelMeta, to: ModelMeta, name: string, fills: Readonly<Record<string, unknown>>): string[] {
-    const [old, now] = [manyToManyOf(from, name)!, manyToManyOf(to, name)!];
+    const [old, now] = [manyToManyOf(from, name), manyToManyOf(to, name)];
+    if (!old || !now) throw new MigrationError(`AlterField cannot turn ${to.name}.${name} from a column into a ManyToMany or back: remove the field and add it again`);
     const [oldLink, newLink] = [linkOf(from, old), linkOf(to, now)];
     const [oldJoin, newJoin] = [implicitJoin(from, old), implicitJoin(to, now)];
     const sameTarget = oldLink.targetKey.targetMeta.name === newLink.targetKey.targetMeta.name;
@@ -151,10 +152,7 @@ export class SchemaEditor {
   addField(before: ProjectState, after: ProjectState, model: string, name: string, fill?: unknown): string[] {
     return this.#both(before, after, model, (from, to) => {
       const relation = manyToManyOf(to, name);
-      if (relation) {
-        const join = implicitJoin(to, relation);
-        return join ? this.#createTable(join) : [];
-      }
+      if (relation) return this.#createJoin(to, relation);
       const field = to.field(name);
       const definition = columnDefinition(field, this.dialect) + (fill !== undefined && field.schemaDefault === undefined ? ` DEFAULT ${literalFor(field, fill, this.dialect)}` : "");
       const foreignKey = foreignKeyOf(field);
@@ -172,10 +170,7 @@ export class SchemaEditor {
   removeField(before: ProjectState, after: ProjectState, model: string, name: string): string[] {
     return this.#both(before, after, model, (from, to) => {
       const relation = manyToManyOf(from, name);
-      if (relation) {
-        const join = implicitJoin(from, relation);
-        return join ? [dropTableStatement(join, this.dialect).sql] : [];
-      }
+      if (relation) return this.#dropJoin(from, relation);
       const field = from.field(name);
       return this.dialect.migrations.dropColumn(from.tablename, field.column, field) ?? this.rebuild(from, to);
     });
@@ -183,7 +178,8 @@ export class SchemaEditor {
 
   renameField(before: ProjectState, after: ProjectState, model: string, oldName: string, newName: string): string[] {
     return this.#both(before, after, model, (from, to) => {
-      if (manyToManyOf(from, oldName)) return implicitJoin(from, manyToManyOf(from, oldName)!) ? this.#renameJoin(from, to, oldName, newName) : [];
+      const relation = manyToManyOf(from, oldName);
+      if (relation) return implicitJoin(from, relation) ? this.#renameJoin(from, to, oldName, newName) : [];
       const [oldColumn, newColumn] = [from.field(oldName).column, to.field(newName).column];
       if (oldColumn === newColumn) return [];
       return [`ALTER TABLE ${this.dialect.quote(to.tablename)} RENAME COLUMN ${this.dialect.quote(oldColumn)} TO ${this.dialect.quote(newColumn)}`];
