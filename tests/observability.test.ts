@@ -69,9 +69,10 @@ describeEachDialect("observability", (target) => {
       await artist.delete();
       await database.query(orm.sql`SELECT 1 AS one`);
     });
-    // MariaDB asks once for the step between generated keys (a server setting): not a model's statement.
+    // MariaDB asks once for the step between generated keys (a server setting): not a model's statement. SQLite
+    // reads the table's largest key before a bulk insert whose keys it works out from the last one (persist.ts).
     const described = events
-      .filter((event) => !event.sql.includes("auto_increment_increment"))
+      .filter((event) => !event.sql.includes("auto_increment_increment") && !event.sql.startsWith("SELECT COALESCE(MAX("))
       .map((event) => event.about && [event.about.operation, event.about.model, event.about.table, event.about.batchSize]);
     expect(described).toEqual([
       ["INSERT", "ObsArtist", "obs_artist", undefined],

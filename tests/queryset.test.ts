@@ -147,7 +147,9 @@ describeEachDialect("queryset", (target) => {
     const statements = await target.statementsDuring(async () => {
       created = await Counter.objects.bulkCreate(rows);
     });
-    expect(statements.length).toBeLessThanOrEqual(4);
+    // SQLite runs in-process: statements of at most 2,048 values insert faster than larger ones (1,024 rows of
+    // two columns here), in one transaction, after one read of the largest key.
+    expect(statements.length).toBeLessThanOrEqual(target.dialect === "sqlite" ? Math.ceil(10_000 / 1024) + 3 : 4);
     expect(created).toHaveLength(10_000);
     expect(await Counter.objects.count()).toBe(10_000);
     expect(new Set(created.map((counter) => counter.pk)).size).toBe(10_000);

@@ -217,6 +217,8 @@ export const sqliteDialect: Dialect = {
   returning: (columns) => sql` RETURNING ${columns}`,
   limitOffset: (limit, offset) => limitOffsetClause(limit, offset, "-1"),
   afterExplicitKeys: () => undefined,
+  valuesPerInsert: 2048,
+  largestKey: (table, column) => sql`SELECT COALESCE(MAX(${raw(quoteIdentifier(column, '"'))}), 0) FROM ${raw(quoteIdentifier(table, '"'))}`,
   ignoreDuplicates: () => " ON CONFLICT DO NOTHING",
   maxBoundValues: 32_766,
   insertDefaultValues: "DEFAULT VALUES",

