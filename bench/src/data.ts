@@ -13,6 +13,10 @@ export const PLAYLIST_COUNT = 500;
 export const TRACKS_PER_PLAYLIST = 30;
 /** Tags that the many-to-many add workload links to tracks (through track_tags). */
 export const TAG_COUNT = 1_000;
+/** The first id of the onConflict workloads' rows: ids from here to TRACK_COUNT clash with seeded tracks. */
+export const CONFLICT_FIRST_ID = TRACK_COUNT / 2 + 1;
+/** What the onConflict workloads' rows add to a track's name. */
+export const UPSERT_MARK = " [upsert]";
 
 export interface ArtistRow { id: number; name: string }
 export interface AlbumRow { id: number; title: string; artistId: number }
@@ -43,6 +47,12 @@ export interface Dataset {
   trackCountByArtistName: Map<string, number>;
   /** Rows inserted by the bulk workload (derived from the Chinook tracks). */
   bulkRows: NewTrack[];
+  /**
+   * Rows of the bulk workloads with onConflict: ids CONFLICT_FIRST_ID to CONFLICT_FIRST_ID + 9,999, the first
+   * half already tracks. Each is the track of its id (or, past the table, of its id less 5,000) with " [upsert]"
+   * after its name and 1 more millisecond: what an upsert writes over the existing half.
+   */
+  conflictRows: TrackRow[];
   /** Chinook's playlist names, cycled, numbered: `Music 7`. */
   playlists: { id: number; name: string }[];
   /** playlist id -> its track ids, ascending */
@@ -90,5 +100,9 @@ export function loadDataset(): Dataset {
   // 30 distinct tracks a playlist, spread over the table (101 is prime to 10,000), a track on several playlists.
   const trackIdsByPlaylist = new Map(playlists.map(({ id }) => [id, Array.from({ length: TRACKS_PER_PLAYLIST }, (_, j) => 1 + ((id * 37 + j * 101) % TRACK_COUNT)).sort((a, b) => a - b)]));
   const tags = Array.from({ length: TAG_COUNT }, (_, k) => ({ id: k + 1, name: `tag ${k + 1}` }));
-  return { artists, albums, tracks, albumById, trackById, trackIdsByAlbum, trackCountByArtistName, bulkRows, playlists, trackIdsByPlaylist, tags };
+  const conflictRows = Array.from({ length: TRACK_COUNT }, (_, k) => {
+    const src = tracks[(CONFLICT_FIRST_ID - 1 + k) % TRACK_COUNT]!;
+    return { id: CONFLICT_FIRST_ID + k, name: `${src.name}${UPSERT_MARK}`, albumId: src.albumId, milliseconds: src.milliseconds + 1, unitPrice: src.unitPrice };
+  });
+  return { artists, albums, tracks, albumById, trackById, trackIdsByAlbum, trackCountByArtistName, bulkRows, conflictRows, playlists, trackIdsByPlaylist, tags };
 }

@@ -7,7 +7,8 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import mysql from "mysql2/promise";
 import { ADMIN_DATABASE, DATA_DIR, type DbConfig } from "./config.js";
-import { TRACK_COUNT, type Dataset } from "./data.js";
+import assert from "node:assert/strict";
+import { CONFLICT_FIRST_ID, TRACK_COUNT, UPSERT_MARK, type Dataset } from "./data.js";
 
 /** Same columns, types and indexes on every database. */
 function ddl(dialect: DbConfig["dialect"]): string[] {
@@ -171,6 +172,21 @@ export async function countInserted(admin: AdminConn): Promise<number> {
 
 export async function deleteInserted(admin: AdminConn): Promise<void> {
   await admin.exec(`DELETE FROM track WHERE id > ${TRACK_COUNT}`);
+}
+
+/**
+ * After a bulk insert with onConflict (untimed): its 5,000 new rows there, and the 5,000 clashing tracks as an
+ * upsert leaves them (name marked) or as a skip does (untouched).
+ */
+export async function checkConflictWrites(admin: AdminConn, upserted: boolean): Promise<void> {
+  assert.equal(await countInserted(admin), TRACK_COUNT - CONFLICT_FIRST_ID + 1, "new rows after the bulk insert with onConflict");
+  const [row] = await admin.all<{ n: number | string }>(`SELECT COUNT(*) AS n FROM track WHERE id >= ${CONFLICT_FIRST_ID} AND id <= ${TRACK_COUNT} AND name LIKE '%${UPSERT_MARK}'`);
+  assert.equal(Number(row!.n), upserted ? TRACK_COUNT - CONFLICT_FIRST_ID + 1 : 0, "clashing tracks updated");
+}
+
+/** The tracks an upsert overwrote, back as seeded (it added UPSERT_MARK to their names and 1 to their milliseconds). */
+export async function restoreUpserted(admin: AdminConn): Promise<void> {
+  await admin.exec(`UPDATE track SET name = REPLACE(name, '${UPSERT_MARK}', ''), milliseconds = milliseconds - 1 WHERE id >= ${CONFLICT_FIRST_ID} AND id <= ${TRACK_COUNT}`);
 }
 
 /** After a write workload failed part way: the rows it added, gone. */

@@ -8,7 +8,7 @@
 import Database from "better-sqlite3";
 import pg from "pg";
 import mysql from "mysql2/promise";
-import { and, count, desc, eq, gt, gte, inArray, lt, relations, asc } from "drizzle-orm";
+import { and, count, desc, eq, gt, gte, inArray, lt, relations, asc, sql } from "drizzle-orm";
 import * as sqliteCore from "drizzle-orm/sqlite-core";
 import * as pgCore from "drizzle-orm/pg-core";
 import * as mysqlCore from "drizzle-orm/mysql-core";
@@ -16,7 +16,7 @@ import { drizzle as drizzleSqlite } from "drizzle-orm/better-sqlite3";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { drizzle as drizzleMysql } from "drizzle-orm/mysql2";
 import type { DbConfig } from "../config.js";
-import type { NewTrack } from "../data.js";
+import type { NewTrack, TrackRow } from "../data.js";
 import { chunks, SQLITE_ROWS_PER_INSERT, type Adapter, type AlbumWithTracks, type TrackOut, type TrackWithAlbum } from "./types.js";
 import { groupTracks, pkgVersion, toNumber } from "./common.js";
 
@@ -142,6 +142,28 @@ export default class DrizzleAdapter implements Adapter<any[]> {
     }
     const res = await this.db.insert(track).values(rows);
     return this.dialect === "postgresql" ? res.rowCount : res[0].affectedRows;
+  }
+
+  async bulkCreateIgnore(rows: TrackRow[]): Promise<void> {
+    await this.#conflicting(rows, (q) => (this.dialect === "mysql" ? q.onDuplicateKeyUpdate({ set: { id: sql`id` } }) : q.onConflictDoNothing()));
+  }
+
+  async bulkUpsert(rows: TrackRow[]): Promise<void> {
+    const { track } = this.s;
+    await this.#conflicting(rows, (q) => (this.dialect === "mysql"
+      ? q.onDuplicateKeyUpdate({ set: { name: sql`values(${track.name})`, milliseconds: sql`values(${track.milliseconds})` } })
+      : q.onConflictDoUpdate({ target: track.id, set: { name: sql.raw("excluded.name"), milliseconds: sql.raw("excluded.milliseconds") } })));
+  }
+
+  async #conflicting(rows: TrackRow[], clause: (q: any) => any): Promise<void> {
+    const { track } = this.s;
+    if (this.dialect === "sqlite") {
+      return this.db.transaction((tx: any) => {
+        for (const part of chunks(rows, SQLITE_ROWS_PER_INSERT)) clause(tx.insert(track).values(part)).run();
+      });
+    }
+    // Drizzle's MySQL insert has ignore() too; ON DUPLICATE KEY UPDATE id = id, as its docs suggest for skipping, is what quarry writes.
+    await clause(this.db.insert(track).values(rows));
   }
 
   async updateByFilter(albumId: number, unitPrice: string): Promise<number> {

@@ -7,11 +7,11 @@
 import Database from "better-sqlite3";
 import pg from "pg";
 import { createPool } from "mysql2";
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type Generated } from "kysely";
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql, type Generated } from "kysely";
 import { jsonArrayFrom as pgJsonArrayFrom } from "kysely/helpers/postgres";
 import { jsonArrayFrom as sqliteJsonArrayFrom } from "kysely/helpers/sqlite";
 import type { DbConfig } from "../config.js";
-import type { NewTrack } from "../data.js";
+import type { NewTrack, TrackRow } from "../data.js";
 import { chunks, SQLITE_ROWS_PER_INSERT, type Adapter, type AlbumWithTracks, type TrackOut, type TrackWithAlbum } from "./types.js";
 import { groupTracks, pkgVersion, toNumber } from "./common.js";
 
@@ -93,6 +93,25 @@ export default class KyselyAdapter implements Adapter<TrackSel[]> {
       let n = 0;
       for (const part of chunks(values, SQLITE_ROWS_PER_INSERT)) n += toNumber((await tx.insertInto("track").values(part).executeTakeFirstOrThrow()).numInsertedOrUpdatedRows);
       return n;
+    });
+  }
+
+  // Kysely writes what it is told: ON CONFLICT on SQLite and PostgreSQL, INSERT IGNORE and ON DUPLICATE KEY UPDATE on MySQL.
+  async bulkCreateIgnore(rows: TrackRow[]): Promise<void> {
+    await this.#conflicting(rows, (q) => (this.dialect === "mysql" ? q.ignore() : q.onConflict((oc: any) => oc.doNothing())));
+  }
+
+  async bulkUpsert(rows: TrackRow[]): Promise<void> {
+    await this.#conflicting(rows, (q) => (this.dialect === "mysql"
+      ? q.onDuplicateKeyUpdate({ name: sql`VALUES(name)`, milliseconds: sql`VALUES(milliseconds)` })
+      : q.onConflict((oc: any) => oc.column("id").doUpdateSet({ name: (eb: any) => eb.ref("excluded.name"), milliseconds: (eb: any) => eb.ref("excluded.milliseconds") }))));
+  }
+
+  async #conflicting(rows: TrackRow[], clause: (q: any) => any): Promise<void> {
+    const values = rows.map((r) => ({ id: r.id, ...insertValues(r) }));
+    if (this.dialect !== "sqlite") return void (await clause(this.db.insertInto("track").values(values)).execute());
+    await this.db.transaction().execute(async (tx) => {
+      for (const part of chunks(values, SQLITE_ROWS_PER_INSERT)) await clause(tx.insertInto("track").values(part)).execute();
     });
   }
 

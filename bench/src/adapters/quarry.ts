@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { BENCH_DIR, type DbConfig } from "../config.js";
-import type { NewTrack } from "../data.js";
+import type { NewTrack, TrackRow } from "../data.js";
 import type { Adapter, AlbumWithTracks, PlaylistWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
 
 /**
@@ -29,6 +29,7 @@ type Orm = any;
 
 const toTrack = (t: any): TrackOut => ({ id: t.id, name: t.name, albumId: t.album.pk });
 const createData = (r: NewTrack) => ({ name: r.name, album: r.albumId /* ASSUMPTION: FK set by pk */, milliseconds: r.milliseconds, unitPrice: r.unitPrice });
+const conflictData = (r: TrackRow) => ({ id: r.id, name: r.name, album: r.albumId, milliseconds: r.milliseconds, unitPrice: r.unitPrice });
 
 export default class QuarryAdapter implements Adapter<any[]> {
   readonly name: string = "quarry";
@@ -117,6 +118,14 @@ export default class QuarryAdapter implements Adapter<any[]> {
   async bulkCreate(rows: NewTrack[]): Promise<number> {
     const created = await this.Track.objects.bulkCreate(rows.map(createData));
     return Array.isArray(created) ? created.length : Number(created); // ASSUMPTION: instances (or a count)
+  }
+
+  async bulkCreateIgnore(rows: TrackRow[]): Promise<void> {
+    await this.Track.objects.bulkCreate(rows.map(conflictData), { onConflict: "ignore" });
+  }
+
+  async bulkUpsert(rows: TrackRow[]): Promise<void> {
+    await this.Track.objects.bulkCreate(rows.map(conflictData), { onConflict: { target: ["id"], update: ["name", "milliseconds"] } });
   }
 
   async updateByFilter(albumId: number, unitPrice: string): Promise<number> {

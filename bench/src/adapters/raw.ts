@@ -10,14 +10,17 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import mysql from "mysql2";
 import type { DbConfig } from "../config.js";
-import type { NewTrack } from "../data.js";
+import type { NewTrack, TrackRow } from "../data.js";
 import type { Adapter, AlbumWithTracks, PlaylistWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
 import { groupTracks, pkgVersion } from "./common.js";
 
 type Row = Record<string, any>;
 
-/** Rows per multi-row INSERT on SQLite (2,048 bound values). */
-const SQLITE_RAW_ROWS_PER_INSERT = 512;
+/** Bound values per multi-row INSERT on SQLite: 512 rows of four columns. */
+const SQLITE_RAW_VALUES_PER_INSERT = 2048;
+
+const CONFLICT_COLUMNS = "id, name, album_id, milliseconds, unit_price";
+const conflictValues = (r: TrackRow) => [r.id, r.name, r.albumId, r.milliseconds, r.unitPrice];
 
 /** "?" placeholders everywhere; `in(ids)` builds the dialect's "one of these ids" condition. */
 interface Exec {
@@ -25,6 +28,8 @@ interface Exec {
   run(sql: string, params: unknown[]): Promise<number>;
   in(column: string, ids: number[]): [string, unknown[]];
   bulkInsert(rows: NewTrack[]): Promise<number>;
+  /** The rows with their ids, a row whose id is taken skipped, or updating that track's name and milliseconds. */
+  bulkConflict(rows: TrackRow[], upsert: boolean): Promise<void>;
   /** One INSERT of these (track, tag) pairs, a pair already there skipped. */
   linkTags(trackId: number, tagIds: number[]): Promise<void>;
   close(): Promise<void>;
@@ -38,29 +43,38 @@ function sqliteExec(cfg: DbConfig): Exec {
     if (!s) cache.set(sql, (s = db.prepare(sql)));
     return s;
   };
-  // Multi-row INSERTs of SQLITE_RAW_ROWS_PER_INSERT rows, each text prepared once, in one transaction. 10,000 rows
-  // into this table (its indexes and foreign key), CPU, medians of 40 interleaved rounds under load: a one-row
-  // INSERT run per row 25.9-29.2 ms, statements of 256-2,048 rows 14.5-23.8, at the bind limit (8,191 rows) 26.8.
-  const inserts = new Map<number, Database.Statement>();
-  const insertOf = (count: number) => {
-    let s = inserts.get(count);
-    if (!s) inserts.set(count, (s = db.prepare(`INSERT INTO track (name, album_id, milliseconds, unit_price) VALUES ${new Array(count).fill("(?, ?, ?, ?)").join(", ")}`)));
-    return s;
+  // Multi-row INSERTs of SQLITE_RAW_VALUES_PER_INSERT values, each text prepared once, in one transaction. 10,000
+  // rows into this table (its indexes and foreign key), CPU, medians of 40 interleaved rounds under load: a
+  // one-row INSERT run per row 25.9-29.2 ms, statements of 256-2,048 rows 14.5-23.8, at the bind limit 26.8.
+  const listed = <R>(columns: string, push: (bound: unknown[], row: R) => void, tail: string) => {
+    const width = columns.split(", ").length;
+    const perStatement = Math.floor(SQLITE_RAW_VALUES_PER_INSERT / width);
+    const statements = new Map<number, Database.Statement>();
+    const statementOf = (count: number) => {
+      let s = statements.get(count);
+      if (!s) statements.set(count, (s = db.prepare(`INSERT INTO track (${columns}) VALUES ${new Array(count).fill(`(${new Array(width).fill("?").join(", ")})`).join(", ")}${tail}`)));
+      return s;
+    };
+    return db.transaction((rows: R[]) => {
+      for (let start = 0; start < rows.length; start += perStatement) {
+        const end = Math.min(rows.length, start + perStatement);
+        const bound: unknown[] = [];
+        for (let k = start; k < end; k++) push(bound, rows[k]!);
+        statementOf(end - start).run(bound);
+      }
+      return rows.length;
+    });
   };
-  const insertAll = db.transaction((rows: NewTrack[]) => {
-    for (let start = 0; start < rows.length; start += SQLITE_RAW_ROWS_PER_INSERT) {
-      const end = Math.min(rows.length, start + SQLITE_RAW_ROWS_PER_INSERT);
-      const values: unknown[] = [];
-      for (let k = start; k < end; k++) { const r = rows[k]!; values.push(r.name, r.albumId, r.milliseconds, r.unitPrice); }
-      insertOf(end - start).run(values);
-    }
-    return rows.length;
-  });
+  const insertAll = listed("name, album_id, milliseconds, unit_price", (bound, r: NewTrack) => bound.push(r.name, r.albumId, r.milliseconds, r.unitPrice), "");
+  const pushConflict = (bound: unknown[], r: TrackRow) => bound.push(r.id, r.name, r.albumId, r.milliseconds, r.unitPrice);
+  const ignoreAll = listed(CONFLICT_COLUMNS, pushConflict, " ON CONFLICT DO NOTHING");
+  const upsertAll = listed(CONFLICT_COLUMNS, pushConflict, " ON CONFLICT (id) DO UPDATE SET name = excluded.name, milliseconds = excluded.milliseconds");
   return {
     async all(sql, params) { return stmt(sql).all(...params) as Row[]; },
     async run(sql, params) { return stmt(sql).run(...params).changes; },
     in: (column, ids) => [`${column} IN (${ids.map(() => "?").join(", ")})`, ids],
     async bulkInsert(rows) { return insertAll(rows); },
+    async bulkConflict(rows, upsert) { (upsert ? upsertAll : ignoreAll)(rows); },
     async linkTags(trackId, tagIds) {
       stmt(`INSERT INTO track_tags (track_id, tag_id) VALUES ${tagIds.map(() => "(?, ?)").join(", ")} ON CONFLICT DO NOTHING`).run(...tagIds.flatMap((tag) => [trackId, tag]));
     },
@@ -93,6 +107,11 @@ function pgExec(cfg: DbConfig): Exec {
       });
       return res.rowCount ?? 0;
     },
+    async bulkConflict(rows, upsert) {
+      const tail = upsert ? " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, milliseconds = EXCLUDED.milliseconds" : " ON CONFLICT DO NOTHING";
+      await query(`INSERT INTO track (${CONFLICT_COLUMNS}) SELECT * FROM unnest(?::int[], ?::varchar[], ?::int[], ?::int[], ?::numeric[])${tail}`,
+        [rows.map((r) => r.id), rows.map((r) => r.name), rows.map((r) => r.albumId), rows.map((r) => r.milliseconds), rows.map((r) => r.unitPrice)]);
+    },
     async linkTags(trackId, tagIds) {
       await query("INSERT INTO track_tags (track_id, tag_id) SELECT ?::int, unnest(?::int[]) ON CONFLICT DO NOTHING", [trackId, tagIds]);
     },
@@ -114,6 +133,12 @@ function mysqlExec(cfg: DbConfig): Exec {
       return new Promise((resolve, reject) => pool.query("INSERT INTO track (name, album_id, milliseconds, unit_price) VALUES ?",
         [rows.map((r) => [r.name, r.albumId, r.milliseconds, r.unitPrice])],
         (error, result) => (error ? reject(error) : resolve((result as mysql.ResultSetHeader).affectedRows))));
+    },
+    bulkConflict(rows, upsert) {
+      const text = upsert
+        ? `INSERT INTO track (${CONFLICT_COLUMNS}) VALUES ? ON DUPLICATE KEY UPDATE name = VALUES(name), milliseconds = VALUES(milliseconds)`
+        : `INSERT IGNORE INTO track (${CONFLICT_COLUMNS}) VALUES ?`;
+      return new Promise((resolve, reject) => pool.query(text, [rows.map(conflictValues)], (error) => (error ? reject(error) : resolve())));
     },
     linkTags(trackId, tagIds) {
       return new Promise((resolve, reject) => pool.query("INSERT INTO track_tags (track_id, tag_id) VALUES ? ON DUPLICATE KEY UPDATE track_id = track_id",
@@ -175,6 +200,10 @@ export class RawAdapter implements Adapter<Row[]> {
   }
 
   bulkCreate(rows: NewTrack[]): Promise<number> { return this.x.bulkInsert(rows); }
+
+  bulkCreateIgnore(rows: TrackRow[]): Promise<void> { return this.x.bulkConflict(rows, false); }
+
+  bulkUpsert(rows: TrackRow[]): Promise<void> { return this.x.bulkConflict(rows, true); }
 
   updateByFilter(albumId: number, unitPrice: string): Promise<number> {
     return this.x.run("UPDATE track SET unit_price = ? WHERE album_id = ?", [unitPrice, albumId]);

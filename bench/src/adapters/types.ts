@@ -4,7 +4,7 @@
  * part of the cost and what lets the harness check the rows).
  */
 import type { DbConfig } from "../config.js";
-import type { NewTrack } from "../data.js";
+import type { NewTrack, TrackRow } from "../data.js";
 
 export interface TrackOut { id: number; name: string; albumId: number }
 export interface TrackWithAlbum { id: number; name: string; albumTitle: string }
@@ -33,6 +33,16 @@ export interface Adapter<Prepared = unknown> {
   insertOne(row: NewTrack): Promise<TrackOut>;
   /** 6. Inserts all rows through the tool's bulk API; returns how many it reports written. */
   bulkCreate(rows: NewTrack[]): Promise<number>;
+  /**
+   * 6b. Inserts these rows (ids given, half of them already in the table) through the tool's bulk API, a row
+   * whose id is taken skipped. Absent where the bulk API cannot skip such rows.
+   */
+  bulkCreateIgnore?(rows: TrackRow[]): Promise<void>;
+  /**
+   * 6c. The same rows, a row whose id is taken updating that track's name and milliseconds instead (an upsert).
+   * Absent where the bulk API cannot.
+   */
+  bulkUpsert?(rows: TrackRow[]): Promise<void>;
   /** 7. Sets unit_price on every track of one album; returns the affected row count. */
   updateByFilter(albumId: number, unitPrice: string): Promise<number>;
   /** 8. Counts the tracks whose album's artist has this name (two FK hops). */
