@@ -449,9 +449,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     try {
       const database = this.#on(false);
       this.#checkLock(database);
-      // The general way reads where this get() was placed: the router is asked once per statement.
-      const state = getState(this.meta, this.state, conditions);
-      rows = (conditions.length === 1 && this.#getByPlan(conditions[0]!, database)) || new QuerySet<T>(this.model, database === this.meta.database ? state : patchState(state, { database })).all();
+      rows = (conditions.length === 1 && this.#getByPlan(conditions[0]!, database)) || this.#getFrom(database, conditions);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -460,6 +458,12 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       if (found.length > 1) throw new MultipleMatches(`More than one ${this.meta.name} matches ${describeFilters(conditions)}`);
       return found[0]!;
     });
+  }
+
+  /** get() the general way, on the database it was placed on (the router is asked once per statement). */
+  #getFrom(database: Database, conditions: readonly Filter[]): Promise<T[]> {
+    const state = getState(this.meta, this.state, conditions);
+    return new QuerySet<T>(this.model, database === this.meta.database ? state : patchState(state, { database })).all();
   }
 
   /** get() by a lookup object, through the plan for its keys (see get-plan.ts); undefined where none serves. */
