@@ -83,7 +83,7 @@ export default class QuarryAdapter implements Adapter<any[]> {
     await database.connect();
   }
 
-  /** What the Database is opened with (quarry-replicas adds a replica). */
+  /** What the Database is opened with (quarry-replicas adds a replica, quarry-router a router). */
   protected databaseOptions(cfg: DbConfig): Record<string, unknown> {
     return { pool: { max: cfg.poolMax } };
   }
