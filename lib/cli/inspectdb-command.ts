@@ -3,6 +3,7 @@ import { extname, resolve } from "node:path";
 import { META } from "../model/instance.js";
 import { importModule } from "../migrations/import-module.js";
 import { loadMigrations } from "../migrations/loader.js";
+import { HISTORY_TABLE } from "../migrations/recorder.js";
 import { makeMigrations } from "../migrations/makemigrations.js";
 import { migrate } from "../migrations/executor.js";
 import { FlagQuestioner } from "../migrations/questioner.js";
@@ -34,7 +35,8 @@ export const inspectdbCommand: Command = {
     const { database } = project;
     try {
       const tables = typeof values.tables === "string" ? values.tables.split(",").map((name) => name.trim()).filter(Boolean) : undefined;
-      const catalog = await readCatalog(database, { tables });
+      // quarry's own history table is no model of the project's.
+      const catalog = await readCatalog(database, { tables, exclude: [HISTORY_TABLE] });
       const missing = tables?.filter((name) => !catalog.tables.some((table) => table.name === name)) ?? [];
       if (missing.length > 0) {
         const known = (await readCatalog(database)).tables.map((table) => table.name);

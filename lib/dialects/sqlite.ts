@@ -104,6 +104,16 @@ export function checksOfCreateTable(text: string): string[] {
   return checks;
 }
 
+/** A UNIQUE constraint's name, from CREATE TABLE's text (SQLite's catalog knows only its index, sqlite_autoindex_<table>_<n>); undefined for an unnamed one. */
+function uniqueName(text: string, columns: readonly string[]): string | undefined {
+  const unquote = (name: string) => name.trim().replace(/^(["`[])([\s\S]*)["`\]]$/, "$2").replace(/""/g, '"');
+  for (const [, name, list] of text.matchAll(/CONSTRAINT\s+("(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|\w+)\s+UNIQUE\s*\(([^)]*)\)/gi)) {
+    const named = list!.split(",").map(unquote);
+    if (named.length === columns.length && named.every((column, position) => column === columns[position])) return unquote(name!);
+  }
+  return undefined;
+}
+
 /** sqlite_schema and the table pragmas (table_xinfo, foreign_key_list, index_list, index_info). */
 const sqliteCatalog: CatalogReader = {
   async readTables(query) {
@@ -155,7 +165,7 @@ const sqliteCatalog: CatalogReader = {
             onDelete: referentialAction(rows[0]!.on_delete),
           };
         }),
-        uniques: indexes.filter(({ index }) => index.origin === "u").map(({ index, columns }) => ({ name: String(index.name), columns })),
+        uniques: indexes.filter(({ index }) => index.origin === "u").map(({ columns }) => ({ name: uniqueName(text, columns) ?? "", columns })),
         indexes: indexes
           .filter(({ index }) => index.origin === "c")
           .map(({ index, columns }) => {

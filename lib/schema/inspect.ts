@@ -1,5 +1,6 @@
 import type { CheckSchema, ColumnSchema, ForeignKeySchema, TableSchema, TypeName } from "../dialects/catalog.js";
 import { snakeCase } from "../model/model.js";
+import { schemaName } from "../model/options.js";
 import type { Catalog } from "./catalog.js";
 import { camelCase, freeName, pascalCase, RESERVED_WORDS } from "./names.js";
 
@@ -34,8 +35,32 @@ interface ModelPlan {
   readonly notes: string[];
   /** CHECKs that Enum fields state. */
   readonly stated: Set<CheckSchema>;
-  /** Reverse relations other models' foreign keys add here: `declare tracks: orm.RelatedManager<Track>`. */
-  readonly reverse: { name: string; source: string; one: boolean }[];
+  /** Reverse relations other models' foreign keys and many-to-manys add here: `declare tracks: orm.RelatedManager<Track>`. */
+  readonly reverse: { name: string; source: string; kind: "one" | "many" | "manyToMany" }[];
+  /** Many-to-manys declared here, each through a join table of its own. */
+  readonly manyToMany: ManyToManyPlan[];
+}
+
+/** A table that only joins two others: a key to each, each pair once, at most a key of its own besides. */
+interface JoinTable {
+  readonly join: ModelPlan;
+  /** The model the ManyToMany is declared on, and its key in the join table. */
+  readonly source: ModelPlan;
+  readonly sourceKey: ForeignKeySchema;
+  readonly target: ModelPlan;
+  readonly targetKey: ForeignKeySchema;
+  /** The field's name where quarry would make this very table for it (`<table>_<field>`): no through model then. */
+  readonly derivedField?: string;
+}
+
+interface ManyToManyPlan {
+  readonly name: string;
+  readonly target: ModelPlan;
+  /** The target as the field names it: its class where it is defined before, else its name. */
+  readonly reference: string;
+  /** The join model's name, where the table is not the one quarry would make. */
+  readonly through?: string;
+  readonly relatedName?: string;
 }
 
 /** A single-column foreign key quarry can state: to the primary key of a table being inspected. */
@@ -69,17 +94,94 @@ function planModels(catalog: Catalog): ModelPlan[] {
   for (const table of catalog.tables) {
     const name = freeName(pascalCase(table.name), taken, "Model");
     taken.add(name);
-    byTable.set(table.name, { table, name, fields: [], notes: [], reverse: [], stated: new Set() });
+    byTable.set(table.name, { table, name, fields: [], notes: [], reverse: [], stated: new Set(), manyToMany: [] });
   }
-  const ordered = dependencyOrder([...byTable.values()], byTable);
+  const joins = joinTables(byTable);
+  const ordered = dependencyOrder([...byTable.values()], byTable, joins);
   const position = new Map(ordered.map((plan, index) => [plan, index]));
   for (const plan of ordered) plan.fields = planFields(plan, byTable, position);
-  planRelatedNames(ordered);
-  return ordered;
+  // A join table quarry would make itself is no model of its own: the ManyToMany makes it.
+  const written = ordered.filter((plan) => !joins.some((join) => join.join === plan && join.derivedField !== undefined));
+  planRelatedNames(written);
+  for (const join of joins) planManyToMany(join, position);
+  return written;
 }
 
-/** Each model after the models its foreign keys reference; a cycle is broken where it closes (the key then names its model by string). */
-function dependencyOrder(plans: readonly ModelPlan[], byTable: ReadonlyMap<string, ModelPlan>): ModelPlan[] {
+/**
+ * The tables that join two inspected tables: two one-column keys to their primary keys, never null, the pair
+ * unique, a one-column primary key of the table's own (a composite key of the pair would need a through model keyed
+ * by two columns, which quarry's models are not), and no other table referencing them. The first key in column
+ * order is the ManyToMany's side, unless quarry's own naming says otherwise.
+ */
+function joinTables(byTable: ReadonlyMap<string, ModelPlan>): JoinTable[] {
+  const joins: JoinTable[] = [];
+  const referenced = new Set([...byTable.values()].flatMap((plan) => plan.table.foreignKeys.map((key) => key.referencedTable)));
+  for (const join of byTable.values()) {
+    const { table } = join;
+    const position = (key: ForeignKeySchema) => table.columns.findIndex((column) => column.name === key.columns[0]);
+    const keys = [...table.foreignKeys].sort((a, b) => position(a) - position(b));
+    if (keys.length !== 2 || referenced.has(table.name) || table.checks.length > 0 || table.primaryKey.length !== 1) continue;
+    const columns = keys.map((key) => key.columns[0]!);
+    const usable = keys.map((key) => usableKey(join, key.columns[0]!, byTable));
+    if (keys.some((key) => key.columns.length !== 1) || !usable[0] || !usable[1] || columns[0] === columns[1]) continue;
+    if (columns.includes(table.primaryKey[0]!) || usable.some((key) => key!.target === join)) continue;
+    if (table.columns.some((column) => columns.includes(column.name) && column.nullable)) continue;
+    const pair = (names: readonly string[]) => names.length === 2 && columns.every((name) => names.includes(name));
+    if (!table.uniques.some((unique) => pair(unique.columns)) && !table.indexes.some((index) => index.unique && !index.where && pair(index.columns))) continue;
+    // Only a table of the two keys and an id, with no index beyond the pair's and the keys' own, can be quarry's own.
+    const bare = table.columns.length === 3 && table.indexes.every((index) => pair(index.columns) || (index.columns.length === 1 && columns.includes(index.columns[0]!)));
+    const orientations: [number, number][] = [[0, 1], [1, 0]];
+    const derived = orientations
+      .filter(() => bare)
+      .map(([from, to]) => ({ from, to, field: derivedField(table, usable[from]!.target, keys[from]!, usable[to]!.target, keys[to]!) }))
+      .find((candidate) => candidate.field !== undefined);
+    const [from, to] = derived ? [derived.from, derived.to] : [0, 1];
+    joins.push({ join, source: usable[from]!.target, sourceKey: keys[from]!, target: usable[to]!.target, targetKey: keys[to]!, derivedField: derived?.field });
+  }
+  return joins;
+}
+
+/**
+ * The ManyToMany field quarry would make `table` for: `<source table>_<field>`, an `id` it generates, keys named
+ * after the two models (`from_<model>_id`, `to_<model>_id` for "self"), each deleting its links on CASCADE.
+ */
+function derivedField(table: TableSchema, source: ModelPlan, sourceKey: ForeignKeySchema, target: ModelPlan, targetKey: ForeignKeySchema): string | undefined {
+  const prefix = `${source.table.name}_`;
+  if (!table.name.startsWith(prefix)) return undefined;
+  const field = camelCase(table.name.slice(prefix.length));
+  if (snakeCase(field) !== table.name.slice(prefix.length)) return undefined;
+  const self = source === target;
+  const keyColumn = (name: string) => `${snakeCase(name)}_id`;
+  const lowerFirst = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
+  const expected = self ? [keyColumn(`from${source.name}`), keyColumn(`to${target.name}`)] : [keyColumn(lowerFirst(source.name)), keyColumn(lowerFirst(target.name))];
+  if (sourceKey.columns[0] !== expected[0] || targetKey.columns[0] !== expected[1]) return undefined;
+  const id = table.columns.find((column) => column.name === table.primaryKey[0]);
+  if (id?.name !== "id" || !id.generated || (id.type.name !== "integer" && id.type.name !== "bigint")) return undefined;
+  return sourceKey.onDelete === "CASCADE" && targetKey.onDelete === "CASCADE" ? field : undefined;
+}
+
+/**
+ * The join table as a ManyToMany on its source: named as quarry named it, or after the target (`tracks`) with the
+ * join model as `through`; a relatedName where the default clashes on the target.
+ */
+function planManyToMany({ join, source, target, derivedField }: JoinTable, position: ReadonlyMap<ModelPlan, number>): void {
+  const taken = (plan: ModelPlan) =>
+    new Set([...INSTANCE_NAMES, ...plan.fields.map((field) => field.name), ...plan.reverse.map((reverse) => reverse.name), ...plan.manyToMany.map((field) => field.name)]);
+  const name = derivedField ?? freeName(`${camelCase(target.name)}s`, taken(source), "Set");
+  const fallback = `${source.name.charAt(0).toLowerCase()}${source.name.slice(1)}s`;
+  const onTarget = taken(target);
+  if (source === target) onTarget.add(name);
+  const relatedName = onTarget.has(fallback) ? freeName(`${fallback}By${pascalCase(name)}`, onTarget, "") : undefined;
+  const reference = target === source ? '"self"' : position.get(target)! < position.get(source)! ? target.name : JSON.stringify(target.name);
+  source.manyToMany.push({ name, target, reference, through: derivedField === undefined ? join.name : undefined, relatedName });
+  target.reverse.push({ name: relatedName ?? fallback, source: source.name, kind: "manyToMany" });
+}
+
+/**
+ * Each model after the models its foreign keys reference, and a many-to-many's model after its target (so that it
+ * names its class); a cycle is broken where it closes (the key then names its model by string).
+ */
+function dependencyOrder(plans: readonly ModelPlan[], byTable: ReadonlyMap<string, ModelPlan>, joins: readonly JoinTable[]): ModelPlan[] {
   const ordered: ModelPlan[] = [];
   const state = new Map<ModelPlan, "visiting" | "done">();
   const visit = (plan: ModelPlan) => {
@@ -89,6 +191,7 @@ function dependencyOrder(plans: readonly ModelPlan[], byTable: ReadonlyMap<strin
       const target = byTable.get(key.referencedTable);
       if (target && target !== plan) visit(target);
     }
+    for (const join of joins) if (join.source === plan && join.target !== plan) visit(join.target);
     state.set(plan, "done");
     ordered.push(plan);
   };
@@ -291,10 +394,15 @@ function planRelatedNames(plans: readonly ModelPlan[]): void {
       const taken = new Set([...INSTANCE_NAMES, ...target.fields.map((other) => other.name), ...target.reverse.map((reverse) => reverse.name)]);
       const fallback = `${camelCase(plan.name)}${field.oneToOne ? "" : "s"}`;
       const name = taken.has(fallback) ? freeName(`${fallback}By${pascalCase(field.name)}`, taken, "") : fallback;
-      target.reverse.push({ name, source: plan.name, one: field.oneToOne === true });
+      target.reverse.push({ name, source: plan.name, kind: field.oneToOne ? "one" : "many" });
       if (name !== fallback) field.options.unshift(`relatedName: ${JSON.stringify(name)}`);
     }
   }
+}
+
+/** `, name: "..."` where the database's name is not the one quarry would give (an unnamed one, "", takes quarry's). */
+function nameOption(name: string, quarrys: string): string {
+  return name === quarrys || name === "" ? "" : `, name: ${JSON.stringify(name)}`;
 }
 
 function modelSource(plan: ModelPlan): string[] {
@@ -303,11 +411,19 @@ function modelSource(plan: ModelPlan): string[] {
   for (const check of plan.table.checks.filter((candidate) => !plan.stated.has(candidate))) {
     notes.push(`CHECK ${check.expression} is not stated here (the database still enforces it)`);
   }
+  const fieldOf = (column: string) => plan.fields.find((field) => field.column.name === column)?.name;
+  const named = (columns: readonly string[]) => (columns.every((column) => fieldOf(column) !== undefined) ? columns.map((column) => JSON.stringify(fieldOf(column))) : undefined);
+  const constraints: string[] = [];
   for (const unique of plan.table.uniques.filter((candidate) => candidate.columns.length > 1)) {
-    notes.push(`UNIQUE (${unique.columns.join(", ")}) is not stated here (the database still enforces it)`);
+    const fields = named(unique.columns);
+    if (!fields) notes.push(`UNIQUE (${unique.columns.join(", ")}) is not stated here (the database still enforces it)`);
+    else constraints.push(`{ unique: [${fields.join(", ")}]${nameOption(unique.name, schemaName(plan.table.name, unique.columns, "uniq"))} }`);
   }
+  const indexes: string[] = [];
   for (const index of plan.table.indexes.filter((candidate) => candidate.columns.length > 1 || candidate.where)) {
-    notes.push(`index ${index.name} on (${index.columns.join(", ")})${index.where ? ` where ${index.where}` : ""} is not stated here`);
+    const fields = index.where ? undefined : named(index.columns);
+    if (!fields) notes.push(`index ${index.name} on (${index.columns.join(", ")})${index.where ? ` where ${index.where}` : ""} is not stated here`);
+    else indexes.push(`{ fields: [${fields.join(", ")}]${nameOption(index.name, schemaName(plan.table.name, index.columns, "idx"))}${index.unique ? ", unique: true" : ""} }`);
   }
   for (const field of plan.fields) for (const note of field.notes) notes.push(`${field.name}: ${note}`);
   for (const note of notes) lines.push(`// ${note}`);
@@ -317,9 +433,22 @@ function modelSource(plan: ModelPlan): string[] {
     const args = [...field.leading, ...(field.options.length > 0 ? [`{ ${field.options.join(", ")} }`] : [])];
     lines.push(`  ${field.name}: ${field.callee}(${args.join(", ")}),`);
   }
-  lines.push(`}, { database${tablename} }) {`);
+  for (const many of plan.manyToMany) {
+    const options = [...(many.through ? [`through: ${JSON.stringify(many.through)}`] : []), ...(many.relatedName ? [`relatedName: ${JSON.stringify(many.relatedName)}`] : [])];
+    lines.push(`  ${many.name}: orm.ManyToMany(${[many.reference, ...(options.length > 0 ? [`{ ${options.join(", ")} }`] : [])].join(", ")}),`);
+  }
+  const options = [
+    ...(constraints.length > 0 ? [`constraints: [${constraints.join(", ")}]`] : []),
+    ...(indexes.length > 0 ? [`indexes: [${indexes.join(", ")}]`] : []),
+  ];
+  lines.push(`}, { database${tablename}${options.map((option) => `, ${option}`).join("")} }) {`);
   lines.push(`  declare static objects: orm.Manager<${plan.name}>;`);
-  for (const reverse of plan.reverse) lines.push(`  declare ${reverse.name}: orm.${reverse.one ? "RelatedOne" : "RelatedManager"}<${reverse.source}>;`);
+  const manager = { one: "RelatedOne", many: "RelatedManager", manyToMany: "ManyRelatedManager" } as const;
+  for (const reverse of plan.reverse) lines.push(`  declare ${reverse.name}: orm.${manager[reverse.kind]}<${reverse.source}>;`);
+  // A target named by string types the manager loosely: the class states it.
+  for (const many of plan.manyToMany.filter((field) => field.reference.startsWith('"') && field.target !== plan)) {
+    lines.push(`  declare ${many.name}: orm.ManyRelatedManager<${many.target.name}>;`);
+  }
   lines.push("}");
   return lines;
 }
