@@ -84,6 +84,10 @@ export class ProjectState {
     this.models.set(model.name, model);
   }
 
+  /** The models whose foreign keys point at `name`. */
+  referencing(name: string): ModelState[] {
+    return [...this.models.values()].filter((model) => Object.values(model.fields).some((field) => !isManyToMany(field) && field.to === name));
+  }
 }
 
 const TYPE_OF_KIND: Partial<Record<ColumnKind, FieldType>> = {
