@@ -30,7 +30,7 @@ import {
   type QueryResult,
   type Row,
 } from "./driver.js";
-import { RepeatedStatements } from "./repeated-statements.js";
+import { PREPARE_PAUSE_MS, RepeatedStatements } from "./repeated-statements.js";
 
 type MySqlModule = typeof MySql;
 
@@ -88,8 +88,6 @@ export async function createMysqlDriver(url: DatabaseURL, options: DriverOptions
 
 /** Statements kept prepared on one connection, least recently used closed first: each holds server memory. */
 export const MAX_PREPARED_PER_CONNECTION = 256;
-/** After the server refuses to prepare one more statement (its max_prepared_stmt_count), new texts go unprepared this long. */
-const PREPARE_PAUSE_MS = 60_000;
 
 /**
  * An array bound to one placeholder is a list that mysql2 writes out into the text itself (`IN (?)`, a

@@ -34,7 +34,7 @@ import {
   type QueryResult,
   type Row,
 } from "./driver.js";
-import { RepeatedStatements } from "./repeated-statements.js";
+import { PREPARE_PAUSE_MS, RepeatedStatements } from "./repeated-statements.js";
 
 type PgModule = typeof Pg;
 
@@ -90,6 +90,8 @@ export async function createPostgresqlDriver(url: DatabaseURL, options: DriverOp
 
 /** PostgreSQL's "cached plan must not change result type": the table changed under a named statement. */
 const PLAN_CHANGED = "0A000";
+/** out_of_memory, which PostgreSQL also reports as "out of shared memory". */
+const OUT_OF_MEMORY = "53200";
 
 class PostgresqlDriver extends CallbackPool<PostgresqlConnection> implements Driver {
   readonly #connections = new WeakMap<Pg.PoolClient, PostgresqlConnection>();
@@ -155,6 +157,9 @@ class PostgresqlDriver extends CallbackPool<PostgresqlConnection> implements Dri
 }
 
 class PostgresqlConnection extends CallbackConnection {
+  /** The server ran out of memory for this connection's prepared statements: they are deallocated once it is idle. */
+  #releasePending = false;
+
   constructor(
     readonly client: Pg.PoolClient,
     private readonly names: RepeatedStatements | undefined,
@@ -164,6 +169,23 @@ class PostgresqlConnection extends CallbackConnection {
     // A checked-out client has no pool listener: an "error" with none would crash the process. (An idle
     // client that fails leaves the pool, so what this records is only ever read while it is checked out.)
     client.on("error", (error: Error) => (this.broken ??= error));
+  }
+
+  /** pg's record of the statements this connection has prepared (it sends Parse only for a name not in it). */
+  #parsed(): { parsedStatements: Record<string, string>; submittedNamedStatements: Record<string, string> } {
+    return (this.client as unknown as { connection: { parsedStatements: Record<string, string>; submittedNamedStatements: Record<string, string> } }).connection;
+  }
+
+  /** DEALLOCATE ALL, and pg told so (it would otherwise Bind names the server no longer has); then `next`. */
+  #releasePrepared(next: () => void): void {
+    this.client.query("DEALLOCATE ALL", (error: Error | null) => {
+      if (error) this.broken ??= error;
+      this.#releasePending = false;
+      const record = this.#parsed();
+      record.parsedStatements = {};
+      record.submittedNamedStatements = {};
+      next();
+    });
   }
 
   /** PostgreSQL's cancel request: a connection of its own that names this one's backend and secret key. */
@@ -192,7 +214,10 @@ class PostgresqlConnection extends CallbackConnection {
 
   send(query: CompiledQuery, options: QueryOptions | undefined, callback: Callback<QueryResult>): void {
     if (this.broken) return callback(new ConnectionError(`Connection lost: ${this.broken.message}`, { cause: this.broken }));
-    const name = this.names?.nameFor(query);
+    if (this.#releasePending && this.client.getTransactionStatus() === "I") return this.#releasePrepared(() => this.send(query, options, callback));
+    let name = this.names?.nameFor(query);
+    // While preparing is paused, only what this connection has prepared already runs prepared.
+    if (name && !this.names!.preparing && this.#parsed().parsedStatements[name] === undefined) name = undefined;
     const config = { name, text: query.text, values: query.values as unknown[], rowMode: options?.arrayRows ? "array" : undefined } as Pg.QueryConfig;
     this.client.query(config, (error: Error | null, result: Pg.QueryResult) => {
       if (!error) {
@@ -209,6 +234,14 @@ class PostgresqlConnection extends CallbackConnection {
         this.names!.forget(query.text);
         // Raised before the statement ran: outside a transaction (which the error has aborted) it runs again, unprepared.
         if (this.client.getTransactionStatus() === "I") return this.send(query, options, callback);
+      }
+      // The server's memory is full of this connection's prepared plans: the pool prepares nothing new for a while,
+      // this connection lets its plans go, and outside a transaction (which the error has aborted) the statement
+      // runs again, unprepared: one statement's failure to prepare does not fail it, nor the ones after it.
+      if (name && (error as { code?: string }).code === OUT_OF_MEMORY) {
+        this.names!.pause(PREPARE_PAUSE_MS);
+        this.#releasePending = true;
+        if (this.client.getTransactionStatus() === "I") return this.#releasePrepared(() => this.send(query, options, callback));
       }
       const translated = translatePostgresqlError(error);
       if (translated instanceof ConnectionError || !(error as { code?: string }).code) this.broken ??= error;

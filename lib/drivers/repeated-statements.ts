@@ -2,6 +2,8 @@ import type { CompiledQuery } from "./driver.js";
 
 /** Statements prepared per pool; past it, statements go unprepared (each holds server memory on every connection). */
 const MAX_PREPARED = 1000;
+/** After the server refuses to prepare one more statement (a cap, or memory), new texts go unprepared this long. */
+export const PREPARE_PAUSE_MS = 60_000;
 /** Texts sent once, remembered so that their second use prepares them (one-off statements never are). */
 const MAX_TRACKED_TEXTS = 5000;
 /** Longer texts (a bulk INSERT of thousands of rows) are not worth keeping on the server. */
