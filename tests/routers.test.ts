@@ -214,13 +214,18 @@ describeEachDialect("routers", (target) => {
       expect(await namesIn(c, "log")).toEqual(["written"]);
       expect(await namesIn(b, "log")).toEqual([]);
       expect(await namesIn(a, "log")).toEqual([]);
-      await b.execute(orm.raw(`INSERT INTO ${b.dialect.quote("log")} (${b.dialect.quote("name")}) VALUES ('replicated')`));
+      await b.execute(orm.raw(`INSERT INTO ${b.dialect.quote("log")} (${b.dialect.quote("id")}, ${b.dialect.quote("name")}) VALUES (${Number(log.pk)}, 'replicated')`));
       expect((await Log.objects.all()).map((row) => row.name)).toEqual(["replicated"]);
       expect(await Log.objects.count()).toBe(1);
       log.name = "rewritten";
       await log.save();
       expect(await namesIn(c, "log")).toEqual(["rewritten"]);
       expect(hinted.some((hint) => hint.method === "write" && hint.model === "Log" && hint.instance === log)).toBe(true);
+      // load() reads where the router's read() says (b), told which instance.
+      hinted.length = 0;
+      await log.load();
+      expect(log.name).toBe("replicated");
+      expect(hinted).toEqual([{ method: "read", model: "Log", instance: log }]);
 
       await Counter.objects.create({ name: "home" });
       expect(await namesIn(a, "counter")).toEqual(["home"]);

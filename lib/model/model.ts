@@ -429,7 +429,7 @@ function checkRelations(instance: Model, meta: ModelMeta, database: Database): v
   const slots = slotsOf(instance);
   for (const field of meta.fields) {
     const value = slots[field.slot];
-    if (field.fromColumn !== undefined && typeof value === "object" && value !== null) checkRelation(instance, `${meta.name}.${field.name}`, value, database);
+    if (field.fromColumn !== undefined && typeof value === "object" && value !== null) checkRelation(instance, field.name, value, database);
   }
 }
 

@@ -108,10 +108,10 @@ function outsideTransaction(meta: ModelMeta, target: Database): void {
 }
 
 /**
- * A relation joins rows of one database: `related`, given to `owner` at `where` ("Album.artist"), must live where `owner` does
- * (where `owner` is going, for one not saved anywhere yet). ValidationError otherwise.
+ * A relation joins rows of one database: `related`, given to `owner`'s `field` (by `method`, for a many-to-many), must
+ * live where `owner` does (where `owner` is going, `ownerDatabase`, for one not saved anywhere yet). ValidationError otherwise.
  */
-export function checkRelation(owner: object, where: string, related: unknown, ownerDatabase: Database | undefined): void {
+export function checkRelation(owner: object, field: string, related: unknown, ownerDatabase: Database | undefined, method?: string): void {
   if (typeof related !== "object" || related === null || (related as Partial<Placed>)[STATE] === undefined) return;
   const theirs = databaseOf(related);
   const ours = ownerDatabase ?? databaseOf(owner);
@@ -119,9 +119,9 @@ export function checkRelation(owner: object, where: string, related: unknown, ow
   const ownerMeta = (owner as Placed)[META];
   const relatedMeta = (related as Placed)[META];
   throw new ValidationError(
-    `${where} cannot take ${String(related)} of ${theirs}: this ${ownerMeta.name} belongs to ${ours}, and a relation joins rows of one ` +
-      `database, never a row of another database. Copy the ${relatedMeta.name} there first (save({ using })), or use that database's ${relatedMeta.name}.`,
+    `${ownerMeta.name}.${field}${method ? `.${method}()` : ""} cannot take ${String(related)} of ${theirs}: this ${ownerMeta.name} belongs to ${ours}, and a relation ` +
+      `joins rows of one database, never a row of another database. Copy the ${relatedMeta.name} there first (save({ using })), or use that database's ${relatedMeta.name}.`,
     ownerMeta.name,
-    where.slice(ownerMeta.name.length + 1).split(".")[0],
+    field,
   );
 }

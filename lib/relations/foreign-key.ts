@@ -105,7 +105,7 @@ export class ForeignKeyField extends Field {
   // A row of another database is refused (see checkRelation); an unsaved owner takes the row's database.
   override assign(value: unknown, owner?: object): unknown {
     const assigned = this.validate(value);
-    if (owner !== undefined) checkRelation(owner, `${this.owner.name}.${this.name}`, assigned, undefined);
+    if (owner !== undefined) checkRelation(owner, this.name, assigned, undefined);
     return assigned;
   }
 

@@ -180,7 +180,7 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     const keys = new Map<string, unknown>();
     for (const item of items) {
       if (item === null || item === undefined) throw this.#invalid(method, `was given ${String(item)}; it takes ${this.relation.to.name} rows or their keys`);
-      checkRelation(this.owner, `${this.relation.from.name}.${this.relation.name}.${method}()`, item, undefined);
+      checkRelation(this.owner, this.relation.name, item, undefined, method);
       const key = far.toColumn(far.validate(item));
       keys.set(String(key), key);
     }
