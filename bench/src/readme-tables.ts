@@ -28,8 +28,11 @@ for (const db of run.meta.dbs) {
     const fastest = measured.reduce<string | undefined>((best, tool) => (best === undefined || result(tool)!.ratio! < result(best)!.ratio! ? tool : best), undefined);
     // A peer level with the fastest to two places: the row shows three, so that the bold one is seen to be ahead.
     const level = fastest !== undefined && measured.some((tool) => tool !== fastest && ratio(result(tool)!.ratio!) === ratio(result(fastest)!.ratio!));
+    // A tool that sat the workload out (it lacks the feature) has no result at all; one that failed has an error.
+    const ran = (tool: string) => run.results.some((x) => x.db === db && x.workload === workload.key && x.tool === tool);
     const cells = tools.map((tool) => {
       const x = result(tool);
+      if (!ran(tool)) return "–";
       if (!x || x.medianMs === undefined) return "error";
       if (tool === "raw") return milliseconds(x.medianMs);
       const text = ratio(x.ratio!, level ? 3 : 2);
@@ -40,6 +43,11 @@ for (const db of run.meta.dbs) {
   out.push("");
 }
 
+// A run of some workloads only (without get-by-pk) measured no allocation.
+if (run.alloc.length === 0) {
+  console.log(out.join("\n"));
+  process.exit(0);
+}
 out.push("**Allocation per get-by-pk** (JS heap bytes per call, median over GC-free batches)", "");
 out.push(`| tool | ${run.meta.dbs.map((db) => DB_LABEL[db] ?? db).join(" | ")} |`, `| --- |${run.meta.dbs.map(() => " ---: |").join("")}`);
 for (const tool of run.meta.tools) {
