@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import * as orm from "../lib/index.js";
 import { compareCatalogs, readCatalog } from "../lib/schema/index.js";
-import { describeEachDialect, placeFor } from "./helpers/databases.js";
+import { describeEachDialect } from "./helpers/databases.js";
+import { CONFIG_MODULE, createAllCatalog, modelsModule } from "./helpers/migration-project.js";
 import { TempProject } from "./helpers/project.js";
 
 /** The models at each step, as models.ts holds them (plain JS: the test defines the same models to compare with createAll). */
@@ -52,26 +53,13 @@ describeEachDialect("migrations take a schema through ten changes", (target) => 
     expect(result.code, `quarry ${args.join(" ")}: ${result.stdout}`).toBe(0);
     return result.stdout;
   };
-  /** The schema createAll() makes for the models of `step`, read back from an empty place. */
-  const createAllCatalog = async (step: number) => {
-    const place = placeFor(target.dialect, "reference");
-    await place.create();
-    const database = new orm.Database(place.url);
-    try {
-      new Function("orm", "database", modelsAt(step).replace(/export const /g, "const "))(orm, database);
-      await database.createAll();
-      return await readCatalog(database);
-    } finally {
-      await database.disconnect();
-      await place.destroy();
-    }
-  };
+  const createAllCatalogOf = (step: number) => createAllCatalog(target.dialect, modelsAt(step), "reference");
   const liveCatalog = () => readCatalog(target.database, { exclude: ["quarry_migrations"] });
   const writeModels = (step: number) =>
-    project.write("models.js", `import * as orm from "quarry";\nexport const database = new orm.Database(process.env.QUARRY_DATABASE_URL);\n${modelsAt(step)}\n`);
+    project.write("models.js", modelsModule(modelsAt(step)));
 
   beforeAll(() => {
-    project.write("quarry.config.js", `import { database } from "./models.js";\nexport default { database, models: ["./models.js"] };\n`);
+    project.write("quarry.config.js", CONFIG_MODULE);
   });
   afterAll(() => project.destroy());
 
@@ -88,7 +76,7 @@ describeEachDialect("migrations take a schema through ten changes", (target) => 
           await target.database.execute(orm.sql`INSERT INTO track (album_id, title, position) VALUES ${orm.join(rows)}`);
         }
       }
-      expect(compareCatalogs(await createAllCatalog(index), await liveCatalog())).toEqual([]);
+      expect(compareCatalogs(await createAllCatalogOf(index), await liveCatalog())).toEqual([]);
       if (index < 9) {
         const [{ n }] = await target.database.query<{ n: number }>(orm.sql`SELECT COUNT(*) AS n FROM track`);
         expect(Number(n)).toBe(10_000);

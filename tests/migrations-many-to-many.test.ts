@@ -4,7 +4,8 @@ import { detectChanges, FlagQuestioner, ProjectState, stateFromModels, type Fiel
 import { modelState } from "../lib/migrations/state.js";
 import { migrationSource } from "../lib/migrations/writer.js";
 import { compareCatalogs, readCatalog } from "../lib/schema/index.js";
-import { describeEachDialect, placeFor } from "./helpers/databases.js";
+import { describeEachDialect } from "./helpers/databases.js";
+import { CONFIG_MODULE, createAllCatalog, modelsModule } from "./helpers/migration-project.js";
 import { TempProject } from "./helpers/project.js";
 
 /** Answers every rename "no" and every fill from `fills` ("Model.field" -> value), recording the questions. */
@@ -144,7 +145,7 @@ describeEachDialect("migrations of ManyToMany fields through the quarry command"
     return result.stdout;
   };
   const writeModels = (version: number) =>
-    project.write("models.js", `import * as orm from "quarry";\nexport const database = new orm.Database(process.env.QUARRY_DATABASE_URL);\n${VERSIONS[version]}\n`);
+    project.write("models.js", modelsModule(VERSIONS[version]!));
   /** The models of `version`, defined in this process on the migrated database (typed loosely: they come from source text). */
   type Loose = any;
   const modelsOf = (version: number): Record<string, Loose> => {
@@ -159,19 +160,7 @@ describeEachDialect("migrations of ManyToMany fields through the quarry command"
       await (models.database as orm.Database).disconnect();
     }
   };
-  const createAllCatalog = async (version: number) => {
-    const place = placeFor(target.dialect, "m2m-reference");
-    await place.create();
-    const database = new orm.Database(place.url);
-    try {
-      new Function("orm", "database", VERSIONS[version]!.replace(/export const /g, "const "))(orm, database);
-      await database.createAll();
-      return await readCatalog(database);
-    } finally {
-      await database.disconnect();
-      await place.destroy();
-    }
-  };
+  const createAllCatalogOf = (version: number) => createAllCatalog(target.dialect, VERSIONS[version]!, "m2m-reference");
   const liveCatalog = () => readCatalog(target.database, { exclude: ["quarry_migrations"] });
   const tables = async () => (await liveCatalog()).tables.map((table) => table.name).sort();
   const count = async (table: string) => {
@@ -195,14 +184,14 @@ describeEachDialect("migrations of ManyToMany fields through the quarry command"
     if (edit) project.write(file, edit(project.read(file)));
     await quarry(["migrate"]);
     expect(await quarry(["makemigrations", "--check"])).toBe("No changes detected.\n");
-    expect(compareCatalogs(await createAllCatalog(version), await liveCatalog())).toEqual([]);
+    expect(compareCatalogs(await createAllCatalogOf(version), await liveCatalog())).toEqual([]);
     expect(await quarry(["diff"])).toMatch(/^No drift/);
     return made;
   };
   const PAIRS = { first: ["news", "tech"], second: ["tech"], third: [] };
 
   beforeAll(() => {
-    project.write("quarry.config.js", `import { database } from "./models.js";\nexport default { database, models: ["./models.js"] };\n`);
+    project.write("quarry.config.js", CONFIG_MODULE);
   });
   afterAll(() => project.destroy());
 
@@ -335,8 +324,8 @@ describeEachDialect("a join table that older migrations recorded as a model of i
     );
     expect([...legacy.models.keys()]).toEqual(["Tag", "Article", "Article_tags"]);
     project
-      .write("quarry.config.js", `import { database } from "./models.js";\nexport default { database, models: ["./models.js"] };\n`)
-      .write("models.js", `import * as orm from "quarry";\nexport const database = new orm.Database(process.env.QUARRY_DATABASE_URL);\n${MODELS}\n`)
+      .write("quarry.config.js", CONFIG_MODULE)
+      .write("models.js", modelsModule(MODELS))
       .write("migrations/0001_initial.js", migrationSource([], await detectChanges(new ProjectState(), legacy, new ScriptedQuestioner())));
     await quarry("migrate");
     await target.database.execute(orm.sql`INSERT INTO tag (name) VALUES ('news'), ('tech')`);
