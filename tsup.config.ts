@@ -17,4 +17,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
+  // Bundling renames a class that refers to itself (class _QuerySet): without this, errors print as "_ValidationError"
+  // and the REPL shows _QuerySet. Measured free: get-by-pk, fk-loads and select-related CPU on SQLite within noise.
+  keepNames: true,
 });

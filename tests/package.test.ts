@@ -33,6 +33,16 @@ const requiredExpress = require("quarry/express");
     thrown = error;
   }
   checks.thrownIsRequiredClass = thrown instanceof required.OrmError;
+  // What a stack trace, a log line and the REPL print: the classes' own names, not the bundler's.
+  const { inspect } = require("node:util");
+  checks.names = [
+    new imported.ValidationError("x").name,
+    String(thrown).split(":")[0],
+    imported.Database.name,
+    inspect(Note.objects.filter({ text: "hi" })).split(" ")[0],
+    inspect(Note).split(" ").at(-1).slice(0, -1),
+    imported.Q.name,
+  ];
   await database.disconnect();
   console.log(JSON.stringify(checks));
 })();
@@ -54,6 +64,7 @@ test("require() and import of the packed package give one copy: instanceof holds
     databaseOfRequiredClass: true,
     sameExpressMiddleware: true,
     thrownIsRequiredClass: true,
+    names: ["ValidationError", "UnknownFieldError", "Database", "QuerySet", "Model", "Q"],
   });
 });
 
