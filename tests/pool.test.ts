@@ -56,10 +56,15 @@ describeEachDialect(
       await database.createAll();
       const app = express();
 
-      // The load test's handler: a transaction doing a read and a write.
+      // The load test's handler: a transaction doing a read and a write. The first ones wait for a crowd to gather,
+      // so that more run at once than the pool has connections however quickly a slow machine lets requests in.
+      let crowdGathered!: () => void;
+      const crowd = new Promise<void>((resolve) => (crowdGathered = resolve));
       app.post("/orders/:n", async (req, res, next) => {
         counters.maxActive = Math.max(counters.maxActive, ++counters.active);
+        if (counters.active > 2 * capacity) crowdGathered();
         try {
+          await crowd;
           const n = Number(req.params.n);
           const order = await database.transaction(async () => {
             sample();
