@@ -17,6 +17,9 @@ const TRICKY_STRINGS = [
   "new\nline\r\ttab",
   "100% of a_b \\ and !",
   "'; DROP TABLE samples; --",
+  // What an array literal would read as a null, or as several elements, unquoted (PostgreSQL's bulkCreate sends one).
+  "NULL",
+  "{braces}, commas",
 ];
 
 const ROUND_TRIPS: Record<string, readonly unknown[]> = {

@@ -53,6 +53,27 @@ const ARRAY_TYPES: Record<ColumnKind, string> = {
   uuid: "UUID[]",
 };
 
+const ARRAY_ESCAPED = /["\\]/;
+const ARRAY_ESCAPES = /["\\]/g;
+
+/**
+ * Column `index` of encoded rows (numbers, bigints, booleans, strings, null: what CODECS give) as an array literal,
+ * `{1,NULL,"say \\"hi\\""}`, in one pass. pg writes the arrays it is given itself, with two regular expressions
+ * and a conversion per element: a third of the client's CPU in a 10,000-row bulkCreate.
+ */
+function arrayLiteral(rows: readonly (readonly unknown[])[], index: number): string {
+  let literal = "{";
+  for (let row = 0; row < rows.length; row++) {
+    if (row > 0) literal += ",";
+    const value = rows[row]![index];
+    if (value === null || value === undefined) literal += "NULL";
+    // Quoted, text stays text whatever it holds ("NULL", spaces at either end, braces, commas).
+    else if (typeof value === "string") literal += `"${ARRAY_ESCAPED.test(value) ? value.replace(ARRAY_ESCAPES, "\\$&") : value}"`;
+    else literal += String(value);
+  }
+  return `${literal}}`;
+}
+
 const CODECS: Record<ColumnKind, Codec> = {
   ...commonCodecs,
   boolean: { encode: (value) => value, decode: (value) => value === true || value === "t" },
@@ -183,7 +204,7 @@ export const postgresqlDialect: Dialect = {
   maxBoundValues: 65_535,
   insertDefaultValues: "DEFAULT VALUES",
   manyRows: (fields, rows) =>
-    sql`SELECT * FROM unnest(${join(fields.map((field, index) => sql`${rows.map((row) => row[index])}::${raw(ARRAY_TYPES[field.kind])}`))})`,
+    sql`SELECT * FROM unnest(${join(fields.map((field, index) => sql`${arrayLiteral(rows, index)}::${raw(ARRAY_TYPES[field.kind])}`))})`,
   indexesForeignKeys: false,
   tableOptions: "",
   selfSubquery: (select) => select,

@@ -33,6 +33,11 @@ export class ModelMeta {
   readonly unloadedSlots: readonly unknown[];
   /** Fields with `validators`, whose values to be written they check too. */
   readonly validated: readonly Field[];
+  /**
+   * Fields a new row that leaves them out needs a default or a refusal for: all but keys the database generates
+   * (worked out once: each check reads options, and bulkCreate checks every row).
+   */
+  readonly defaulted: readonly Field[];
   readonly constraints: readonly ConstraintSpec[];
   readonly indexes: readonly IndexSpec[];
   readonly ordering: readonly string[];
@@ -52,6 +57,7 @@ export class ModelMeta {
     this.columns = fields;
     this.unloadedSlots = fields.map(() => UNLOADED);
     this.validated = fields.filter((field) => field.options.validators !== undefined && field.options.validators.length > 0);
+    this.defaulted = fields.filter((field) => !field.generated || field.allowNull);
   }
 
   /** The field called `name` (or `pk`), or an UnknownFieldError listing those that exist. */

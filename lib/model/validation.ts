@@ -50,7 +50,7 @@ export function validateSlots(meta: ModelMeta, data: object, options: ValidateOp
       (problems ??= []).push(error);
     }
   }
-  for (const field of meta.fields) {
+  for (const field of meta.defaulted) {
     if (slots[field.slot] !== undefined) continue;
     try {
       if (options.applyDefaults) {

@@ -244,7 +244,7 @@ export async function insertRow(meta: ModelMeta, database: Database, slots: read
   const shape = insertShape(meta, database.dialect, slots);
   const query = { text: oneRowText(meta, database, shape, shape.generatesKey), values: encodeRow(shape.fields, shape.codecs, slots) };
   const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT"), arrayRows: true }));
-  if (shape.generatesKey) return generatedKey(meta, database.dialect, result, 0, 1);
+  if (shape.generatesKey) return keysOf(meta, database.dialect, result, 1, 1)[0];
   await resyncKeys(meta, database);
   return slots[meta.pk.slot];
 }
@@ -253,13 +253,18 @@ export async function insertRow(meta: ModelMeta, database: Database, slots: read
 async function generatedKeys(meta: ModelMeta, database: Database, result: QueryResult, count: number): Promise<unknown[]> {
   // Without RETURNING (MySQL) a many-row INSERT reports its first id; InnoDB gives the rest `step` apart.
   const step = result.rows.length === 0 && count > 1 ? await generatedKeyStep(database) : 1;
-  return Array.from({ length: count }, (_, position) => generatedKey(meta, database.dialect, result, position, step));
+  return keysOf(meta, database.dialect, result, count, step);
 }
 
-/** The key of the INSERT's row at `position`: from RETURNING, or else the first insert id plus `step` per row. */
-function generatedKey(meta: ModelMeta, dialect: Dialect, result: QueryResult, position: number, step: number): unknown {
-  const key = result.rows.length > 0 ? (result.rows[position] as unknown[])[0] : Number(result.insertId) + position * step;
-  return dialect.codec(meta.pk.kind).decode(key, meta.pk);
+/** The keys of the INSERT's `count` rows: from RETURNING, or else the first insert id plus `step` per row. */
+function keysOf(meta: ModelMeta, dialect: Dialect, result: QueryResult, count: number, step: number): unknown[] {
+  const { pk } = meta;
+  const codec = dialect.codec(pk.kind);
+  const returned = result.rows as readonly (readonly unknown[])[];
+  const keys = new Array<unknown>(count);
+  if (returned.length > 0) for (let position = 0; position < count; position++) keys[position] = codec.decode(returned[position]![0], pk);
+  else for (let position = 0, first = Number(result.insertId); position < count; position++) keys[position] = codec.decode(first + position * step, pk);
+  return keys;
 }
 
 /** By database: the step between the keys one INSERT generates, asked once (a server setting, seldom a session's). */

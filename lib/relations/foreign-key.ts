@@ -23,6 +23,8 @@ export type RelatedModel = AnyModelClass | "self" | (string & {});
  */
 export class ForeignKeyField extends Field {
   #target: ModelClass | undefined;
+  // Read past the class's Proxy once: every key validated (a bulkCreate's 10,000) reads it.
+  #targetMeta: ModelMeta | undefined;
   declare readonly options: ForeignKeyOptions;
 
   constructor(
@@ -59,10 +61,11 @@ export class ForeignKeyField extends Field {
 
   resolve(target: ModelClass): void {
     this.#target = target;
+    this.#targetMeta = target[META];
   }
 
   get targetMeta(): ModelMeta {
-    return this.target[META];
+    return this.#targetMeta ?? this.target[META];
   }
 
   get kind(): ColumnKind {
