@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The type-checking budget: 100 generated models of 10 fields and 2 relations each, queried with deep
-// lookup keys, must type-check within 2,000,000 instantiations and 20 times an empty program's check, with no TS2589.
+// lookup keys, must type-check within 2,000,000 instantiations and 25 times an empty program's check, with no TS2589.
 //   node scripts/type-budget.mjs          (CI runs it; prints the figures)
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -12,8 +12,9 @@ const out = join(root, ".generated", "type-budget");
 const MODELS = 100;
 // Wall time is the machine's as much as the types': a check of 8.3 s on one day took 20-25 s on a slower machine, where an
 // empty program took 2.2 s (11 times as long). So the fixture is timed against an empty program checked with the same
-// options just before; the limit leaves as much room as the instantiations' does.
-const LIMITS = { timesEmpty: 20, instantiations: 2_000_000 };
+// options just before (11-15 times, alone or beside an install); the limit leaves room for a busy machine, and a type
+// explosion, which multiplies both figures, still crosses it.
+const LIMITS = { timesEmpty: 25, instantiations: 2_000_000 };
 
 const fieldLines = (i) => [
   `name: orm.String({ maxLength: 80 })`,
