@@ -46,6 +46,25 @@ describeEachDialect("prototype pollution", ({ database }) => {
     });
   });
 
+  test("create, bulkCreate and new instances write only their argument's own keys, whatever its prototypes hold", async () => {
+    const owner = await Owner.objects.create({ name: "one" });
+    await polluted("keep", true, async () => {
+      // An inherited value is no value: the required field is missing, and nothing is written.
+      expect(await errorOf(() => Item.objects.create({ label: "polluted" } as never))).toBeInstanceOf(orm.ValidationError);
+      expect(await errorOf(() => Item.objects.bulkCreate([{ label: "a", keep: false }, { label: "b" } as never]))).toBeInstanceOf(orm.ValidationError);
+      expect(await Item.objects.count()).toBe(0);
+      await polluted("owner", owner.pk, async () => {
+        const [made] = await Item.objects.bulkCreate([{ label: "own", keep: false }]);
+        expect(made!.keep).toBe(false);
+        expect(made!.owner).toBeNull();
+      });
+    });
+    // A value on the argument's own prototype is inherited too.
+    const inherits = Object.assign(Object.create({ keep: true, owner: owner.pk }) as object, { label: "child", keep: false });
+    const saved = await Item.objects.create(inherits as never);
+    expect(await Item.objects.filter({ pk: saved.pk }).valuesList("keep", "owner")).toEqual([[false, null]]);
+  });
+
   test("__proto__, constructor and prototype are unknown fields everywhere", async () => {
     for (const key of ["__proto__", "constructor", "prototype"]) {
       const lookup = JSON.parse(`{"${key}": {"keep": true}}`) as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { ValidationError } from "../errors.js";
-import { PROTOTYPE_KEYS } from "./reserved-names.js";
+import { ownsKey, PROTOTYPE_KEYS } from "./reserved-names.js";
 import type { Field } from "./fields.js";
 import type { ModelMeta } from "./meta.js";
 
@@ -33,7 +33,7 @@ export function validateSlots(meta: ModelMeta, data: object, options: ValidateOp
   const slots = new Array<unknown>(meta.fields.length);
   let problems: ValidationError[] | undefined;
   for (const name in given) {
-    if (!Object.hasOwn(given, name)) continue;
+    if (!ownsKey(given, name)) continue;
     const field = name === "pk" ? meta.pk : meta.fieldMap.get(name);
     if (!field) {
       if (PROTOTYPE_KEYS.has(name)) throw meta.unknown(name);

@@ -6,6 +6,7 @@ import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
 import { validateSlots } from "../model/validation.js";
+import { ownsKey } from "../model/reserved-names.js";
 import {
   QUERY_STATE,
   QueryCompiler,
@@ -471,7 +472,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     if (lookups instanceof Q || lookups === null || typeof lookups !== "object" || Array.isArray(lookups)) return undefined;
     if (this.state.prefetch.length > 0 || this.state.values) return undefined;
     let signature: string | undefined;
-    for (const key in lookups) if (Object.hasOwn(lookups, key)) signature = signature === undefined ? key : `${signature}\u0000${key}`;
+    for (const key in lookups) if (ownsKey(lookups, key)) signature = signature === undefined ? key : `${signature}\u0000${key}`;
     if (signature === undefined) return undefined;
     const plans = database === this.meta.database ? (this.#getPlans ??= new Map()) : this.#plansOn(database);
     let plan = plans.get(signature);

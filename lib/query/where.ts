@@ -1,5 +1,6 @@
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
+import { ownsKey } from "../model/reserved-names.js";
 import { ValidationError } from "../errors.js";
 import type { Annotation } from "./compiler.js";
 import { bindExpression, bindValue } from "./expressions.js";
@@ -77,7 +78,7 @@ export function resolveCondition(meta: ModelMeta, condition: ConditionInput, ann
   const children: Condition[] = [];
   for (const key in condition) {
     // Own keys only: a key set on Object.prototype (a polluted dependency) must not become a condition.
-    if (!Object.hasOwn(condition, key)) continue;
+    if (!ownsKey(condition, key)) continue;
     const annotation = annotations.length === 0 ? undefined : annotationLookup(meta, annotations, key);
     if (annotation) {
       children.push({ ...annotation, value: lookupValue(meta, key, annotation, condition[key]) });
