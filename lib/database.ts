@@ -14,7 +14,7 @@ import { Scope, type ScopeOptions } from "./scope.js";
 import { captureStack, userCallSite } from "./observability/call-site.js";
 import { NPlusOneDetector, type Logger, type NPlusOneOptions } from "./observability/n-plus-one.js";
 import { instrument, type TelemetryOptions } from "./observability/telemetry.js";
-import { ReplicaSet, type ReplicaOptions } from "./routing/replica-set.js";
+import { checkReplicaOptions, ReplicaSet, type ReplicaOptions } from "./routing/replica-set.js";
 import { FailoverDriver } from "./routing/failover.js";
 import { checkRouter, type Router } from "./model/placement.js";
 
@@ -171,6 +171,7 @@ export class Database extends DatabaseEmitter {
       send: (connection, query, queryOptions) => this.#send(connection, query, queryOptions),
       stream: (connection, query, batchSize, queryOptions) => this.#stream(connection, query, batchSize, queryOptions),
     };
+    checkReplicaOptions(options);
     if (options.replicas?.length) {
       const { pool, ssl, statementTimeoutMs, connectTimeoutMs, keepAliveMs, telemetry, prepare } = options;
       const replicas = options.replicas.map((replica) => new Database(replica, { pool, ssl, statementTimeoutMs, connectTimeoutMs, keepAliveMs, telemetry, prepare }));
@@ -305,7 +306,9 @@ export class Database extends DatabaseEmitter {
     this.#opening ??= (async () => {
       const { pool, ssl, connectTimeoutMs, keepAliveMs, prepare } = this.#options;
       const driverOptions = { pool, ssl, connectTimeoutMs, keepAliveMs, prepare };
-      const driver = this.url.hosts.length > 1 ? new FailoverDriver(this.url, this.dialect, driverOptions) : await this.dialect.createDriver(this.url, driverOptions);
+      // One host with target_session_attrs is checked too: a URL that asks for a standby must not write to a primary.
+      const checksRole = this.url.hosts.length > 1 || (this.url.params.target_session_attrs ?? "any") !== "any";
+      const driver = checksRole ? new FailoverDriver(this.url, this.dialect, driverOptions) : await this.dialect.createDriver(this.url, driverOptions);
       try {
         await driver.connect();
       } catch (error) {

@@ -51,7 +51,7 @@ export class DatabaseURL {
     if (dialect === "sqlite") {
       const { filename, params } = parseSqlite(url.slice(schemeEnd + 1));
       this.filename = filename;
-      this.params = checkedParams(params);
+      this.params = checkedParams(params, dialect);
       this.host = "";
       this.port = undefined;
       this.user = "";
@@ -59,29 +59,32 @@ export class DatabaseURL {
       this.#password = "";
       return;
     }
+    // Without "//", WHATWG parsing reads "postgresql:app:pw@host/db" as a path: the password would become a database name.
+    if (!url.startsWith("//", schemeEnd + 1)) {
+      throw new ConnectionError(`Malformed database URL ${JSON.stringify(redact(url))}: write it as ${scheme}://user:password@host:port/database.`);
+    }
     let parsed: URL;
     let others: Array<{ host: string; port: number | undefined }> = [];
     try {
       const { first, rest } = splitHosts(url);
       parsed = new URL(first);
       others = rest.map((address) => {
-        const host = new URL(`http://${address}`);
-        if (host.username || host.pathname !== "/" || host.search || !host.hostname) throw new TypeError(address);
-        return { host: host.hostname, port: host.port ? Number(host.port) : undefined };
+        // The URL's own scheme, not http's: http would drop a port 80 as its default.
+        const host = new URL(`${scheme}://${address}`);
+        if (host.username || host.pathname !== "" || host.search || !host.hostname) throw new TypeError(address);
+        return { host: unbracketed(host.hostname), port: portOf(host.port, url) };
       });
-    } catch {
+    } catch (error) {
+      if (error instanceof ConnectionError) throw error;
       throw new ConnectionError(`Malformed database URL ${JSON.stringify(redact(url))}.`);
     }
-    this.host = decoded(parsed.hostname, "host", url) || "127.0.0.1";
-    if (parsed.port && !/^\d+$/.test(parsed.port)) {
-      throw new ConnectionError(`Malformed port in database URL ${JSON.stringify(redact(url))}.`);
-    }
-    this.port = parsed.port ? Number(parsed.port) : undefined;
+    this.host = unbracketed(decoded(parsed.hostname, "host", url)) || "127.0.0.1";
+    this.port = portOf(parsed.port, url);
     this.user = decoded(parsed.username, "user name", url);
     this.#password = decoded(parsed.password, "password", url);
     this.database = decoded(parsed.pathname.replace(/^\//, ""), "database name", url);
     this.filename = "";
-    this.params = checkedParams(Object.fromEntries(parsed.searchParams));
+    this.params = checkedParams(Object.fromEntries(parsed.searchParams), dialect);
     this.hosts = [{ host: this.host, port: this.port }, ...others];
   }
 
@@ -90,8 +93,7 @@ export class DatabaseURL {
     const { host, port } = this.hosts[index]!;
     const auth = this.user ? `${encodeURIComponent(this.user)}${this.#password ? `:${encodeURIComponent(this.#password)}` : ""}@` : "";
     const query = new URLSearchParams(this.params as Record<string, string>).toString();
-    const name = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-    return new DatabaseURL(`${this.dialect}://${auth}${name}${port ? `:${port}` : ""}/${encodeURIComponent(this.database)}${query ? `?${query}` : ""}`);
+    return new DatabaseURL(`${this.dialect}://${auth}${bracketed(host)}${port ? `:${port}` : ""}/${encodeURIComponent(this.database)}${query ? `?${query}` : ""}`);
   }
 
   /** The password, for drivers only: never printed. */
@@ -101,14 +103,14 @@ export class DatabaseURL {
 
   /** "host:port", for error messages. */
   get address(): string {
-    return this.dialect === "sqlite" ? this.filename : `${this.host}:${this.port ?? defaultPort(this.dialect)}`;
+    return this.dialect === "sqlite" ? this.filename : `${bracketed(this.host)}:${this.port ?? defaultPort(this.dialect)}`;
   }
 
   toString(): string {
     if (this.dialect === "sqlite") return `sqlite:///${this.filename}`;
     const auth = this.user ? `${encodeURIComponent(this.user)}${this.#password ? ":***" : ""}@` : "";
     const query = new URLSearchParams(this.params as Record<string, string>).toString();
-    const hosts = this.hosts.map(({ host, port }) => `${host}${port ? `:${port}` : ""}`).join(",");
+    const hosts = this.hosts.map(({ host, port }) => `${bracketed(host)}${port ? `:${port}` : ""}`).join(",");
     return `${this.dialect}://${auth}${hosts}/${this.database}${query ? `?${query}` : ""}`;
   }
 
@@ -141,15 +143,48 @@ const URL_PARAMETERS: Record<string, (value: string) => string | undefined> = {
   sslmode: (value) => (["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].includes(value) ? undefined : "disable, allow, prefer, require, verify-ca or verify-full"),
 };
 
-/** Refuses a parameter quarry does not read (`?poolmax=5` would be ignored) and a value it cannot use (`?pool_max=abc`). */
-function checkedParams(params: Record<string, string>): Record<string, string> {
+/** The parameters only some databases' drivers read: elsewhere they would be silently ignored. */
+const PARAMETER_DIALECTS: Record<string, readonly DialectName[]> = {
+  schema: ["postgresql"],
+  pgbouncer: ["postgresql"],
+  sslmode: ["postgresql"],
+  target_session_attrs: ["postgresql", "mysql"],
+  busy_timeout: ["sqlite"],
+};
+
+/**
+ * Refuses a parameter quarry does not read (`?poolmax=5` would be ignored, as would `?schema=` on MySQL) and a value
+ * it cannot use (`?pool_max=abc`).
+ */
+function checkedParams(params: Record<string, string>, dialect: DialectName): Record<string, string> {
   for (const [name, value] of Object.entries(params)) {
     const check = URL_PARAMETERS[name];
     if (!check) throw new ConnectionError(`The database URL has no parameter ${unknownName(name, Object.keys(URL_PARAMETERS), "").trim()}`);
+    const dialects = PARAMETER_DIALECTS[name];
+    if (dialects && !dialects.includes(dialect)) {
+      throw new ConnectionError(`The database URL's ${name} is for ${dialects.join(" and ")} URLs only: ${dialect} would ignore it`);
+    }
     const expected = check(value);
     if (expected) throw new ConnectionError(`The database URL's ${name} must be ${expected}, got ${JSON.stringify(value)}`);
   }
   return params;
+}
+
+/** A URL's port: undefined for the dialect's default, a ConnectionError for 0 (no server listens there). */
+function portOf(port: string, url: string): number | undefined {
+  if (port === "") return undefined;
+  if (!/^\d+$/.test(port) || Number(port) === 0) throw new ConnectionError(`Malformed port in database URL ${JSON.stringify(redact(url))}: ${JSON.stringify(port)}.`);
+  return Number(port);
+}
+
+/** An IPv6 address as drivers connect to it ("::1"), without the brackets a URL writes around it ("[::1]"). */
+function unbracketed(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
+
+/** A host as a URL or an address writes it: an IPv6 address in brackets. */
+function bracketed(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 function defaultPort(dialect: DialectName): number {
@@ -199,10 +234,17 @@ function splitHosts(url: string): { first: string; rest: string[] } {
  * the user's ":" and the last "@" (a malformed password may hold anything, "@" and spaces included).
  */
 export function redact(text: string): string {
-  const start = text.indexOf("//");
+  const slashes = text.indexOf("//");
+  // After "scheme://", or after "scheme:" where the slashes were left out.
+  const start = slashes >= 0 ? slashes + 2 : text.indexOf(":") + 1;
   const at = text.lastIndexOf("@");
-  if (start < 0 || at < start) return text;
-  const colon = text.indexOf(":", start + 2);
-  if (colon < 0 || colon > at) return text;
-  return `${text.slice(0, colon + 1)}***${text.slice(at)}`;
+  if (at >= start) {
+    const colon = text.indexOf(":", start);
+    return colon < 0 || colon > at ? text : `${text.slice(0, colon + 1)}***${text.slice(at)}`;
+  }
+  // No "@": "user:password/db" reads as a host with a port that is no number; each such "port" may be a password.
+  const end = text.slice(start).search(/[/?#]/);
+  const authorityEnd = end < 0 ? text.length : start + end;
+  const hosts = text.slice(start, authorityEnd).split(",").map((host) => host.replace(/(:)(?!\d*$)(.*)$/, "$1***"));
+  return `${text.slice(0, start)}${hosts.join(",")}${text.slice(authorityEnd)}`;
 }

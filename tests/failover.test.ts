@@ -6,15 +6,28 @@ import { DIALECTS, SERVER_URLS } from "./helpers/databases.js";
 describe("multi-host URLs", () => {
   it("parse every host in order, print them with the password hidden, and give each host a URL of its own", () => {
     const url = new orm.DatabaseURL("postgresql://app:s3cret@db1:5432,db2:5433,[::1]/shop?target_session_attrs=read-write");
+    // An IPv6 address as the drivers connect to it: without the URL's brackets.
     expect(url.hosts).toEqual([
       { host: "db1", port: 5432 },
       { host: "db2", port: 5433 },
-      { host: "[::1]", port: undefined },
+      { host: "::1", port: undefined },
     ]);
     expect([url.host, url.port, url.database]).toEqual(["db1", 5432, "shop"]);
     expect(String(url)).toBe("postgresql://app:***@db1:5432,db2:5433,[::1]/shop?target_session_attrs=read-write");
     const second = url.forHost(1);
     expect([second.host, second.port, second.password, second.hosts.length]).toEqual(["db2", 5433, "s3cret", 1]);
+    const third = url.forHost(2);
+    expect([third.host, third.address, String(third)]).toEqual(["::1", "[::1]:5432", "postgresql://app:***@[::1]/shop?target_session_attrs=read-write"]);
+    expect(new orm.DatabaseURL("mysql://root@[::1]:3307/test").host).toBe("::1");
+  });
+
+  it("keep every host's port as written, 80 too, and refuse port 0", () => {
+    expect(new orm.DatabaseURL("postgresql://db1:1,db2:80/x").hosts).toEqual([{ host: "db1", port: 1 }, { host: "db2", port: 80 }]);
+    expect(String(new orm.DatabaseURL("mysql://db1:1,db2:80/x"))).toBe("mysql://db1:1,db2:80/x");
+    for (const text of ["postgresql://db1:0/x", "postgresql://db1:5432,db2:0/x", "mysql://u:s3cret@db1,db2:0/x"]) {
+      expect(() => new orm.DatabaseURL(text), text).toThrow(/Malformed port/);
+      expect(() => new orm.DatabaseURL(text), text).not.toThrow(/s3cret/);
+    }
   });
 
   it("refuse a host list with something other than hosts in it, without printing the password", () => {
@@ -50,6 +63,34 @@ for (const dialect of DIALECTS.filter((name) => name !== "sqlite") as Array<"pos
         expect(error).toBeInstanceOf(orm.ConnectionError);
         expect((error as Error).message).toMatch(/127\.0\.0\.1:1: .*; .* takes writes/);
         expect((error as Error).message).not.toMatch(/s3cret/);
+      } finally {
+        await database.disconnect();
+      }
+    });
+
+    it("check the role of a single host too when target_session_attrs asks for one: no write reaches a primary asked not to", async () => {
+      const database = new orm.Database(withHosts(live, "?target_session_attrs=read-only"));
+      try {
+        const error = await database.query(orm.sql`SELECT 1 AS one`).then(() => undefined, (failure: unknown) => failure);
+        expect(error).toBeInstanceOf(orm.ConnectionError);
+        expect((error as Error).message).toMatch(/is a read-only standby .*takes writes/);
+      } finally {
+        await database.disconnect();
+      }
+      const primary = new orm.Database(withHosts(live, "?target_session_attrs=read-write"));
+      try {
+        expect(await primary.query(orm.sql`SELECT 1 AS one`)).toEqual([{ one: 1 }]);
+      } finally {
+        await primary.disconnect();
+      }
+    });
+
+    it("say what no host did when any host would have done", async () => {
+      const database = new orm.Database(withHosts("127.0.0.1:1,127.0.0.1:2", "?target_session_attrs=any"));
+      try {
+        const error = await database.query(orm.sql`SELECT 1 AS one`).then(() => undefined, (failure: unknown) => failure);
+        expect(error).toBeInstanceOf(orm.ConnectionError);
+        expect((error as Error).message).toMatch(/is answering \(target_session_attrs=any\): 127\.0\.0\.1:1: .*; 127\.0\.0\.1:2: /);
       } finally {
         await database.disconnect();
       }

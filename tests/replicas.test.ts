@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import * as orm from "../lib/index.js";
 import { describeEachDialect, placeFor, type TestDatabase } from "./helpers/databases.js";
 
@@ -132,6 +132,43 @@ describeEachDialect("replicas", (target: TestDatabase) => {
     } finally {
       await withDown.disconnect();
     }
+  });
+
+  it("a replica that stays down is retried at least every 5 s: a read and the background check failing together count once", async () => {
+    // The backoff is measured on performance.now(), faked here alone; no background check runs during the test.
+    vi.useFakeTimers({ toFake: ["performance"] });
+    const withDown = new orm.Database(target.url, { replicas: [DOWN_URL[target.dialect]], checkIntervalMs: 3_600_000 });
+    const DownNote = orm.Model.define("Note", fields(), { database: withDown, tablename: "notes" });
+    try {
+      await DownNote.objects.get({ pk: 1 });
+      const first = withDown.replicaStatus()[0]!.failures;
+      expect(first).toBeGreaterThan(0);
+      // Each round lets the replica's backoff run out, then a read and a check find it down at once.
+      for (let round = 1; round <= 6; round++) {
+        vi.advanceTimersByTime(5_001);
+        await Promise.all([DownNote.objects.get({ pk: 1 }), withDown.checkReplicas()]);
+        expect(withDown.replicaStatus()[0]!.failures, `round ${round}`).toBe(first + round);
+        await withDown.checkReplicas();
+        expect(withDown.replicaStatus()[0]!.failures, "a check while taken out tries nothing").toBe(first + round);
+      }
+    } finally {
+      vi.useRealTimers();
+      await withDown.disconnect();
+    }
+  });
+
+  it("refuses replica options that would turn a guarantee off quietly", () => {
+    const refused: Array<[object, RegExp]> = [
+      [{ replicas: replicaPlace.url }, /replicas must be an array of database URLs, got string/],
+      [{ replicas: { url: replicaPlace.url } }, /replicas must be an array/],
+      [{ replicas: [replicaPlace.url], stickyMs: Number.NaN }, /stickyMs must be a number of milliseconds of at least 0, got NaN/],
+      [{ replicas: [replicaPlace.url], stickyMs: -1 }, /stickyMs/],
+      [{ replicas: [replicaPlace.url], maxLagMs: -5 }, /maxLagMs/],
+      [{ replicas: [replicaPlace.url], maxLagMs: "1000" }, /maxLagMs .* got string/],
+      [{ replicas: [replicaPlace.url], checkIntervalMs: 0 }, /checkIntervalMs must be a number of milliseconds of at least 100/],
+    ];
+    for (const [options, message] of refused) expect(() => new orm.Database(target.url, options as orm.DatabaseOptions), JSON.stringify(options)).toThrow(message);
+    for (const [options] of refused) expect(() => new orm.Database(target.url, options as orm.DatabaseOptions)).toThrow(TypeError);
   });
 
   it("with maxLagMs, gives no reads to a server that does not report replicating (unknown lag)", async () => {

@@ -293,6 +293,26 @@ describeEachDialect("routers", (target) => {
       expect(await namesIn(a, "album")).toEqual([]);
     });
 
+    test("bulkCreate() and update() refuse a row of another database in a foreign key, before any SQL", async () => {
+      const home = await Artist.objects.create({ name: "home" });
+      const inB = await Artist.objects.using(b).create({ name: "Abba" });
+      const sentToB: string[] = [];
+      const listener = (event: orm.QueryEvent) => sentToB.push(event.sql);
+      b.on("query", listener);
+      try {
+        const bulk = Album.objects.using(b).bulkCreate([{ name: "fine", artist: inB }, { name: "stray", artist: home }]);
+        await expect(bulk).rejects.toThrow(orm.ValidationError);
+        await expect(Album.objects.using(b).bulkCreate([{ name: "stray", artist: home }])).rejects.toThrow(/Album\.artist.*another database/);
+        await expect(Album.objects.using(b).filter({ name: "none" }).update({ artist: home })).rejects.toThrow(/Album\.artist.*another database/);
+        expect(sentToB).toEqual([]);
+      } finally {
+        b.off("query", listener);
+      }
+      // Rows of its own database, and bare keys (the database's own constraint checks those), go through.
+      expect(await Album.objects.using(b).bulkCreate([{ name: "own", artist: inB }, { name: "by key", artist: inB.pk }])).toHaveLength(2);
+      expect(await Album.objects.using(b).filter({ name: "own" }).update({ artist: inB })).toBe(1);
+    });
+
     test("inside a.transaction(), a statement on b without b's own transaction is refused before any SQL", async () => {
       const sentToB: string[] = [];
       const listener = (event: orm.QueryEvent) => sentToB.push(event.sql);

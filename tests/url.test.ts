@@ -95,11 +95,39 @@ describe("malformed URLs never print the password", () => {
     "mysql://u:mySecret2@127.0.0.1/d%E0%A4%A",
     "postgresql://u:my@Secret2@[::1/db",
     "sqlite:///tmp/%ZZ.db",
+    // Without "//" the whole rest would read as a path: the password as part of a database name.
+    "postgresql:u:mySecret2@db.example/shop",
+    "mysql:u:mySecret2@db.example/shop",
+    // Without "@" the password reads as a port that is no number.
+    "postgresql://u:mySecret2/shop",
+    "mysql://u:mySecret2,h2:3306/shop",
   ])("%j: a ConnectionError without the secret", async (text) => {
     const error = await errorOf(() => new orm.Database(text));
     expect(error).toBeInstanceOf(orm.ConnectionError);
     for (const shown of [error.message, inspect(error), String(error.stack)]) {
       expect(shown).not.toMatch(/Secret2/);
     }
+  });
+});
+
+describe("parameters only some databases read are refused elsewhere, naming the parameter", () => {
+  test.each([
+    ["mysql://root@127.0.0.1/test?schema=app", "schema"],
+    ["sqlite:///x.db?schema=app", "schema"],
+    ["mysql://root@127.0.0.1/test?pgbouncer=true", "pgbouncer"],
+    ["sqlite:///x.db?pgbouncer=true", "pgbouncer"],
+    ["mysql://root@127.0.0.1/test?sslmode=require", "sslmode"],
+    ["sqlite:///x.db?target_session_attrs=read-write", "target_session_attrs"],
+    ["postgresql://postgres@127.0.0.1/test?busy_timeout=100", "busy_timeout"],
+  ])("%s", async (text, parameter) => {
+    const error = await errorOf(() => new orm.Database(text));
+    expect(error).toBeInstanceOf(orm.ConnectionError);
+    expect(error.message).toContain(`${parameter} is for`);
+  });
+
+  test("and kept where they are read", () => {
+    expect(new orm.DatabaseURL("postgresql://db/x?schema=app&pgbouncer=false&sslmode=disable&target_session_attrs=any").params.schema).toBe("app");
+    expect(new orm.DatabaseURL("mysql://db/x?target_session_attrs=read-write").params.target_session_attrs).toBe("read-write");
+    expect(new orm.DatabaseURL("sqlite:///x.db?busy_timeout=10").params.busy_timeout).toBe("10");
   });
 });

@@ -8,7 +8,7 @@ import { wireRelations } from "../relations/wiring.js";
 import { Database } from "../database.js";
 import { statementOptions, withStatementOptions, type StatementOptions } from "../statement-bounds.js";
 import { redact } from "../url.js";
-import { checkRelation, databaseOf, place } from "./placement.js";
+import { checkSlotRelations, databaseOf, place } from "./placement.js";
 import { inspectCustom } from "../node-types.js";
 import { describe, Field, IntegerField } from "./fields.js";
 import { constraintSpecs, indexSpecs, orderingSpec, unknownKeys } from "./options.js";
@@ -347,7 +347,7 @@ async function saveInstance<M extends Model>(instance: M, using: Database | unde
     throw new ValidationError(`${meta.name}(${meta.pk.name}=${formatPk(instance.pk)}) cannot be copied to ${database} with save({ using }): some of its fields were never loaded; load() it first`, meta.name);
   }
   const inserting = !state.persisted;
-  checkRelations(instance, meta, current ?? database);
+  checkSlotRelations(meta, slotsOf(instance), current ?? database);
   touchAutoNow(meta, instance as unknown as Record<string, unknown>, inserting);
   const checked = checkedWrite(instance, meta, inserting || copying);
   if (instance.clean !== Model.prototype.clean) await cleaned(instance, meta);
@@ -424,14 +424,6 @@ async function write(instance: Model, meta: ModelMeta, database: Database, inser
   state.database = database === meta.database ? undefined : database;
 }
 
-/** The rows an instance's foreign keys hold must live where the instance does (see checkRelation), before any SQL. */
-function checkRelations(instance: Model, meta: ModelMeta, database: Database): void {
-  const slots = slotsOf(instance);
-  for (const field of meta.fields) {
-    const value = slots[field.slot];
-    if (field.fromColumn !== undefined && typeof value === "object" && value !== null) checkRelation(instance, field.name, value, database);
-  }
-}
 
 /** clean()'s verdict: the problems it returns (or throws) as one ValidationError. */
 async function cleaned(instance: Model, meta: ModelMeta): Promise<void> {

@@ -112,11 +112,22 @@ function outsideTransaction(meta: ModelMeta, target: Database): void {
  * live where `owner` does (where `owner` is going, `ownerDatabase`, for one not saved anywhere yet). ValidationError otherwise.
  */
 export function checkRelation(owner: object, field: string, related: unknown, ownerDatabase: Database | undefined, method?: string): void {
+  const ours = ownerDatabase ?? databaseOf(owner);
+  if (ours !== undefined) checkRelated((owner as Placed)[META], field, related, ours, method);
+}
+
+/** The rows the foreign keys of `slots` (a row of `meta` written to `database`: bulkCreate's, update()'s) hold live there too. */
+export function checkSlotRelations(meta: ModelMeta, slots: readonly unknown[], database: Database): void {
+  for (const field of meta.fields) {
+    const value = slots[field.slot];
+    if (field.fromColumn !== undefined && typeof value === "object" && value !== null) checkRelated(meta, field.name, value, database);
+  }
+}
+
+function checkRelated(ownerMeta: ModelMeta, field: string, related: unknown, ours: Database, method?: string): void {
   if (typeof related !== "object" || related === null || (related as Partial<Placed>)[STATE] === undefined) return;
   const theirs = databaseOf(related);
-  const ours = ownerDatabase ?? databaseOf(owner);
-  if (theirs === undefined || ours === undefined || theirs === ours) return;
-  const ownerMeta = (owner as Placed)[META];
+  if (theirs === undefined || theirs === ours) return;
   const relatedMeta = (related as Placed)[META];
   throw new ValidationError(
     `${ownerMeta.name}.${field}${method ? `.${method}()` : ""} cannot take ${String(related)} of ${theirs}: this ${ownerMeta.name} belongs to ${ours}, and a relation ` +

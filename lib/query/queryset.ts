@@ -1,6 +1,6 @@
 import { IntegrityError, MultipleMatches, NoMatch, SerializationError, TransactionError, UnknownFieldError, ValidationError } from "../errors.js";
 import { FROM_DATABASE, META, rowMaker, rowState } from "../model/instance.js";
-import { place } from "../model/placement.js";
+import { checkSlotRelations, place } from "../model/placement.js";
 import { describe } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
@@ -537,6 +537,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const assigned = meta.fields.filter((field) => slots[field.slot] !== undefined).map((field) => [field, slots[field.slot]] as const);
     if (assigned.length === 0 && bound.length === 0) return this.count(options);
     const database = this.#on(true);
+    checkSlotRelations(meta, slots, database);
     const query = compileUpdate(meta, database, this.state, assigned, bound);
     const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "UPDATE"), ...this.#bounds(options) }));
     return result.rowsAffected;
@@ -569,6 +570,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const conflict = options.onConflict === undefined ? undefined : conflictColumns(meta, options.onConflict);
     const slots = rows.map((row) => validateSlots(meta, row, { partial: false, applyDefaults: true }));
     const database = this.#on(true);
+    for (const row of slots) checkSlotRelations(meta, row, database);
     await withStatementBounds(this.#bounds(options), () => insertRows(meta, database, slots, conflict));
     // Each row now holds what its table holds, its key too: it becomes an instance as a row read back would, checked once.
     const state = rowState(FROM_DATABASE, database === meta.database ? undefined : database);

@@ -93,7 +93,8 @@ export class FailoverDriver implements Driver {
         reasons.push(`${address}: ${(error as Error).message ?? String(error)}`);
       }
     }
-    throw new ConnectionError(`No server of ${this.#url} is ${this.#target === "read-write" ? "taking writes" : "a read-only standby"} (target_session_attrs=${this.#target}): ${reasons.join("; ")}`);
+    const wanted = { any: "answering", "read-write": "taking writes", "read-only": "a read-only standby" }[this.#target];
+    throw new ConnectionError(`No server of ${this.#url} is ${wanted} (target_session_attrs=${this.#target}): ${reasons.join("; ")}`);
   }
 
   async #driver(index: number): Promise<Driver> {
@@ -124,8 +125,7 @@ export class FailoverDriver implements Driver {
   }
 
   #address(index: number): string {
-    const { host, port } = this.#url.hosts[index]!;
-    return port ? `${host}:${port}` : host;
+    return this.#url.forHost(index).address;
   }
 
   terminate(): void {

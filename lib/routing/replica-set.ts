@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import sql from "sql-template-tag";
 import type { Database, QueryEvent } from "../database.js";
 import type { CompiledQuery, QueryOptions, QueryResult, Row } from "../drivers/driver.js";
 import { ConnectionError, SerializationError } from "../errors.js";
@@ -41,7 +42,29 @@ interface Replica {
 const lastWrite = new ScopeSlot<{ at: number | undefined }>("replicas", () => ({ at: undefined }));
 
 const BACKOFF_FIRST_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
+const BACKOFF_MAX_MS = 5_000;
+/** The shortest check interval: each check is a statement on every replica. */
+const MIN_CHECK_INTERVAL_MS = 100;
+
+/**
+ * Refuses replica options that would quietly turn a guarantee off: `stickyMs: NaN` (an unset environment variable
+ * through Number()) would end read-your-writes at once, a negative `maxLagMs` would take every replica out.
+ */
+export function checkReplicaOptions(options: ReplicaOptions & { replicas?: unknown }): void {
+  const { replicas } = options;
+  if (replicas !== undefined && (!Array.isArray(replicas) || replicas.some((url) => typeof url !== "string"))) {
+    throw new TypeError(`replicas must be an array of database URLs, got ${Array.isArray(replicas) ? "an array holding something else" : typeof replicas}`);
+  }
+  const milliseconds = (name: "maxLagMs" | "stickyMs" | "checkIntervalMs", least: number) => {
+    const value = options[name];
+    if (value !== undefined && !(typeof value === "number" && Number.isFinite(value) && value >= least)) {
+      throw new TypeError(`${name} must be a number of milliseconds of at least ${least}, got ${typeof value === "number" ? String(value) : typeof value}`);
+    }
+  };
+  milliseconds("maxLagMs", 0);
+  milliseconds("stickyMs", 0);
+  milliseconds("checkIntervalMs", MIN_CHECK_INTERVAL_MS);
+}
 
 /**
  * The replicas of one primary: which one a read goes to, which are healthy and near enough, and when a scope must
@@ -169,8 +192,10 @@ export class ReplicaSet {
   }
 
   #down(replica: Replica, error: unknown): void {
-    replica.failures++;
     replica.lastError = error;
+    // A read and the background check failing together are one failure: the backoff grows once.
+    if (replica.downUntil > performance.now()) return;
+    replica.failures++;
     replica.downUntil = performance.now() + Math.min(BACKOFF_FIRST_MS * 2 ** (replica.failures - 1), BACKOFF_MAX_MS);
   }
 
@@ -197,6 +222,8 @@ export class ReplicaSet {
         const { rows } = await replica.database.run(lag.statement);
         replica.lagMs = lag.lagMs(rows as Row[]);
       } else {
+        // No lag to ask about (SQLite): the check still opens the replica, or a missing one would pass it.
+        await replica.database.run(sql`SELECT 1`);
         replica.lagMs = 0;
       }
       replica.failures = 0;
