@@ -73,6 +73,11 @@ describeEachDialect("bulk writes: upserts and bulkUpdate", (target) => {
     await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate(row, { onConflict: { target: ["nope" as never], update: ["stock"] } }), orm.UnknownFieldError);
     await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate(row, { onConflict: { target: [], update: ["stock"] } }), orm.ValidationError);
     await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate(row, { onConflict: "replace" as never }), orm.ValidationError);
+    // The key is never overwritten: the existing row would take the new row's key (and its references would break).
+    await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate(row, { onConflict: { target: ["sku"], update: ["id" as never] } }), orm.ValidationError);
+    // A target that is not unique could clash with nothing (SQLite and PostgreSQL refuse it; MySQL would match another key).
+    const notUnique = await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate(row, { onConflict: { target: ["name"], update: ["stock"] } }), orm.ValidationError);
+    expect(notUnique.message).toMatch(/no unique field, constraint or index of Product is exactly \(name\)/);
   });
 
   test("bulkUpdate writes each instance's own values in one UPDATE and returns the rows matched", async () => {
@@ -111,6 +116,10 @@ describeEachDialect("bulk writes: upserts and bulkUpdate", (target) => {
     await expectRefusedBeforeSql(target, () => Product.objects.bulkUpdate([saved!], ["nope" as never]), orm.UnknownFieldError);
     await expectRefusedBeforeSql(target, () => Product.objects.bulkUpdate([saved!], ["id"]), orm.ValidationError);
     await expectRefusedBeforeSql(target, () => Product.objects.bulkUpdate([saved!], []), orm.ValidationError);
+    // A filter or a slice it would ignore (writing rows outside them) is refused.
+    const filtered = await expectRefusedBeforeSql(target, () => Product.objects.filter({ stock: 99 }).bulkUpdate([saved!], ["stock"]), orm.ValidationError);
+    expect(filtered.message).toMatch(/call it on Product\.objects .*not on a filtered or sliced QuerySet/);
+    await expectRefusedBeforeSql(target, () => Product.objects.orderBy("pk").limit(1).bulkUpdate([saved!], ["stock"]), orm.ValidationError);
     expect(await Product.objects.bulkUpdate([], ["stock"])).toBe(0);
   });
 });

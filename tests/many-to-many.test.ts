@@ -128,6 +128,26 @@ describeEachDialect("many-to-many", (target: TestDatabase) => {
       expect(await Tag.objects.filter({ pk__in: tags.map((tag) => tag.pk) }).count()).toBe(4);
     });
 
+    test("remove() of more keys than one statement takes is all or nothing", async () => {
+      const article = await Article.objects.create({ title: "a" });
+      await article.tags.add(...tags);
+      // Two DELETEs (5,000 keys each at most): the first unlinks red and green, the second blue and cyan.
+      const unlinked = Array.from({ length: 5_000 }, (_, index) => 1_000_000 + index);
+      const keys = [tags[0]!.pk, tags[1]!.pk, ...unlinked, tags[2]!.pk, tags[3]!.pk];
+      // The second DELETE is cancelled before it is sent, once the first has run.
+      const cancel = new AbortController();
+      const afterFirstDelete = (event: orm.QueryEvent) => /^DELETE/i.test(event.sql) && cancel.abort();
+      database.on("query", afterFirstDelete);
+      try {
+        await expect(article.tags.remove(...keys, { signal: cancel.signal })).rejects.toThrow(orm.QueryCancelledError);
+      } finally {
+        database.off("query", afterFirstDelete);
+      }
+      expect(await article.tags.count()).toBe(4);
+      await article.tags.remove(...keys);
+      expect(await article.tags.count()).toBe(0);
+    });
+
     test("set() sends only the difference, in a transaction", async () => {
       const article = await Article.objects.create({ title: "a" });
       await article.tags.add(tags[0]!, tags[1]!);
@@ -195,6 +215,14 @@ describeEachDialect("many-to-many", (target: TestDatabase) => {
       const draft = new Article({ title: "draft" });
       const unsavedOwner = await expectRefusedBeforeSql(target, () => draft.tags.add(tags[0]!), orm.ValidationError);
       expect(unsavedOwner.message).toBe("Article.tags.add() needs a saved Article: save() it first");
+      // Reads too, whether or not the statement is already cached from a saved owner's read.
+      for (let round = 0; round < 2; round++) {
+        const read = await expectRefusedBeforeSql(target, () => draft.tags.count(), orm.ValidationError);
+        expect(read.message).toBe("Article.tags needs a saved Article: save() it first");
+        await expectRefusedBeforeSql(target, () => draft.tags.filter({ name: "x" }).exists(), orm.ValidationError);
+        await expectRefusedBeforeSql(target, () => draft.tags.all(), orm.ValidationError);
+        await article.tags.count();
+      }
       await expectRefusedBeforeSql(target, () => article.tags.set(tags[0] as never), orm.ValidationError);
     });
 

@@ -21,6 +21,9 @@ describeEachDialect(
       expect(error.message).toMatch(/needs a transaction/);
       await expectRefusedBeforeSql(target, () => Job.objects.selectForUpdate({ skipLocked: true }).first(), orm.TransactionError);
       await expectRefusedBeforeSql(target, () => Job.objects.selectForUpdate().get({ pk: 1 }), orm.TransactionError);
+      await expectRefusedBeforeSql(target, () => Job.objects.selectForUpdate().count(), orm.TransactionError);
+      await expectRefusedBeforeSql(target, () => Job.objects.selectForUpdate().exists(), orm.TransactionError);
+      await expectRefusedBeforeSql(target, () => Job.objects.selectForUpdate().aggregate({ n: orm.Count("id") }), orm.TransactionError);
       expect(() => Job.objects.selectForUpdate({ skipLocked: true, noWait: true })).toThrow(orm.ValidationError);
       expect(() => Job.objects.selectForUpdate({ of: ["payload"] })).toThrow(orm.UnknownFieldError);
     });

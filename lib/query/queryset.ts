@@ -1,7 +1,7 @@
 import { IntegrityError, MultipleMatches, NoMatch, SerializationError, TransactionError, UnknownFieldError, ValidationError } from "../errors.js";
 import { FROM_DATABASE, META, rowMaker, rowState } from "../model/instance.js";
 import { checkSlotRelations, place } from "../model/placement.js";
-import { describe } from "../model/fields.js";
+import { describe, type Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
@@ -315,6 +315,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       return aggregate.bind(meta);
     });
     const database = this.#on(false);
+    this.#checkLock(database);
     const compiler = this.#compiler(database);
     const statement = compiler.aggregate(this.state, bound);
     const exactIntegers = bound.some((aggregate) => aggregate.exactIntegers);
@@ -512,6 +513,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
 
   async count(options?: StatementOptions): Promise<number> {
     const database = this.#on(false);
+    this.#checkLock(database);
     const query = compileStatement(this.meta, database, "count", this.state, (compiler) => compiler.count(this.state));
     const result = await database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, ...this.#bounds(options) });
     return Number((result.rows[0] as unknown[])[0]);
@@ -519,6 +521,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
 
   async exists(options?: StatementOptions): Promise<boolean> {
     const database = this.#on(false);
+    this.#checkLock(database);
     const query = compileStatement(this.meta, database, "exists", this.state, (compiler) => compiler.exists(this.state));
     const result = await database.runCompiled(query, { about: about(this.meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, ...this.#bounds(options) });
     return result.rows.length > 0;
@@ -579,6 +582,11 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
 
   /** Writes these fields of each instance, in one UPDATE per batch of rows; returns how many rows matched. */
   async bulkUpdate(instances: readonly T[], fields: readonly (keyof FieldsOf<T> & string)[], options?: StatementOptions): Promise<number> {
+    const { conditions, limit, offset } = this.state;
+    if (conditions.length > 0 || limit !== undefined || offset !== undefined) {
+      // The rows are the instances', by key: a filter or a slice here would be silently ignored.
+      throw new ValidationError(`${this.meta.name}.objects.bulkUpdate() writes the rows of the instances it is given, by key: call it on ${this.meta.name}.objects (or .using(database)), not on a filtered or sliced QuerySet, whose conditions it would ignore`, this.meta.name);
+    }
     const database = this.#on(true);
     return withStatementBounds(this.#bounds(options), () => updateRows(this.meta, database, instances as readonly object[], fields));
   }
@@ -702,8 +710,25 @@ function conflictColumns(meta: ModelMeta, onConflict: NonNullable<BulkCreateOpti
   if (typeof onConflict !== "object" || onConflict === null || !Array.isArray(onConflict.target) || onConflict.target.length === 0 || !Array.isArray(onConflict.update)) {
     throw new ValidationError(`${where} takes "ignore" or { target: [unique fields], update: [fields to overwrite] }`, meta.name);
   }
-  const columns = (names: readonly string[], what: string) => names.map((name) => meta.field(String(name), what).column);
-  return { target: columns(onConflict.target, "unique field (onConflict target)"), update: columns(onConflict.update, "field to update (onConflict update)"), key };
+  const target = onConflict.target.map((name) => meta.field(String(name), "unique field (onConflict target)"));
+  if (!isUniqueTogether(meta, target)) {
+    // SQLite and PostgreSQL would refuse the statement; MySQL would match any other unique key instead.
+    throw new ValidationError(`${where}: no unique field, constraint or index of ${meta.name} is exactly (${target.map((field) => field.name).join(", ")}), so no row can clash on it`, meta.name);
+  }
+  const update = onConflict.update.map((name) => {
+    const field = meta.field(String(name), "field to update (onConflict update)");
+    if (field === meta.pk) throw new ValidationError(`${where}: the primary key ${field.name} cannot be one of the fields to update: the existing row would take the new row's key`, meta.name, field.name);
+    return field;
+  });
+  return { target: target.map((field) => field.column), update: update.map((field) => field.column), key };
+}
+
+/** Whether these fields, together, are the primary key, a unique field, or a unique constraint's or index's fields. */
+function isUniqueTogether(meta: ModelMeta, fields: readonly Field[]): boolean {
+  const names = new Set(fields.map((field) => field.name));
+  const same = (others: readonly string[]) => others.length === names.size && others.every((name) => names.has(name.replace(/^-/, "")));
+  if (names.size === 1 && (fields[0]!.primaryKey || fields[0]!.options.unique === true)) return true;
+  return meta.constraints.some((constraint) => constraint.kind === "unique" && same(constraint.fields)) || meta.indexes.some((index) => index.unique && same(index.fields));
 }
 
 function sameSteps(a: readonly RelationStep[], b: readonly RelationStep[]): boolean {

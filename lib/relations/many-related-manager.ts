@@ -51,7 +51,8 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
   // EXISTS over the join table, not a JOIN: a row linked twice (a through model may allow it) is still one row.
   protected override get state(): QueryState {
     const [toLinks, toOwner] = this.mirror.hops!;
-    const condition = { kind: "lookup" as const, steps: [toLinks], field: toOwner.fromField, lookup: findLookup("exact")!, value: this.owner.pk };
+    // An unsaved owner has no links to read: refused before any SQL, as Django refuses it.
+    const condition = { kind: "lookup" as const, steps: [toLinks], field: toOwner.fromField, lookup: findLookup("exact")!, value: this.#ownerKey() };
     return (this.#state ??= patchState(defaultState(this.model[META]), { conditions: [condition], instance: this.owner }));
   }
 
@@ -113,10 +114,15 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     const ownerKey = this.#ownerKey("remove");
     this.#forget();
     const { near, far } = this.#keys;
-    const links = this.#links(this.#through().database);
-    for (let start = 0; start < keys.length; start += KEYS_PER_STATEMENT) {
-      await links.filter({ [near.name]: ownerKey, [`${far.name}__in`]: keys.slice(start, start + KEYS_PER_STATEMENT) } as never).delete();
-    }
+    const { database } = this.#through();
+    const links = this.#links(database);
+    const removeAll = async () => {
+      for (let start = 0; start < keys.length; start += KEYS_PER_STATEMENT) {
+        await links.filter({ [near.name]: ownerKey, [`${far.name}__in`]: keys.slice(start, start + KEYS_PER_STATEMENT) } as never).delete();
+      }
+    };
+    // Several statements, all or none.
+    await (keys.length > KEYS_PER_STATEMENT ? database.transaction(removeAll) : removeAll());
   }
 
   /** Makes the owner's links exactly these rows: in one transaction, only the links that differ are deleted and inserted. */
@@ -168,7 +174,8 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     if (this.owner[STATE].prefetched?.has(this.relation.name)) ownState(this.owner).prefetched!.delete(this.relation.name);
   }
 
-  #ownerKey(method: string): unknown {
+  /** The owner's key; without a saved owner, a ValidationError naming `method` (or the relation, for a read). */
+  #ownerKey(method?: string): unknown {
     const { pk } = this.owner;
     if (pk === undefined || pk === null || !this.owner[STATE].persisted) throw this.#invalid(method, `needs a saved ${this.relation.from.name}: save() it first`);
     return pk;
@@ -187,9 +194,9 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     return [...keys.values()];
   }
 
-  #invalid(method: string, reason: string): ValidationError {
+  #invalid(method: string | undefined, reason: string): ValidationError {
     const where = `${this.relation.from.name}.${this.relation.name}`;
-    return new ValidationError(`${where}.${method}() ${reason}`, this.relation.from.name, this.relation.name);
+    return new ValidationError(`${where}${method ? `.${method}()` : ""} ${reason}`, this.relation.from.name, this.relation.name);
   }
 }
 
