@@ -68,6 +68,14 @@ describeEachDialect("bulk writes: upserts and bulkUpdate", (target) => {
     expect(await Product.objects.aggregate({ total: orm.Sum("stock") })).toEqual({ total: (9999 * 10_000) / 2 });
   }, 60_000);
 
+  test("a bad row is refused before any SQL with its own problems only; an instance is no row of values", async () => {
+    const error = await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate([{ sku: "ok", name: "n", price: "1.00" }, { sku: "x".repeat(21), name: "n", price: "1.00" }]), orm.ValidationError);
+    expect(error.errors.map((problem) => problem.field)).toEqual(["sku"]);
+    expect(error.message).not.toMatch(/required/);
+    const instance = await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate([new Product({ sku: "i", name: "n", price: "1.00" })]), orm.ValidationError);
+    expect(instance.message).toMatch(/item 0 is a model instance/);
+  });
+
   test("a bad onConflict is refused before any SQL, naming what was wrong", async () => {
     const row = [{ sku: "x", name: "x", price: "1.00" }];
     await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate(row, { onConflict: { target: ["nope" as never], update: ["stock"] } }), orm.UnknownFieldError);

@@ -1,3 +1,4 @@
+import { connect, createServer, type AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import * as orm from "../lib/index.js";
 import { DIALECTS, SERVER_URLS } from "./helpers/databases.js";
@@ -65,6 +66,30 @@ for (const dialect of DIALECTS.filter((name) => name !== "sqlite") as Array<"pos
         expect((error as Error).message).not.toMatch(/s3cret/);
       } finally {
         await database.disconnect();
+      }
+    });
+
+    it("connect to an IPv6 host, alone or after a dead one (the URL's brackets are not the host's)", async () => {
+      // A forwarder on ::1 to the shared server, which listens on 127.0.0.1 only.
+      const forwarder = createServer((client) => {
+        const upstream = connect(server.port!, server.host);
+        client.pipe(upstream).pipe(client);
+        client.on("error", () => upstream.destroy());
+        upstream.on("error", () => client.destroy());
+      });
+      await new Promise<void>((resolve) => forwarder.listen(0, "::1", resolve));
+      const { port } = forwarder.address() as AddressInfo;
+      try {
+        for (const hosts of [`[::1]:${port}`, `127.0.0.1:1,[::1]:${port}`]) {
+          const database = new orm.Database(withHosts(hosts));
+          try {
+            expect(await database.query(orm.sql`SELECT 1 AS one`), hosts).toEqual([{ one: 1 }]);
+          } finally {
+            await database.disconnect();
+          }
+        }
+      } finally {
+        forwarder.close();
       }
     });
 

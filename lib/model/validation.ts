@@ -51,7 +51,8 @@ export function validateSlots(meta: ModelMeta, data: object, options: ValidateOp
     }
   }
   for (const field of meta.defaulted) {
-    if (slots[field.slot] !== undefined) continue;
+    // A value given and refused is that field's one problem, not also a missing value.
+    if (slots[field.slot] !== undefined || problems?.some((problem) => problem.field === field.name)) continue;
     try {
       if (options.applyDefaults) {
         const fallback = field.defaultValue();

@@ -571,7 +571,13 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     if (!Array.isArray(rows)) throw new ValidationError(`${this.meta.name}.objects.bulkCreate() needs an array of objects`, this.meta.name);
     const meta = this.meta;
     const conflict = options.onConflict === undefined ? undefined : conflictColumns(meta, options.onConflict);
-    const slots = rows.map((row) => validateSlots(meta, row, { partial: false, applyDefaults: true }));
+    const slots = rows.map((row, position) => {
+      // An instance's fields are its prototype's accessors, no own keys: it would read as a row of no values.
+      if (typeof row === "object" && row !== null && META in row) {
+        throw new ValidationError(`${meta.name}.objects.bulkCreate() takes objects of field values; item ${position} is a model instance (save() it, or pass its values)`, meta.name);
+      }
+      return validateSlots(meta, row, { partial: false, applyDefaults: true });
+    });
     const database = this.#on(true);
     for (const row of slots) checkSlotRelations(meta, row, database);
     await withStatementBounds(this.#bounds(options), () => insertRows(meta, database, slots, conflict));
