@@ -215,6 +215,11 @@ describeEachDialect("many-to-many", (target: TestDatabase) => {
       const draft = new Article({ title: "draft" });
       const unsavedOwner = await expectRefusedBeforeSql(target, () => draft.tags.add(tags[0]!), orm.ValidationError);
       expect(unsavedOwner.message).toBe("Article.tags.add() needs a saved Article: save() it first");
+      // A plain object last is read as options: one that holds anything else is refused, not ignored.
+      const asRow = await expectRefusedBeforeSql(target, () => article.tags.add({ pk: tags[0]!.pk } as never), TypeError);
+      expect(asRow.message).toMatch(/Article\.tags\.add\(\) .*has no option "pk"/);
+      await expectRefusedBeforeSql(target, () => article.tags.add(tags[0]!, { throughDefault: {} } as never), TypeError);
+      await expectRefusedBeforeSql(target, () => article.tags.remove(tags[0]!, { throughDefaults: {} } as never), TypeError);
       // Reads too, whether or not the statement is already cached from a saved owner's read.
       for (let round = 0; round < 2; round++) {
         const read = await expectRefusedBeforeSql(target, () => draft.tags.count(), orm.ValidationError);

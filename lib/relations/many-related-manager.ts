@@ -14,6 +14,7 @@ import type { ForeignKeyField } from "./foreign-key.js";
 import { OwnedRows } from "./related-manager.js";
 import { withStatementOptions, type StatementOptions } from "../statement-bounds.js";
 import { checkRelation, place } from "../model/placement.js";
+import { unknownKeys } from "../model/options.js";
 import type { Database } from "../database.js";
 
 /** Keys per `IN (...)` list of remove(): far below every database's limit on bound parameters. */
@@ -70,7 +71,7 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
   add(...items: Item<T>[]): Promise<void>;
   add(...items: [...Item<T>[], ThroughOptions]): Promise<void>;
   async add(...args: unknown[]): Promise<void> {
-    const { items, options } = splitOptions(args);
+    const { items, options } = splitOptions(args, this.#where("add"), ["throughDefaults", "signal", "timeoutMs"]);
     const keys = this.#targetKeys(items, "add");
     await withStatementOptions(options, () => this.#add(keys, options));
   }
@@ -105,7 +106,7 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
   remove(...items: Item<T>[]): Promise<void>;
   remove(...items: [...Item<T>[], StatementOptions]): Promise<void>;
   async remove(...args: unknown[]): Promise<void> {
-    const { items, options } = splitOptions(args);
+    const { items, options } = splitOptions(args, this.#where("remove"), ["signal", "timeoutMs"]);
     const keys = this.#targetKeys(items, "remove");
     await withStatementOptions(options, () => this.#remove(keys));
   }
@@ -195,15 +196,21 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
   }
 
   #invalid(method: string | undefined, reason: string): ValidationError {
-    const where = `${this.relation.from.name}.${this.relation.name}`;
-    return new ValidationError(`${where}${method ? `.${method}()` : ""} ${reason}`, this.relation.from.name, this.relation.name);
+    return new ValidationError(`${this.#where(method)}${method ? "()" : ""} ${reason}`, this.relation.from.name, this.relation.name);
+  }
+
+  /** "Article.tags.add", or "Article.tags" without a method. */
+  #where(method?: string): string {
+    return `${this.relation.from.name}.${this.relation.name}${method ? `.${method}` : ""}`;
   }
 }
 
 /** add()'s and remove()'s arguments: the rows, and their options if the last one is those (an instance never is a plain object). */
-function splitOptions(args: readonly unknown[]): { items: readonly unknown[]; options: ThroughOptions } {
+function splitOptions(args: readonly unknown[], method: string, known: readonly string[]): { items: readonly unknown[]; options: ThroughOptions } {
   const last = args[args.length - 1];
   if (typeof last === "object" && last !== null && Object.getPrototypeOf(last) === Object.prototype) {
+    // A plain object last is the options: one with other keys is a row written as values (`{ pk: 1 }`) or a typo, never ignored.
+    unknownKeys(`${method}() (a plain object last is its options; rows are instances or keys)`, last, known);
     return { items: args.slice(0, -1), options: last as ThroughOptions };
   }
   return { items: args, options: {} };
