@@ -268,6 +268,8 @@ describeEachDialect("routers", (target) => {
       let pending: Promise<unknown> | undefined;
       expect(() => (pending = Broken.objects.all())).not.toThrow();
       await expect(pending).rejects.toThrow(/router\.read\(\).*Broken/);
+      wrong = Promise.resolve(b);
+      await expect(Broken.objects.count()).rejects.toThrow(/router\.read\(\) for Broken returned a Promise \(a router answers synchronously: no async\)/);
       wrong = undefined;
       expect(await Broken.objects.count()).toBe(0);
       expect(() => new orm.Database("sqlite://:memory:", { router: { read: "b" } as never })).toThrow(/router\.read must be a function/);

@@ -87,8 +87,10 @@ export function place(meta: ModelMeta, write: boolean, using: Database | undefin
 function routed(value: unknown, meta: ModelMeta, method: "read" | "write"): Database | undefined {
   if (value === undefined || value === null) return undefined;
   if (value instanceof Database) return value;
+  // An async router is the likely mistake: each statement asks it synchronously, as it is about to be sent.
+  const returned = typeof (value as { then?: unknown }).then === "function" ? "a Promise (a router answers synchronously: no async)" : describe(value);
   throw new TypeError(
-    `The router of ${meta.database}: router.${method}() for ${meta.name} returned ${describe(value)}; it must return an orm.Database, or undefined (or null) for ${meta.name}'s own database`,
+    `The router of ${meta.database}: router.${method}() for ${meta.name} returned ${returned}; it must return an orm.Database, or undefined (or null) for ${meta.name}'s own database`,
   );
 }
 
