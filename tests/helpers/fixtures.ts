@@ -75,7 +75,7 @@ export function untyped(model: { readonly objects: object }): any {
 
 /**
  * QuerySet `only` (SPEC §5) with these field names, called by name: a scan of tests/ for focused tests
- * (vitest's `test.only`) must not mistake it for one.
+ * (vitest's focused-test modifier, spelt the same) must not mistake it for one.
  */
 export function onlyFields<T>(queryset: orm.QuerySet<T>, ...names: string[]): orm.QuerySet<T> {
   return queryset["only"](...names);
