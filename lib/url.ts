@@ -103,7 +103,14 @@ export class DatabaseURL {
 
   /** "host:port", for error messages. */
   get address(): string {
-    return this.dialect === "sqlite" ? this.filename : `${bracketed(this.host)}:${this.port ?? defaultPort(this.dialect)}`;
+    return this.addressOf(0);
+  }
+
+  /** "host:port" of the `index`th host (an IPv6 address in brackets), for error messages. */
+  addressOf(index: number): string {
+    if (this.dialect === "sqlite") return this.filename;
+    const { host, port } = this.hosts[index]!;
+    return `${bracketed(host)}:${port ?? defaultPort(this.dialect)}`;
   }
 
   toString(): string {
@@ -221,8 +228,7 @@ function decoded(part: string, what: string, url: string): string {
 /** A multi-host URL as a one-host URL of its first host, and the other hosts' "host:port" texts. */
 function splitHosts(url: string): { first: string; rest: string[] } {
   const start = url.indexOf("//") + 2;
-  const end = url.slice(start).search(/[/?#]/);
-  const authorityEnd = end < 0 ? url.length : start + end;
+  const authorityEnd = endOfAuthority(url, start);
   const authority = url.slice(start, authorityEnd);
   const at = authority.lastIndexOf("@");
   const [first = "", ...rest] = authority.slice(at + 1).split(",");
@@ -243,8 +249,20 @@ export function redact(text: string): string {
     return colon < 0 || colon > at ? text : `${text.slice(0, colon + 1)}***${text.slice(at)}`;
   }
   // No "@": "user:password/db" reads as a host with a port that is no number; each such "port" may be a password.
-  const end = text.slice(start).search(/[/?#]/);
-  const authorityEnd = end < 0 ? text.length : start + end;
-  const hosts = text.slice(start, authorityEnd).split(",").map((host) => host.replace(/(:)(?!\d*$)(.*)$/, "$1***"));
+  // An IPv6 address's own colons, inside its brackets, are left as they are.
+  const authorityEnd = endOfAuthority(text, start);
+  const hosts = text
+    .slice(start, authorityEnd)
+    .split(",")
+    .map((host) => {
+      const address = host.lastIndexOf("]") + 1;
+      return host.slice(0, address) + host.slice(address).replace(/(:)(?!\d*$)(.*)$/, "$1***");
+    });
   return `${text.slice(0, start)}${hosts.join(",")}${text.slice(authorityEnd)}`;
+}
+
+/** Where the authority (user, password, hosts) that starts at `start` ends: at the path, the query or the fragment. */
+function endOfAuthority(text: string, start: number): number {
+  const end = text.slice(start).search(/[/?#]/);
+  return end < 0 ? text.length : start + end;
 }

@@ -110,6 +110,14 @@ describe("malformed URLs never print the password", () => {
   });
 });
 
+test("a malformed URL's message keeps an IPv6 host's own colons and hides only what may be a password", async () => {
+  const error = await errorOf(() => new orm.Database("postgresql://[::1]:5432/d%ZZ"));
+  expect(error.message).toContain("postgresql://[::1]:5432/d%ZZ");
+  const noAt = await errorOf(() => new orm.Database("postgresql://[::1]:mySecret2,h2:5/db"));
+  expect(noAt.message).toContain("[::1]:***");
+  expect(noAt.message).not.toContain("mySecret2");
+});
+
 describe("parameters only some databases read are refused elsewhere, naming the parameter", () => {
   test.each([
     ["mysql://root@127.0.0.1/test?schema=app", "schema"],

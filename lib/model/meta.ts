@@ -38,6 +38,8 @@ export class ModelMeta {
    * (worked out once: each check reads options, and bulkCreate checks every row).
    */
   readonly defaulted: readonly Field[];
+  /** Fields that hold a row of another model (foreign keys): the ones whose rows must live in the same database. */
+  readonly foreignKeys: readonly Field[];
   readonly constraints: readonly ConstraintSpec[];
   readonly indexes: readonly IndexSpec[];
   readonly ordering: readonly string[];
@@ -58,6 +60,17 @@ export class ModelMeta {
     this.unloadedSlots = fields.map(() => UNLOADED);
     this.validated = fields.filter((field) => field.options.validators !== undefined && field.options.validators.length > 0);
     this.defaulted = fields.filter((field) => !field.generated || field.allowNull);
+    this.foreignKeys = fields.filter((field) => field.fromColumn !== undefined);
+  }
+
+  /** Whether rows are unique on these fields together: the primary key, a unique field, or exactly a unique constraint's or index's fields. */
+  isUnique(names: readonly string[]): boolean {
+    const wanted = new Set(names);
+    const single = wanted.size === 1 ? this.fieldMap.get(names[0]!) : undefined;
+    if (single && (single.primaryKey || single.options.unique === true)) return true;
+    // An index lists a descending field as "-name".
+    const same = (fields: readonly string[]) => fields.length === wanted.size && fields.every((name) => wanted.has(name.replace(/^-/, "")));
+    return this.constraints.some((constraint) => constraint.kind === "unique" && same(constraint.fields)) || this.indexes.some((index) => index.unique && same(index.fields));
   }
 
   /** The field called `name` (or `pk`), or an UnknownFieldError listing those that exist. */

@@ -54,8 +54,7 @@ export function databaseOf(instance: object): Database | undefined {
 /** An unsaved instance belongs where the rows its foreign keys hold live (as in Django): the first such row's database. */
 function adoptedDatabase(instance: object): Database | undefined {
   const { [META]: meta, [SLOTS]: slots } = instance as Placed;
-  for (const field of meta.fields) {
-    if (field.fromColumn === undefined) continue;
+  for (const field of meta.foreignKeys) {
     const value = slots[field.slot];
     if (typeof value === "object" && value !== null && (value as Partial<Placed>)[STATE] !== undefined) {
       const database = databaseOf(value);
@@ -120,9 +119,9 @@ export function checkRelation(owner: object, field: string, related: unknown, ow
 
 /** The rows the foreign keys of `slots` (a row of `meta` written to `database`: bulkCreate's, update()'s) hold live there too. */
 export function checkSlotRelations(meta: ModelMeta, slots: readonly unknown[], database: Database): void {
-  for (const field of meta.fields) {
+  for (const field of meta.foreignKeys) {
     const value = slots[field.slot];
-    if (field.fromColumn !== undefined && typeof value === "object" && value !== null) checkRelated(meta, field.name, value, database);
+    if (typeof value === "object" && value !== null) checkRelated(meta, field.name, value, database);
   }
 }
 

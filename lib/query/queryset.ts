@@ -1,7 +1,7 @@
 import { IntegrityError, MultipleMatches, NoMatch, SerializationError, TransactionError, UnknownFieldError, ValidationError } from "../errors.js";
 import { FROM_DATABASE, META, rowMaker, rowState } from "../model/instance.js";
 import { checkSlotRelations, place } from "../model/placement.js";
-import { describe, type Field } from "../model/fields.js";
+import { describe } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
@@ -717,7 +717,7 @@ function conflictColumns(meta: ModelMeta, onConflict: NonNullable<BulkCreateOpti
     throw new ValidationError(`${where} takes "ignore" or { target: [unique fields], update: [fields to overwrite] }`, meta.name);
   }
   const target = onConflict.target.map((name) => meta.field(String(name), "unique field (onConflict target)"));
-  if (!isUniqueTogether(meta, target)) {
+  if (!meta.isUnique(target.map((field) => field.name))) {
     // SQLite and PostgreSQL would refuse the statement; MySQL would match any other unique key instead.
     throw new ValidationError(`${where}: no unique field, constraint or index of ${meta.name} is exactly (${target.map((field) => field.name).join(", ")}), so no row can clash on it`, meta.name);
   }
@@ -727,14 +727,6 @@ function conflictColumns(meta: ModelMeta, onConflict: NonNullable<BulkCreateOpti
     return field;
   });
   return { target: target.map((field) => field.column), update: update.map((field) => field.column), key };
-}
-
-/** Whether these fields, together, are the primary key, a unique field, or a unique constraint's or index's fields. */
-function isUniqueTogether(meta: ModelMeta, fields: readonly Field[]): boolean {
-  const names = new Set(fields.map((field) => field.name));
-  const same = (others: readonly string[]) => others.length === names.size && others.every((name) => names.has(name.replace(/^-/, "")));
-  if (names.size === 1 && (fields[0]!.primaryKey || fields[0]!.options.unique === true)) return true;
-  return meta.constraints.some((constraint) => constraint.kind === "unique" && same(constraint.fields)) || meta.indexes.some((index) => index.unique && same(index.fields));
 }
 
 function sameSteps(a: readonly RelationStep[], b: readonly RelationStep[]): boolean {

@@ -84,10 +84,7 @@ function declaredLink(meta: ModelMeta, field: ManyToManyField, target: ModelMeta
       );
     }
   }
-  const pair = [sourceKey!.name, targetKey!.name];
-  const unique = (names: readonly string[]) => names.length === 2 && pair.every((name) => names.includes(name));
-  const uniquePair = through.constraints.some((constraint) => constraint.kind === "unique" && unique(constraint.fields)) || through.indexes.some((index) => index.unique && unique(index.fields));
-  return { through, sourceKey: sourceKey!, targetKey: targetKey!, explicit: true, uniquePair };
+  return { through, sourceKey: sourceKey!, targetKey: targetKey!, explicit: true, uniquePair: through.isUnique([sourceKey!.name, targetKey!.name]) };
 }
 
 function connect(meta: ModelMeta, field: ManyToManyField, target: ModelMeta, link: ManyToManyLink): void {

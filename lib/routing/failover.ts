@@ -80,7 +80,7 @@ export class FailoverDriver implements Driver {
   async #find(): Promise<Driver> {
     const reasons: string[] = [];
     for (let index = 0; index < this.#url.hosts.length; index++) {
-      const address = this.#address(index);
+      const address = this.#url.addressOf(index);
       try {
         const driver = await this.#driver(index);
         const writable = await this.#writable(driver);
@@ -122,10 +122,6 @@ export class FailoverDriver implements Driver {
     } finally {
       driver.release(connection, failure);
     }
-  }
-
-  #address(index: number): string {
-    return this.#url.forHost(index).address;
   }
 
   terminate(): void {

@@ -43,6 +43,8 @@ const lastWrite = new ScopeSlot<{ at: number | undefined }>("replicas", () => ({
 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 5_000;
+/** A replica's check where the dialect has no lag to ask about: it opens the replica and reads. */
+const OPEN_CHECK = sql`SELECT 1`;
 /** The shortest check interval: each check is a statement on every replica. */
 const MIN_CHECK_INTERVAL_MS = 100;
 
@@ -223,7 +225,7 @@ export class ReplicaSet {
         replica.lagMs = lag.lagMs(rows as Row[]);
       } else {
         // No lag to ask about (SQLite): the check still opens the replica, or a missing one would pass it.
-        await replica.database.run(sql`SELECT 1`);
+        await replica.database.run(OPEN_CHECK);
         replica.lagMs = 0;
       }
       replica.failures = 0;
