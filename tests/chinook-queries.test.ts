@@ -293,6 +293,32 @@ describeEachDialect("queries over Chinook", (target) => {
       expect(sum).toBe(data.tracks.filter((row) => row.GenreId === 1).length);
     });
 
+    test("grouping and distinct by a Case or a Concat with values in it, ordered by it, on every database", async () => {
+      const length = orm.Case(orm.When({ milliseconds__lt: 180_000 }, "short"), orm.When({ milliseconds__lt: 360_000 }, "medium"), { default: "long" });
+      const perBand = await Track.objects.annotate({ band: length }).values("band").annotate({ n: orm.Count("id") }).orderBy("band");
+      const expected = countBy(data.tracks, (row) => band(row.Milliseconds as number));
+      expect(perBand).toEqual(["long", "medium", "short"].map((name) => ({ band: name, n: expected.get(name) })));
+      const bands = await Track.objects.annotate({ band: length }).values("band").distinct().orderBy("-band");
+      expect(bands).toEqual([{ band: "short" }, { band: "medium" }, { band: "long" }]);
+      // A model row ordered by its annotation under distinct(): the key is the selected column.
+      const first = await Track.objects.annotate({ band: length }).filter({ album: 1 }).distinct().orderBy("band", "id").limit(1);
+      const firstOfAlbum = data.tracks.filter((row) => row.AlbumId === 1).sort((a, b) => band(a.Milliseconds as number).localeCompare(band(b.Milliseconds as number)) || (a.TrackId as number) - (b.TrackId as number))[0]!;
+      expect(first.map((track) => track.id)).toEqual([firstOfAlbum.TrackId]);
+      const labelled = await Album.objects
+        .filter({ id__lte: 3 })
+        .annotate({ label: orm.Concat("title", orm.Value(" / "), "artist__name") })
+        .values("label")
+        .annotate({ trackCount: orm.Count("tracks") })
+        .orderBy("label");
+      const albums = data.albums.filter((row) => (row.AlbumId as number) <= 3);
+      const artistName = (id: unknown) => data.artists.find((row) => row.ArtistId === id)!.Name as string;
+      expect(labelled).toEqual(
+        albums
+          .map((row) => ({ label: `${row.Title as string} / ${artistName(row.ArtistId)}`, trackCount: data.tracks.filter((track) => track.AlbumId === row.AlbumId).length }))
+          .sort((a, b) => (a.label < b.label ? -1 : 1)),
+      );
+    });
+
     test("Case() without a When, or When() with a bad condition, is refused before any SQL", async () => {
       expect(() => orm.Case({ default: 1 } as never)).toThrow(TypeError);
       expect(() => Track.objects.annotate({ x: orm.Case(orm.When({ nope: 1 } as never, 1)) })).toThrow(orm.UnknownFieldError);

@@ -373,17 +373,22 @@ export class QueryCompiler {
     }
   }
 
-  orderBy(state: QueryState): Sql {
+  /**
+   * `selected` gives the select-list position of an annotation the statement also selects: the sort key is
+   * then that position, since the expression written again binds its values as new parameters, and
+   * PostgreSQL takes `CASE ... $1 ...` and `CASE ... $4 ...` for different expressions (under DISTINCT).
+   */
+  orderBy(state: QueryState, selected?: ReadonlyMap<Annotation, number>): Sql {
     if (state.ordering.length === 0) return empty;
     const terms = state.ordering.map(
       (term) =>
-        sql`${this.#orderingKey(term)}${raw(term.descending ? " DESC" : " ASC")}`,
+        sql`${this.#orderingKey(term, selected)}${raw(term.descending ? " DESC" : " ASC")}`,
     );
     return sql` ORDER BY ${join(terms)}`;
   }
 
-  #orderingKey(term: Ordering): Sql {
-    if (term.annotation) return term.annotation.expression.toSql(this);
+  #orderingKey(term: Ordering, selected?: ReadonlyMap<Annotation, number>): Sql {
+    if (term.annotation) return positionOf(term.annotation, selected) ?? term.annotation.expression.toSql(this);
     const column = this.column(term.field, this.aliasFor(term.steps));
     return term.transform ? term.transform.apply(this.dialect, column) : column;
   }
@@ -415,7 +420,6 @@ export class QueryCompiler {
    */
   select(state: QueryState): { statement: Sql; columns: SelectedColumn[]; related: RelatedColumns[]; annotations: AnnotatedColumn[] } {
     const where = this.where(state);
-    const order = this.orderBy(state);
     const selected = this.selectColumns(state.fields ?? this.meta.columns);
     const list = [...selected.list];
     const related: RelatedColumns[] = [];
@@ -428,11 +432,14 @@ export class QueryCompiler {
     }
     // With an aggregate of the row's own columns, one row per model row: grouped by every plain column, which every database accepts.
     const groupBy = state.annotations.some((annotation) => annotation.expression.groups(this)) ? sql` GROUP BY ${join(list)}` : empty;
+    const positions = new Map<Annotation, number>();
     const annotations = state.annotations.map((annotation): AnnotatedColumn => {
       list.push(annotation.expression.toSql(this));
+      positions.set(annotation, list.length);
       return { name: annotation.name, index: list.length - 1, decode: (value) => annotation.expression.decode(value, this) };
     });
     const having = this.having(state);
+    const order = this.orderBy(state, positions);
     const statement = sql`SELECT ${this.#distinct(state)}${join(list)} FROM ${this.from()}${where}${groupBy}${having}${order}${this.limitOffset(state)}${this.#lock(state)}`;
     return { statement, columns: selected.columns, related, annotations };
   }
@@ -443,14 +450,15 @@ export class QueryCompiler {
     // values() before annotate(): the aggregates read the rows of each group, across relations too.
     if (spec.grouped && !this.groupsRows) return this.#groupingRows().values(state);
     const where = this.where(state);
-    const order = this.orderBy(state);
     const list: Sql[] = [];
     const plain: Sql[] = [];
+    const positions = new Map<Annotation, number>();
     const decoders: ((value: unknown) => unknown)[] = [];
     for (const column of spec.columns) {
       if ("annotation" in column) {
         const { expression } = column.annotation;
         list.push(expression.toSql(this));
+        positions.set(column.annotation, list.length);
         decoders.push((value) => expression.decode(value, this));
         continue;
       }
@@ -463,12 +471,16 @@ export class QueryCompiler {
     }
     let groupBy = empty;
     if (state.annotations.some((annotation) => annotation.expression.groups(this))) {
-      // Grouped by the values named, and by any value computed from them (Lower("name")), which is not an aggregate.
-      const computed = state.annotations.filter((annotation) => !annotation.expression.groups(this)).map((annotation) => annotation.expression.toSql(this));
+      // Grouped by the values named, and by any value computed from them (Lower("name")), which is not an aggregate;
+      // a selected one by its position, for the reason orderBy() gives.
+      const computed = state.annotations
+        .filter((annotation) => !annotation.expression.groups(this))
+        .map((annotation) => positionOf(annotation, positions) ?? annotation.expression.toSql(this));
       const keys = spec.grouped ? [...plain, ...computed] : this.selectColumns(this.meta.columns).list;
       if (keys.length > 0) groupBy = sql` GROUP BY ${join(keys)}`;
     }
     const having = this.having(state);
+    const order = this.orderBy(state, positions);
     const statement = sql`SELECT ${this.#distinct(state)}${join(list)} FROM ${this.from()}${where}${groupBy}${having}${order}${this.limitOffset(state)}${this.#lock(state)}`;
     return { statement, decoders };
   }
@@ -568,6 +580,12 @@ export function encodeValue(codec: Codec, field: Field, value: unknown): unknown
 }
 
 /** A row read in select-list order, as field values by name. */
+/** The 1-based select-list position of a selected annotation, as a GROUP BY or ORDER BY key. */
+function positionOf(annotation: Annotation, selected: ReadonlyMap<Annotation, number> | undefined): Sql | undefined {
+  const position = selected?.get(annotation);
+  return position === undefined ? undefined : raw(String(position));
+}
+
 export function decodeRow(columns: readonly SelectedColumn[], row: readonly unknown[], offset = 0): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (let index = 0; index < columns.length; index++) {
