@@ -146,6 +146,40 @@ describeEachDialect("queries over Chinook", (target) => {
 
   beforeAll(load, 180_000);
 
+  describe("conditions across a reverse relation", () => {
+    // Latin tracks over 400 s: one album has a Latin track and a long track that are not the same track.
+    const latinAndLong = (row: Record<string, unknown>) => row.GenreId === 7 && (row.Milliseconds as number) > 400_000;
+    const tracksOf = (album: unknown) => data.tracks.filter((row) => row.AlbumId === album);
+    const albumsOf = (artist: unknown) => data.albums.filter((row) => row.ArtistId === artist);
+
+    test("in one filter() they hold for one related row together; chained filter() calls may match different rows", async () => {
+      const together = albumIds.filter((id) => tracksOf(id).some(latinAndLong));
+      const apart = albumIds.filter((id) => tracksOf(id).some((row) => row.GenreId === 7) && tracksOf(id).some((row) => (row.Milliseconds as number) > 400_000));
+      expect(together.length).toBeGreaterThan(0);
+      expect(apart.length).toBeGreaterThan(together.length);
+      const ids = (query: orm.QuerySet<Album>) => query.orderBy("id").valuesList("id", { flat: true });
+      expect(await ids(Album.objects.filter({ tracks__genre: 7, tracks__milliseconds__gt: 400_000 }))).toEqual(together);
+      expect(await ids(Album.objects.filter({ tracks__genre: 7 }).filter({ tracks__milliseconds__gt: 400_000 }))).toEqual(apart);
+      expect(await ids(Album.objects.exclude({ tracks__genre: 7, tracks__milliseconds__gt: 400_000 }))).toEqual(albumIds.filter((id) => !together.includes(id)));
+      expect(await Album.objects.filter({ tracks__genre: 7, tracks__milliseconds__gt: 400_000 }).count()).toBe(together.length);
+    });
+
+    test("two relations deep: one album and one track of it meet the conditions of one filter()", async () => {
+      const artistIds = data.artists.map((row) => row.ArtistId as number).sort((a, b) => a - b);
+      const oneTrack = artistIds.filter((id) => albumsOf(id).some((album) => tracksOf(album.AlbumId).some(latinAndLong)));
+      const anyTracks = artistIds.filter(
+        (id) => albumsOf(id).some((album) => tracksOf(album.AlbumId).some((row) => row.GenreId === 7)) && albumsOf(id).some((album) => tracksOf(album.AlbumId).some((row) => (row.Milliseconds as number) > 400_000)),
+      );
+      expect(anyTracks.length).toBeGreaterThan(oneTrack.length);
+      const ids = (query: orm.QuerySet<Artist>) => query.orderBy("id").valuesList("id", { flat: true });
+      expect(await ids(Artist.objects.filter({ albums__tracks__genre: 7, albums__tracks__milliseconds__gt: 400_000 }))).toEqual(oneTrack);
+      expect(await ids(Artist.objects.filter({ albums__tracks__genre: 7 }).filter({ albums__tracks__milliseconds__gt: 400_000 }))).toEqual(anyTracks);
+      // The album's own field and its track's, in one filter(): the same album.
+      const titled = artistIds.filter((id) => albumsOf(id).some((album) => (album.Title as string).startsWith("A") && tracksOf(album.AlbumId).some((row) => row.GenreId === 7)));
+      expect(await ids(Artist.objects.filter({ albums__title__startswith: "A", albums__tracks__genre: 7 }))).toEqual(titled);
+    });
+  });
+
   describe("filter on an annotation (HAVING)", () => {
     test("annotate(Count).filter({ n__gte }) keeps the rows whose count passes, as counted in TypeScript", async () => {
       const expected = albumIds.filter((id) => (tracksPerAlbum.get(id) ?? 0) >= 20);
@@ -176,6 +210,16 @@ describeEachDialect("queries over Chinook", (target) => {
       const statements = await target.statementsDuring(async () => expect(await query).toEqual(expected));
       expect(statements.map((event) => event.sql).join("\n")).toMatch(/ HAVING /);
       expect(await query.count()).toBe(expected.length);
+    });
+
+    test("one filter() on the aggregate and on a grouped column: HAVING for the one, WHERE for the other", async () => {
+      const genreName = new Map(data.genres.map((row) => [row.GenreId as number, row.Name as string]));
+      const perGenre = countBy(data.tracks, (row) => row.GenreId as number);
+      const expected = [...perGenre].filter(([genre, n]) => n >= 20 && genreName.get(genre)!.startsWith("R")).sort(([a], [b]) => a - b).map(([genre, n]) => ({ genre, n }));
+      expect(expected.length).toBeGreaterThan(1);
+      const grouped = Track.objects.values("genre").annotate({ n: orm.Count("id") });
+      expect(await grouped.filter({ genre__name__startswith: "R", n__gte: 20 }).orderBy("genre")).toEqual(expected);
+      expect(await grouped.filter({ n__gte: 20 }, { genre__name__startswith: "R" }).orderBy("genre")).toEqual(expected);
     });
 
     test("a name annotate() did not add is still an unknown field, before any SQL", async () => {
@@ -297,7 +341,7 @@ describeEachDialect("queries over Chinook", (target) => {
       const length = orm.Case(orm.When({ milliseconds__lt: 180_000 }, "short"), orm.When({ milliseconds__lt: 360_000 }, "medium"), { default: "long" });
       const perBand = await Track.objects.annotate({ band: length }).values("band").annotate({ n: orm.Count("id") }).orderBy("band");
       const expected = countBy(data.tracks, (row) => band(row.Milliseconds as number));
-      expect(perBand).toEqual(["long", "medium", "short"].map((name) => ({ band: name, n: expected.get(name) })));
+      expect(perBand).toEqual((["long", "medium", "short"] as const).map((name) => ({ band: name, n: expected.get(name) })));
       const bands = await Track.objects.annotate({ band: length }).values("band").distinct().orderBy("-band");
       expect(bands).toEqual([{ band: "short" }, { band: "medium" }, { band: "long" }]);
       // A model row ordered by its annotation under distinct(): the key is the selected column.

@@ -72,6 +72,28 @@ describeEachDialect("many-to-many over Chinook", (target) => {
     }
   });
 
+  test("conditions in one filter hold for one track together; chained filters may each match a different track", async () => {
+    // Playlists with a Jazz track over 10 minutes, against those with a Jazz track and a (maybe other) track over 10 minutes.
+    const jazz = (track: number) => genreName.get(trackById.get(track)!.GenreId as number) === "Jazz";
+    const long = (track: number) => (trackById.get(track)!.Milliseconds as number) > 600_000;
+    const ids = [...tracksOf.keys()];
+    const together = ids.filter((id) => tracksOf.get(id)!.some((track) => jazz(track) && long(track)));
+    const apart = ids.filter((id) => tracksOf.get(id)!.some(jazz) && tracksOf.get(id)!.some(long));
+    expect(together.length).toBeGreaterThan(0);
+    expect(apart.length).toBeGreaterThan(together.length);
+    const found = (query: orm.QuerySet<orm.Infer<typeof Playlist>>) => query.orderBy("id").valuesList("id", { flat: true });
+    expect(await found(Playlist.objects.filter({ tracks__genre__name: "Jazz", tracks__milliseconds__gt: 600_000 }))).toEqual(together);
+    expect(await found(Playlist.objects.filter(orm.Q.and({ tracks__genre__name: "Jazz" }, { tracks__milliseconds__gt: 600_000 })))).toEqual(together);
+    expect(await found(Playlist.objects.filter({ tracks__genre__name: "Jazz" }, { tracks__milliseconds__gt: 600_000 }))).toEqual(together);
+    expect(await found(Playlist.objects.filter({ tracks__genre__name: "Jazz" }).filter({ tracks__milliseconds__gt: 600_000 }))).toEqual(apart);
+    // exclude() is the rest of what the same filter() gives.
+    const rest = ids.filter((id) => !together.includes(id));
+    expect(await found(Playlist.objects.exclude({ tracks__genre__name: "Jazz", tracks__milliseconds__gt: 600_000 }))).toEqual(rest);
+    // Q.or across the relation: a track of either kind.
+    const either = ids.filter((id) => tracksOf.get(id)!.some((track) => jazz(track) || long(track)));
+    expect(await found(Playlist.objects.filter(orm.Q.or({ tracks__genre__name: "Jazz" }, { tracks__milliseconds__gt: 600_000 })))).toEqual(either);
+  });
+
   test("the reverse side: the playlists a track is on", async () => {
     const onPlaylists = new Map<number, number[]>();
     for (const link of links) {

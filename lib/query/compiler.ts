@@ -301,9 +301,11 @@ export class QueryCompiler {
       case "expression":
         return condition.expression.toSql(this);
       case "and":
+        if (condition.children.length === 0) return raw("1 = 1");
+        return this.#combined(this.#together(condition.children), " AND ");
       case "or":
-        if (condition.children.length === 0) return raw(condition.kind === "and" ? "1 = 1" : "1 = 0");
-        return this.#combined(condition.children.map((child) => this.condition(child)), condition.kind === "and" ? " AND " : " OR ");
+        if (condition.children.length === 0) return raw("1 = 0");
+        return this.#combined(condition.children.map((child) => this.condition(child)), " OR ");
       case "not":
         // Not "NOT (...)": a comparison with NULL (a nullable column, a missing LEFT JOIN row) is unknown, and
         // NOT unknown drops the row; "not edited by Bob" must keep the posts with no editor, as Django does.
@@ -311,14 +313,42 @@ export class QueryCompiler {
     }
   }
 
-  #lookup(condition: LookupCondition): Sql {
-    const context = (column: Sql) => ({ column, field: condition.field, dialect: this.dialect, compiler: this });
-    if (condition.annotation) return condition.lookup.build(context(condition.annotation.expression.toSql(this)), condition.value);
+  /**
+   * Conditions ANDed in one filter (one lookup object, Q.and, nested ands): those across the same many-valued
+   * relation are one EXISTS, so one related row meets them all — `{ tracks__genre: 1, tracks__milliseconds__gt: 300_000 }`
+   * is "has a long rock track", as Django reads one filter() call. Chained filter() calls stay separate.
+   */
+  #together(children: readonly Condition[]): Sql[] {
+    const parts: Sql[] = [];
+    const shared: { steps: readonly RelationStep[]; many: number; conditions: LookupCondition[]; at: number }[] = [];
+    const visit = (child: Condition) => {
+      if (child.kind === "and") return child.children.forEach(visit);
+      const many = child.kind === "lookup" && !this.#relative && !child.annotation && !isNoneAtAll(child) ? this.#manyStep(child) : -1;
+      if (many < 0) return void parts.push(this.condition(child));
+      const lookup = child as LookupCondition;
+      const group = shared.find((known) => known.many === many && known.steps.every((step, index) => index > many || lookup.steps[index] === step));
+      if (group) return void group.conditions.push(lookup);
+      shared.push({ steps: lookup.steps, many, conditions: [lookup], at: parts.length });
+      parts.push(empty);
+    };
+    children.forEach(visit);
+    for (const group of shared) parts[group.at] = this.#acrossMany(group.conditions, group.many);
+    return parts;
+  }
+
+  /** The index of the first many-valued hop of the lookup's path this query has not joined, or -1. */
+  #manyStep(condition: LookupCondition): number {
     const joined = this.#joined;
     let along = 0;
     while (along < joined.length && condition.steps[along] === joined[along]) along++;
-    const many = condition.steps.findIndex((step, index) => index >= along && step.many);
-    if (many >= 0) return this.#acrossMany(condition, many);
+    return condition.steps.findIndex((step, index) => index >= along && step.many);
+  }
+
+  #lookup(condition: LookupCondition): Sql {
+    const context = (column: Sql) => ({ column, field: condition.field, dialect: this.dialect, compiler: this });
+    if (condition.annotation) return condition.lookup.build(context(condition.annotation.expression.toSql(this)), condition.value);
+    const many = this.#manyStep(condition);
+    if (many >= 0) return this.#acrossMany([condition], many);
     const { transform } = condition;
     const column = this.column(transform?.source ?? condition.field, this.aliasFor(condition.steps));
     return condition.lookup.build(context(transform ? transform.apply(this.dialect, column) : column), condition.value);
@@ -329,24 +359,26 @@ export class QueryCompiler {
    * repeat the row once per match, and under exclude() NOT EXISTS reads as "none of them". As Django reads
    * it, `tracks__isnull: true` is "has no tracks", and `tracks__genre__isnull: true` "has none, or one without a genre".
    */
-  #acrossMany(condition: LookupCondition, many: number): Sql {
+  #acrossMany(conditions: readonly LookupCondition[], many: number): Sql {
+    const condition = conditions[0]!;
     const step = condition.steps[many]!;
     const outer = this.column(step.fromField, this.aliasFor(condition.steps.slice(0, many)));
-    const related = (matching: LookupCondition | undefined) => {
+    const related = (matching: readonly LookupCondition[]) => {
       const inner = this.subquery(step.to);
-      const where = matching ? sql` AND ${inner.condition({ ...matching, steps: matching.steps.slice(many + 1), shapeKey: undefined })}` : empty;
+      const relative = matching.map((each): Condition => ({ ...each, steps: each.steps.slice(many + 1), shapeKey: undefined }));
+      const where = relative.length === 0 ? empty : sql` AND ${inner.condition(relative.length === 1 ? relative[0]! : { kind: "and", children: relative })}`;
       return sql`EXISTS (SELECT 1 FROM ${inner.from()} WHERE ${inner.column(step.toField)} = ${outer}${where})`;
     };
-    if (condition.lookup.name !== "isnull" || condition.value !== true) return related(condition);
-    const none = sql`NOT ${related(undefined)}`;
+    if (!isNoneAtAll(condition)) return related(conditions);
+    const none = sql`NOT ${related([])}`;
     // A related row's own key is never null: only "none at all" is left.
     if (condition.steps.length === many + 1 && condition.field === step.to.pk) return none;
-    return sql`(${none} OR ${related(condition)})`;
+    return sql`(${none} OR ${related(conditions)})`;
   }
 
   /** WHERE of the conditions that do not compare a value aggregated over the query's rows (those go in HAVING). */
   where(state: QueryState): Sql {
-    const conditions = state.annotations.length === 0 ? state.conditions : state.conditions.filter((condition) => !this.#grouped(condition));
+    const conditions = this.#split(state, false);
     if (conditions.length === 0) return empty;
     return sql` WHERE ${join(conditions.map((condition) => this.condition(condition)), " AND ")}`;
   }
@@ -354,9 +386,24 @@ export class QueryCompiler {
   /** HAVING of the conditions on values aggregated over the query's rows: `values("genre").annotate({ n: Count("id") }).filter({ n__gte: 10 })`. */
   having(state: QueryState): Sql {
     if (state.annotations.length === 0) return empty;
-    const conditions = state.conditions.filter((condition) => this.#grouped(condition));
+    const conditions = this.#split(state, true);
     if (conditions.length === 0) return empty;
     return sql` HAVING ${join(conditions.map((condition) => this.condition(condition)), " AND ")}`;
+  }
+
+  /** Each filter() call's conditions that compare an aggregate (`grouped`), or those that do not: one filter({ n__gte, name }) is both. */
+  #split(state: QueryState, grouped: boolean): Condition[] {
+    if (state.annotations.length === 0) return grouped ? [] : [...state.conditions];
+    const parts: Condition[] = [];
+    for (const condition of state.conditions) {
+      if (condition.kind !== "and") {
+        if (this.#grouped(condition) === grouped) parts.push(condition);
+        continue;
+      }
+      const children = condition.children.filter((child) => this.#grouped(child) === grouped);
+      if (children.length > 0) parts.push(children.length === condition.children.length ? condition : { kind: "and", children });
+    }
+    return parts;
   }
 
   #grouped(condition: Condition): boolean {
@@ -580,6 +627,11 @@ export function encodeValue(codec: Codec, field: Field, value: unknown): unknown
 }
 
 /** A row read in select-list order, as field values by name. */
+/** `relation__isnull: true` across a many-valued relation also holds for a row with no related rows at all. */
+function isNoneAtAll(condition: LookupCondition): boolean {
+  return condition.lookup.name === "isnull" && condition.value === true;
+}
+
 /** The 1-based select-list position of a selected annotation, as a GROUP BY or ORDER BY key. */
 function positionOf(annotation: Annotation, selected: ReadonlyMap<Annotation, number> | undefined): Sql | undefined {
   const position = selected?.get(annotation);

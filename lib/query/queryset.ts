@@ -110,10 +110,10 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   // The typed methods above check keys against T; inside, conditions are plain lookup objects.
   #narrow(conditions: readonly ConditionInput[], negate: boolean): QuerySet<T> {
     const resolved = conditions.map((condition) => resolveCondition(this.meta, condition, this.state.annotations));
-    if (!negate) return this.derive({ conditions: [...this.state.conditions, ...resolved] });
     if (resolved.length === 0) return this;
+    // One condition for the call: what it says across a many-valued relation holds for one related row (see the compiler).
     const child = resolved.length === 1 ? resolved[0]! : { kind: "and" as const, children: resolved };
-    return this.derive({ conditions: [...this.state.conditions, { kind: "not", child }] });
+    return this.derive({ conditions: [...this.state.conditions, negate ? { kind: "not", child } : child] });
   }
 
   /** Field names, `-name` for descending, relation paths such as `album__name`. Replaces earlier ordering. */
