@@ -35,6 +35,9 @@ export type ManyToManyDeclaration = { readonly manyToManyTarget: unknown };
 /** The fields that have a column: what create(), update() and validation take (not many-to-many declarations). */
 export type ColumnKeys<F> = { [K in keyof F]-?: F[K] extends ManyToManyDeclaration ? never : K }[keyof F];
 
+/** The fields a write may set on an existing row: not its primary key, which identifies it, nor a many-to-many. */
+export type UpdatableKeys<F> = { [K in keyof F]-?: F[K] extends ManyToManyDeclaration ? never : F[K] extends { readonly primary: true } ? never : K }[keyof F] & string;
+
 /** The values of a row, one property per field; a many-to-many reads as its related manager (a "self" one over this model). */
 export type Values<F extends FieldMap> = {
   -readonly [K in keyof F]: F[K] extends { readonly manyToManyTarget: infer I } ? SelfManager<F, I, FieldValue<F[K]>> : FieldValue<F[K]>;

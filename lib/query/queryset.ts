@@ -21,8 +21,8 @@ import { Aggregate, type AggregateValues, type Annotatable, type Annotated } fro
 import { bindUpdateValue, FieldReference } from "./expressions.js";
 import { rowShaper, valueColumns, type ValueOf, type ValuesKey, type ValuesListOptions, type ValuesRow, type ValuesTuple } from "./values.js";
 import { isExpression, type Expression } from "./lookups.js";
-import type { ColumnKeys, CreateValues, FieldInput } from "../model/types.js";
-import type { FieldsOf, FilterObject, OrderKey, PrefetchPath, SelectPath, WithAllPrefetched, WithAllRelated } from "./typing.js";
+import type { ColumnKeys, CreateValues, FieldInput, UpdatableKeys } from "../model/types.js";
+import type { ColumnPath, FieldsOf, FilterObject, OrderKey, PrefetchPath, SelectPath, WithAllPrefetched, WithAllRelated } from "./typing.js";
 
 type PrimaryKeyOf<T> = T extends { pk: infer K } ? K : unknown;
 import { resolvePath, type RelationStep } from "./paths.js";
@@ -203,6 +203,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
    * Without names, SELECT DISTINCT. With field names (PostgreSQL only: DISTINCT ON), one row per combination
    * of their values, the first in the ordering, which must start with the same fields.
    */
+  distinct<const P extends readonly string[]>(...fields: P & readonly ColumnPath<T>[]): QuerySet<T>;
   distinct(...names: string[]): QuerySet<T> {
     if (names.length === 0) return this.derive({ distinct: true });
     const meta = this.meta;
@@ -228,7 +229,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
    * of every table read. SQLite's transactions hold the whole database's write lock from BEGIN, so it
    * adds nothing there. Outside a transaction it is a TransactionError, before any SQL.
    */
-  selectForUpdate(options: { skipLocked?: boolean; noWait?: boolean; of?: readonly string[] } = {}): QuerySet<T> {
+  selectForUpdate(options: { skipLocked?: boolean; noWait?: boolean; of?: readonly ("self" | SelectPath<T>)[] } = {}): QuerySet<T> {
     const meta = this.meta;
     const { skipLocked = false, noWait = false, of = [] } = options;
     if (skipLocked && noWait) throw new ValidationError(`${meta.name}.objects.selectForUpdate(): skipLocked and noWait exclude each other; pick one`, meta.name);
@@ -587,7 +588,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   /** Writes these fields of each instance, in one UPDATE per batch of rows; returns how many rows matched. */
-  async bulkUpdate(instances: readonly T[], fields: readonly (keyof FieldsOf<T> & string)[], options?: StatementOptions): Promise<number> {
+  async bulkUpdate(instances: readonly T[], fields: readonly UpdatableKeys<FieldsOf<T>>[], options?: StatementOptions): Promise<number> {
     const { conditions, limit, offset } = this.state;
     if (conditions.length > 0 || limit !== undefined || offset !== undefined) {
       // The rows are the instances', by key: a filter or a slice here would be silently ignored.
@@ -706,7 +707,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
 
 /** What bulkCreate() does with rows that clash with existing ones on a unique key. */
 export interface BulkCreateOptions<T> {
-  readonly onConflict?: "ignore" | { readonly target: readonly (keyof FieldsOf<T> & string)[]; readonly update: readonly (keyof FieldsOf<T> & string)[] };
+  readonly onConflict?: "ignore" | { readonly target: readonly (ColumnKeys<FieldsOf<T>> & string)[]; readonly update: readonly UpdatableKeys<FieldsOf<T>>[] };
 }
 
 function conflictColumns(meta: ModelMeta, onConflict: NonNullable<BulkCreateOptions<unknown>["onConflict"]>): Conflict {

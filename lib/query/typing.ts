@@ -6,7 +6,7 @@ import type { Expression } from "./lookups.js";
 import type { Field } from "../model/fields.js";
 import type { ManyRelatedManager } from "../relations/many-related-manager.js";
 import type { RelatedManager } from "../relations/related-manager.js";
-import type { FieldMap, FieldValue, fieldsBrand, ManyToManyDeclaration } from "../model/types.js";
+import type { ColumnKeys, FieldMap, FieldValue, fieldsBrand, ManyToManyDeclaration } from "../model/types.js";
 
 /** Marks a reverse relation's manager with the instance type it yields (types only). */
 export declare const reverseBrand: unique symbol;
@@ -206,6 +206,12 @@ export type FieldPath<T, Depth extends number = 2> =
           | { [K in ForwardKeys<FieldsOf<T>>]: `${K}__${FieldPath<RelatedIn<T, FieldsOf<T>[K]>, Prev[Depth]>}` }[ForwardKeys<FieldsOf<T>>]
           | { [K in ReverseKeys<T>]: `${K}__${FieldPath<ReverseTarget<T[K]>, Prev[Depth]>}` }[ReverseKeys<T>]
           | { [K in ManyKeys<FieldsOf<T>>]: `${K}__${FieldPath<ManyIn<T, FieldsOf<T>[K]>, Prev[Depth]>}` }[ManyKeys<FieldsOf<T>>]);
+
+/** A column, or a column across forward relations (two hops): what distinct() names. */
+export type ColumnPath<T, Depth extends number = 2> =
+  | "pk"
+  | (ColumnKeys<FieldsOf<T>> & string)
+  | ([Depth] extends [0] ? never : { [K in ForwardKeys<FieldsOf<T>>]: `${K}__${ColumnPath<RelatedIn<T, FieldsOf<T>[K]>, Prev[Depth]>}` }[ForwardKeys<FieldsOf<T>>]);
 
 export type OrderKey<T> = FieldPath<T> | `-${FieldPath<T>}` | AnnotationKey<T> | `-${AnnotationKey<T>}`;
 

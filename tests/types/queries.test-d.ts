@@ -15,6 +15,8 @@ class Post extends orm.Model.define(
 ) {
   declare static objects: orm.Manager<Post>;
 }
+const Label = orm.Model.define("Label", { name: orm.String({ maxLength: 20 }) }, { database });
+const Tagged = orm.Model.define("Tagged", { name: orm.String({ maxLength: 20, unique: true }), tags: orm.ManyToMany(Label) }, { database });
 
 describe("annotations", () => {
   test("annotate() types each value from its expression", async () => {
@@ -90,5 +92,28 @@ describe("writes and locks", () => {
     // @ts-expect-error -- no such field
     await Post.objects.bulkUpdate(posts, ["nope"]);
     expectTypeOf(Post.objects.selectForUpdate({ skipLocked: true, of: ["self"] })).toEqualTypeOf<orm.QuerySet<Post>>();
+  });
+
+  test("the primary key is never a field to write, many-to-many never a column; locks and distinct name what exists", async () => {
+    const posts = await Post.objects.all();
+    // @ts-expect-error -- the key identifies the rows bulkUpdate writes
+    await Post.objects.bulkUpdate(posts, ["id"]);
+    // @ts-expect-error -- the key of an existing row is not overwritten by an upsert
+    await Post.objects.bulkCreate([{ title: "t", author: 1 }], { onConflict: { target: ["title"], update: ["id"] } });
+    await Tagged.objects.bulkCreate([{ name: "t" }], { onConflict: { target: ["name"], update: ["name"] } });
+    // @ts-expect-error -- a many-to-many has no column to update
+    await Tagged.objects.bulkCreate([{ name: "t" }], { onConflict: { target: ["name"], update: ["tags"] } });
+    // @ts-expect-error -- nor to write by bulkUpdate
+    await Tagged.objects.bulkUpdate([], ["tags"]);
+    Post.objects.selectForUpdate({ of: ["self", "author"] });
+    // @ts-expect-error -- no such foreign key
+    Post.objects.selectForUpdate({ of: ["nope"] });
+    // @ts-expect-error -- a plain field is not a table to lock
+    Post.objects.selectForUpdate({ of: ["title"] });
+    expectTypeOf(Post.objects.distinct("author__name", "title", "pk")).toEqualTypeOf<orm.QuerySet<Post>>();
+    // @ts-expect-error -- a typo
+    Post.objects.distinct("titel");
+    // @ts-expect-error -- across a many-to-many there is no one value per row
+    Tagged.objects.distinct("tags__name");
   });
 });
