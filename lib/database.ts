@@ -541,7 +541,8 @@ export class Database extends DatabaseEmitter {
       try {
         let result: T;
         try {
-          result = await tx.run(() => fn(tx));
+          // Awaited inside: a QuerySet returned unawaited runs when awaited, and must run in the transaction.
+          result = await tx.run(async () => await fn(tx));
         } catch (error) {
           await tx.rollback();
           throw error;

@@ -47,6 +47,44 @@ describeEachDialect(
       await Job.objects.filter({ payload: -1 }).delete();
     });
 
+    test("selectRelated across a nullable foreign key: locked without `of`; on PostgreSQL `of` naming it is a ValidationError before any SQL", async () => {
+      await Job.objects.bulkCreate([{ payload: -3, owner: 1 }, { payload: -3, owner: null }]);
+      const read = () => Job.objects.selectRelated("owner").filter({ payload: -3 }).orderBy("id").selectForUpdate();
+      const rows = await database.transaction(() => read().all());
+      expect(rows.map((job) => job.owner?.name ?? null)).toEqual(["worker 1", null]);
+      const values = await database.transaction(() => Job.objects.filter({ payload: -3 }).orderBy("id").selectForUpdate().valuesList("owner__name", { flat: true }));
+      expect(values).toEqual(["worker 1", null]);
+      if (dialect !== "sqlite") {
+        // The jobs read are locked: another transaction's noWait on them fails at once.
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let locked!: () => void;
+        const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+        const holder = database.transaction(async () => {
+          await read().all();
+          locked();
+          await held;
+        });
+        await lockTaken;
+        const error = await database.transaction(() => Job.objects.filter({ payload: -3 }).selectForUpdate({ noWait: true }).all()).then(() => undefined, (caught: unknown) => caught);
+        expect(error).toBeInstanceOf(orm.DatabaseError);
+        release();
+        await holder;
+      }
+      const named = database.transaction(() => read().selectForUpdate({ of: ["self", "owner"] }).all());
+      if (dialect === "postgresql") {
+        const statements = await target.statementsDuring(async () => {
+          const error = await named.then(() => undefined, (caught: unknown) => caught);
+          expect(error).toBeInstanceOf(orm.ValidationError);
+          expect((error as Error).message).toMatch(/cannot lock the rows of owner.*nullable foreign key/);
+        });
+        expect(statements.filter((event) => event.sql.startsWith("SELECT"))).toEqual([]);
+      } else {
+        expect(await named).toHaveLength(2);
+      }
+      await Job.objects.filter({ payload: -3 }).delete();
+    });
+
     // SQLite has no row locks to wait for: its transactions take turns on the database's one write lock.
     if (dialect !== "sqlite")
       test("noWait fails at once on a row another transaction holds, and skipLocked leaves it out", async () => {

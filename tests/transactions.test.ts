@@ -38,6 +38,19 @@ describeEachDialect("transactions", ({ database, dialect, statementsDuring }) =>
     expect(await names()).toEqual(["a"]);
   });
 
+  test("a QuerySet the callback returns unawaited runs inside the transaction, as a promise would", async () => {
+    await Account.objects.create({ name: "a" });
+    const statements = await statementsDuring(async () => {
+      const rows = await database.transaction(() => Account.objects.filter({ name: "a" }).selectForUpdate().valuesList("name", { flat: true }));
+      expect(rows).toEqual(["a"]);
+      expect(await database.transaction(() => Account.objects.filter({ name: "a" }).selectForUpdate())).toHaveLength(1);
+    });
+    const texts = statements.map((event) => event.sql);
+    // Each SELECT between its transaction's BEGIN and COMMIT.
+    expect(texts.filter((text) => text.startsWith("SELECT"))).toHaveLength(2);
+    for (const [index, text] of texts.entries()) if (text.startsWith("SELECT")) expect(texts[index - 1]).toMatch(/^(BEGIN|START TRANSACTION)/);
+  });
+
   test("rolls back when the callback throws, rethrowing the very same error", async () => {
     const boom = new Error("boom");
     const error = await rejectionOf(() =>

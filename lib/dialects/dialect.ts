@@ -63,6 +63,8 @@ export interface Dialect {
   datePart(part: DatePart, column: Sql, kind: "date" | "datetime"): Sql;
   /** What ends a SELECT that locks the rows it reads (selectForUpdate); `of` holds table aliases. */
   lockRows(lock: { skipLocked: boolean; noWait: boolean; of: readonly string[] }): Sql;
+  /** A locking read may lock the rows of a LEFT-joined table (PostgreSQL refuses the nullable side of an outer join). */
+  readonly locksOuterJoins: boolean;
   /** SELECT DISTINCT ON (columns) exists (PostgreSQL). */
   readonly distinctOn: boolean;
   /** What ends an INSERT of rows that may clash with existing ones on a unique key: skip them, or update the existing row. */

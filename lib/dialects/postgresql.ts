@@ -190,6 +190,7 @@ export const postgresqlDialect: Dialect = {
     return sql`CAST(EXTRACT(${raw(part.toUpperCase())} FROM ${utc}) AS INTEGER)`;
   },
   lockRows: (lock) => forUpdate(lock, true),
+  locksOuterJoins: false,
   distinctOn: true,
   onConflict: onConflictClause,
   typedValue: (value, field) => sql`CAST(${value} AS ${raw(COLUMN_TYPES[field.typeSource.kind](field.typeSource))})`,

@@ -221,6 +221,7 @@ export const sqliteDialect: Dialect = {
   },
   // BEGIN IMMEDIATE already holds the database's one write lock for the whole transaction.
   lockRows: () => empty,
+  locksOuterJoins: true,
   distinctOn: false,
   onConflict: onConflictClause,
   typedValue: (value) => value,

@@ -1,5 +1,6 @@
 import sql, { empty, join, raw, type Sql } from "sql-template-tag";
 import { readNumber, unchanged, type Codec, type Dialect } from "../dialects/dialect.js";
+import { ValidationError } from "../errors.js";
 import type { Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Database } from "../database.js";
@@ -583,7 +584,23 @@ export class QueryCompiler {
   #lock(state: QueryState): Sql {
     const { lock } = state;
     if (!lock) return empty;
-    return this.dialect.lockRows({ skipLocked: lock.skipLocked, noWait: lock.noWait, of: lock.of.map((steps) => this.aliasFor(steps)) });
+    const of = lock.of.map((steps) => {
+      if (!this.dialect.locksOuterJoins && steps.some((step) => step.nullable)) {
+        const path = steps.map((step) => step.name).join("__");
+        throw new ValidationError(
+          `${this.meta.name}.objects.selectForUpdate({ of: [${JSON.stringify(path)}] }): ${this.dialect.name} cannot lock the rows of ${path}, which may be missing (a nullable foreign key is a LEFT JOIN); lock "self" and the required relations`,
+          this.meta.name,
+          path,
+        );
+      }
+      return this.aliasFor(steps);
+    });
+    const joins = [...this.#joins.values()];
+    if (of.length === 0 && !this.dialect.locksOuterJoins && joins.some((joined) => joined.nullable)) {
+      // Without `of`, every table read is locked; where a LEFT-joined one cannot be, the others are named.
+      of.push(this.base, ...joins.filter((joined) => !joined.nullable).map((joined) => joined.alias));
+    }
+    return this.dialect.lockRows({ skipLocked: lock.skipLocked, noWait: lock.noWait, of });
   }
 
   /** WHERE for UPDATE and DELETE, which cannot join: conditions across relations go through a pk subquery. */
