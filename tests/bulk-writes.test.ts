@@ -76,6 +76,39 @@ describeEachDialect("bulk writes: upserts and bulkUpdate", (target) => {
     expect(instance.message).toMatch(/item 0 is a model instance/);
   });
 
+  test("one call naming the same target twice: an upsert is refused before any SQL on every database; ignore keeps the first", async () => {
+    await Product.objects.delete();
+    await Product.objects.bulkCreate([{ sku: "dup", name: "old", price: "1.00" }]);
+    const rows = [
+      { sku: "fresh", name: "a", price: "1.00" },
+      { sku: "dup", name: "b", price: "2.00" },
+      { sku: "other", name: "c", price: "3.00" },
+      { sku: "dup", name: "d", price: "4.00" },
+    ];
+    const error = await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate(rows, { onConflict: { target: ["sku"], update: ["name", "price"] } }), orm.ValidationError);
+    expect(error.message).toMatch(/rows 1 and 3 both have sku the string "dup"/);
+    // Dates are compared by their time, and a null target clashes with nothing.
+    const seen = (iso: string | null) => (iso === null ? null : new Date(iso));
+    const Stamp = orm.Model.define("Stamp", { at: orm.DateTime({ unique: true, allowNull: true }), n: orm.Integer() }, { database });
+    await database.createAll();
+    await expectRefusedBeforeSql(target, () => Stamp.objects.bulkCreate([{ at: seen("2024-01-01T00:00:00Z"), n: 1 }, { at: seen("2024-01-01T00:00:00.000Z"), n: 2 }], { onConflict: { target: ["at"], update: ["n"] } }), orm.ValidationError);
+    await Stamp.objects.bulkCreate([{ at: null, n: 1 }, { at: null, n: 2 }, { at: seen("2024-01-02T00:00:00Z"), n: 3 }], { onConflict: { target: ["at"], update: ["n"] } });
+    expect(await Stamp.objects.count()).toBe(3);
+    expect(await rowsOf()).toEqual([["dup", "old", 0, "1.00"]]);
+    await Product.objects.bulkCreate(rows, { onConflict: "ignore" });
+    expect(await rowsOf()).toEqual([
+      ["dup", "old", 0, "1.00"],
+      ["fresh", "a", 0, "1.00"],
+      ["other", "c", 0, "3.00"],
+    ]);
+    await Product.objects.delete();
+    await Product.objects.bulkCreate(rows.slice(1), { onConflict: "ignore" });
+    expect(await rowsOf()).toEqual([
+      ["dup", "b", 0, "2.00"],
+      ["other", "c", 0, "3.00"],
+    ]);
+  });
+
   test("a bad onConflict is refused before any SQL, naming what was wrong", async () => {
     const row = [{ sku: "x", name: "x", price: "1.00" }];
     await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate(row, { onConflict: { target: ["nope" as never], update: ["stock"] } }), orm.UnknownFieldError);

@@ -1,7 +1,7 @@
 import { IntegrityError, MultipleMatches, NoMatch, SerializationError, TransactionError, UnknownFieldError, ValidationError } from "../errors.js";
 import { FROM_DATABASE, META, rowMaker, rowState } from "../model/instance.js";
 import { checkSlotRelations, place } from "../model/placement.js";
-import { describe } from "../model/fields.js";
+import { describe, type Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
@@ -579,9 +579,10 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
       }
       return validateSlots(meta, row, { partial: false, applyDefaults: true });
     });
+    if (conflict && conflict.update.length > 0) refuseRepeatedTargets(meta, conflict.target, slots);
     const database = this.#on(true);
     for (const row of slots) checkSlotRelations(meta, row, database);
-    await withStatementBounds(this.#bounds(options), () => insertRows(meta, database, slots, conflict));
+    await withStatementBounds(this.#bounds(options), () => insertRows(meta, database, slots, conflict?.columns));
     // Each row now holds what its table holds, its key too: it becomes an instance as a row read back would, checked once.
     const state = rowState(FROM_DATABASE, database === meta.database ? undefined : database);
     return slots.map(rowMaker<T>(this.model, FROM_DATABASE, state));
@@ -710,9 +711,16 @@ export interface BulkCreateOptions<T> {
   readonly onConflict?: "ignore" | { readonly target: readonly (ColumnKeys<FieldsOf<T>> & string)[]; readonly update: readonly UpdatableKeys<FieldsOf<T>>[] };
 }
 
-function conflictColumns(meta: ModelMeta, onConflict: NonNullable<BulkCreateOptions<unknown>["onConflict"]>): Conflict {
+/** An upsert's fields, and its statement's columns. */
+interface ConflictFields {
+  readonly target: readonly Field[];
+  readonly update: readonly Field[];
+  readonly columns: Conflict;
+}
+
+function conflictColumns(meta: ModelMeta, onConflict: NonNullable<BulkCreateOptions<unknown>["onConflict"]>): ConflictFields {
   const key = meta.pk.column;
-  if (onConflict === "ignore") return { target: [], update: [], key };
+  if (onConflict === "ignore") return { target: [], update: [], columns: { target: [], update: [], key } };
   const where = `${meta.name}.objects.bulkCreate(rows, { onConflict })`;
   if (typeof onConflict !== "object" || onConflict === null || !Array.isArray(onConflict.target) || onConflict.target.length === 0 || !Array.isArray(onConflict.update)) {
     throw new ValidationError(`${where} takes "ignore" or { target: [unique fields], update: [fields to overwrite] }`, meta.name);
@@ -727,7 +735,38 @@ function conflictColumns(meta: ModelMeta, onConflict: NonNullable<BulkCreateOpti
     if (field === meta.pk) throw new ValidationError(`${where}: the primary key ${field.name} cannot be one of the fields to update: the existing row would take the new row's key`, meta.name, field.name);
     return field;
   });
-  return { target: target.map((field) => field.column), update: update.map((field) => field.column), key };
+  return { target, update, columns: { target: target.map((field) => field.column), update: update.map((field) => field.column), key } };
+}
+
+/**
+ * Two rows of one upsert with the same target values would both update one existing row: PostgreSQL refuses the
+ * statement, SQLite and MariaDB apply both in turn. Refused on all three, before any SQL, naming the rows.
+ */
+function refuseRepeatedTargets(meta: ModelMeta, target: readonly Field[], slots: readonly unknown[][]): void {
+  const seen = new Map<unknown, number>();
+  for (const [position, slot] of slots.entries()) {
+    const values = target.map((field) => slot[field.slot]);
+    if (values.some((value) => value === null || value === undefined)) continue;
+    const key = values.length === 1 ? comparable(values[0]) : values.map((value) => `${typeof value}:${String(comparable(value))}`).join("\u0000");
+    const earlier = seen.get(key);
+    if (earlier === undefined) {
+      seen.set(key, position);
+      continue;
+    }
+    const named = target.map((field, index) => `${field.name} ${describe(values[index])}`).join(", ");
+    throw new ValidationError(
+      `${meta.name}.objects.bulkCreate(rows, { onConflict }): rows ${earlier} and ${position} both have ${named}, so one call would update the same row twice; merge them first`,
+      meta.name,
+      target[0]!.name,
+    );
+  }
+}
+
+/** A value as a Map key that is equal for equal values (dates and bytes are objects). */
+function comparable(value: unknown): unknown {
+  if (value instanceof Date) return `date:${value.getTime()}`;
+  if (value instanceof Uint8Array) return `bytes:${Buffer.from(value).toString("hex")}`;
+  return value;
 }
 
 function sameSteps(a: readonly RelationStep[], b: readonly RelationStep[]): boolean {
