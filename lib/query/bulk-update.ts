@@ -4,10 +4,11 @@ import type { Field } from "../model/fields.js";
 import { ownState } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import { validateValues } from "../model/validation.js";
-import { boundValue } from "./compiler.js";
+import { boundValue, patchState, QueryCompiler, type QueryState } from "./compiler.js";
 import type { Database } from "../database.js";
 import type { Dialect } from "../dialects/dialect.js";
 import { withModel } from "./persist.js";
+import { resolveCondition } from "./where.js";
 
 /**
  * Bound values per UPDATE: under every database's limit on parameters in one statement (SQLite's 32,766
@@ -17,9 +18,10 @@ const MAX_PARAMETERS = 30_000;
 
 /**
  * Writes `names` of each instance in one UPDATE per batch of rows:
- * `SET f = CASE pk WHEN ? THEN ? ... END WHERE pk IN (...)`. Several batches run in one transaction. Returns how many rows were matched.
+ * `SET f = CASE pk WHEN ? THEN ? ... END WHERE pk IN (...)`, and the conditions of `state` (a filtered QuerySet
+ * writes only the rows it holds, as in Django). Several batches run in one transaction. Returns how many rows were matched.
  */
-export async function updateRows(meta: ModelMeta, database: Database, instances: readonly object[], names: readonly string[]): Promise<number> {
+export async function updateRows(meta: ModelMeta, database: Database, state: QueryState, instances: readonly object[], names: readonly string[]): Promise<number> {
   const where = `${meta.name}.objects.bulkUpdate()`;
   if (!Array.isArray(instances)) throw new ValidationError(`${where} needs an array of ${meta.name} instances`, meta.name);
   if (!Array.isArray(names) || names.length === 0) throw new ValidationError(`${where} needs the names of the fields to write, such as ["title"]`, meta.name);
@@ -43,7 +45,7 @@ export async function updateRows(meta: ModelMeta, database: Database, instances:
     let matched = 0;
     for (let start = 0; start < rows.length; start += batchSize) {
       const batch = rows.slice(start, start + batchSize);
-      const result = await withModel(meta, database.run(updateStatement(meta, database.dialect, fields, batch)));
+      const result = await withModel(meta, database.run(updateStatement(meta, database.dialect, state, fields, batch)));
       matched += result.rowsAffected;
     }
     return matched;
@@ -53,13 +55,14 @@ export async function updateRows(meta: ModelMeta, database: Database, instances:
   return matched;
 }
 
-function updateStatement(meta: ModelMeta, dialect: Dialect, fields: readonly Field[], rows: readonly { pk: unknown; values: readonly unknown[] }[]): Sql {
+function updateStatement(meta: ModelMeta, dialect: Dialect, state: QueryState, fields: readonly Field[], rows: readonly { pk: unknown; values: readonly unknown[] }[]): Sql {
   const quote = (field: Field) => raw(dialect.quote(field.column));
   const key = quote(meta.pk);
   const keys = rows.map((row) => boundValue(dialect, meta.pk, row.pk));
   const sets = fields.map((field, index) => {
     const branches = rows.map((row, position) => sql`WHEN ${keys[position]} THEN ${dialect.typedValue(sql`${boundValue(dialect, field, row.values[index])}`, field)}`);
-    return sql`${quote(field)} = CASE ${key} ${join(branches, " ")} ELSE ${quote(field)} END`;
+    return [field, sql`CASE ${key} ${join(branches, " ")} ELSE ${quote(field)} END`] as const;
   });
-  return sql`UPDATE ${raw(dialect.quote(meta.tablename))} SET ${join(sets)} WHERE ${key} IN (${join(keys.map((value) => sql`${value}`))})`;
+  const rowsOfBatch = resolveCondition(meta, { [`${meta.pk.name}__in`]: rows.map((row) => row.pk) });
+  return new QueryCompiler(meta, dialect).update(patchState(state, { conditions: [...state.conditions, rowsOfBatch] }), sets);
 }

@@ -590,13 +590,13 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
 
   /** Writes these fields of each instance, in one UPDATE per batch of rows; returns how many rows matched. */
   async bulkUpdate(instances: readonly T[], fields: readonly UpdatableKeys<FieldsOf<T>>[], options?: StatementOptions): Promise<number> {
-    const { conditions, limit, offset } = this.state;
-    if (conditions.length > 0 || limit !== undefined || offset !== undefined) {
-      // The rows are the instances', by key: a filter or a slice here would be silently ignored.
-      throw new ValidationError(`${this.meta.name}.objects.bulkUpdate() writes the rows of the instances it is given, by key: call it on ${this.meta.name}.objects (or .using(database)), not on a filtered or sliced QuerySet, whose conditions it would ignore`, this.meta.name);
+    const { limit, offset } = this.state;
+    if (limit !== undefined || offset !== undefined) {
+      // Each batch narrows the QuerySet by its keys: a slice would then be taken of those rows, not of the QuerySet's.
+      throw new ValidationError(`${this.meta.name}.objects.bulkUpdate() cannot write through a sliced QuerySet (limit/offset); filter it instead`, this.meta.name);
     }
     const database = this.#on(true);
-    return withStatementBounds(this.#bounds(options), () => updateRows(this.meta, database, instances as readonly object[], fields));
+    return withStatementBounds(this.#bounds(options), () => updateRows(this.meta, database, this.state, instances as readonly object[], fields));
   }
 
   /** The row matching `lookup`, or a new one made of its plain field values and `defaults`; `[instance, created]`. */
