@@ -1,5 +1,6 @@
 /** Bits shared by the peer adapters. */
 import { readFileSync } from "node:fs";
+import Database from "better-sqlite3";
 import path from "node:path";
 import { BENCH_DIR } from "../config.js";
 
@@ -9,6 +10,18 @@ export function pkgVersion(...names: string[]): string {
     const pkg = JSON.parse(readFileSync(path.join(BENCH_DIR, "node_modules", n, "package.json"), "utf8")) as { version: string };
     return `${n} ${pkg.version}`;
   }).join(", ");
+}
+
+/**
+ * The bench's SQLite file on a connection of its own, foreign keys enforced as quarry, TypeORM, Sequelize and MikroORM
+ * enforce them on theirs:
+ * SQLite leaves the check off unless each connection asks, and a tool skipping it inserts rows for less work
+ * (10,000 rows into track: about 1.6 ms of 11.6 ms on the machine of bench/results).
+ */
+export function openSqlite(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma("foreign_keys = ON");
+  return db;
 }
 
 /** Counts come back as number, bigint or string depending on the driver. */

@@ -5,7 +5,6 @@
  * aggregating JSON through LEFT JOIN LATERAL) — except on MariaDB, which has no LATERAL, where it is
  * two queries. The FK loads are one `db.query.album.findFirst` per track, issued together.
  */
-import Database from "better-sqlite3";
 import pg from "pg";
 import mysql from "mysql2/promise";
 import { and, count, desc, eq, gt, gte, inArray, lt, relations, asc, sql } from "drizzle-orm";
@@ -18,7 +17,7 @@ import { drizzle as drizzleMysql } from "drizzle-orm/mysql2";
 import type { DbConfig } from "../config.js";
 import type { NewTrack, TrackRow } from "../data.js";
 import { chunks, SQLITE_ROWS_PER_INSERT, type Adapter, type AlbumWithTracks, type TrackOut, type TrackWithAlbum } from "./types.js";
-import { groupTracks, pkgVersion, toNumber } from "./common.js";
+import { groupTracks, openSqlite, pkgVersion, toNumber } from "./common.js";
 
 function tables(dialect: DbConfig["dialect"]) {
   if (dialect === "sqlite") {
@@ -77,7 +76,7 @@ export default class DrizzleAdapter implements Adapter<any[]> {
     this.dialect = cfg.dialect;
     this.s = schemaFor(cfg.dialect);
     if (cfg.dialect === "sqlite") {
-      const client = new Database(cfg.file!);
+      const client = openSqlite(cfg.file!);
       this.db = drizzleSqlite(client, { schema: this.s });
       this.close = async () => { client.close(); };
     } else if (cfg.dialect === "postgresql") {

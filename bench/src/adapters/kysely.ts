@@ -4,7 +4,6 @@
  * JSON subquery) on SQLite and PostgreSQL; on MariaDB, whose JSON syntax the MySQL helper doesn't fit,
  * two queries. The FK loads are one query per track, issued together.
  */
-import Database from "better-sqlite3";
 import pg from "pg";
 import { createPool } from "mysql2";
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql, type Generated } from "kysely";
@@ -13,7 +12,7 @@ import { jsonArrayFrom as sqliteJsonArrayFrom } from "kysely/helpers/sqlite";
 import type { DbConfig } from "../config.js";
 import type { NewTrack, TrackRow } from "../data.js";
 import { chunks, SQLITE_ROWS_PER_INSERT, type Adapter, type AlbumWithTracks, type TrackOut, type TrackWithAlbum } from "./types.js";
-import { groupTracks, pkgVersion, toNumber } from "./common.js";
+import { groupTracks, openSqlite, pkgVersion, toNumber } from "./common.js";
 
 interface DB {
   artist: { id: Generated<number>; name: string };
@@ -37,7 +36,7 @@ export default class KyselyAdapter implements Adapter<TrackSel[]> {
   async setup(cfg: DbConfig): Promise<void> {
     this.dialect = cfg.dialect;
     const dialect = cfg.dialect === "sqlite"
-      ? new SqliteDialect({ database: new Database(cfg.file!) })
+      ? new SqliteDialect({ database: openSqlite(cfg.file!) })
       : cfg.dialect === "postgresql"
         ? new PostgresDialect({ pool: new pg.Pool({ host: cfg.host, port: cfg.port, user: cfg.user, password: cfg.password, database: cfg.database, max: cfg.poolMax }) })
         : new MysqlDialect({ pool: createPool({ host: cfg.host, port: cfg.port, user: cfg.user, password: cfg.password, database: cfg.database, connectionLimit: cfg.poolMax }) });

@@ -6,13 +6,13 @@
  * fewest round trips the database allows: one JOIN, two queries for albums + tracks, one IN (...)
  * for the 100 FK loads.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import pg from "pg";
 import mysql from "mysql2";
 import type { DbConfig } from "../config.js";
 import type { NewTrack, TrackRow } from "../data.js";
 import type { Adapter, AlbumWithTracks, PlaylistWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
-import { groupTracks, pkgVersion } from "./common.js";
+import { groupTracks, openSqlite, pkgVersion } from "./common.js";
 
 type Row = Record<string, any>;
 
@@ -36,7 +36,7 @@ interface Exec {
 }
 
 function sqliteExec(cfg: DbConfig): Exec {
-  const db = new Database(cfg.file!);
+  const db = openSqlite(cfg.file!);
   const cache = new Map<string, Database.Statement>();
   const stmt = (sql: string) => {
     let s = cache.get(sql);
