@@ -56,7 +56,7 @@ export { Field, type FieldOptions, type JsonValue, type ColumnKind } from "./mod
 export type { FieldMap, FieldValue, CreateValues, Values, ColumnKeys, ManyToManyDeclaration } from "./model/types.js";
 export { QuerySet, Manager, type Filter } from "./query/queryset.js";
 export { Q } from "./query/where.js";
-export { F, FieldReference, Combined, type Operand } from "./query/expressions.js";
+export { F, FieldReference, Combined, OrderBy, type NullsPlacement, type Operand } from "./query/expressions.js";
 export { Count, Sum, Avg, Min, Max, Aggregate, type AggregateOptions, type AggregateValues, type Annotatable, type Annotated } from "./query/aggregates.js";
 export { Computed, type Argument } from "./query/computed.js";
 export { Value, Lower, Upper, Length, Concat, Coalesce, Now, type Literal } from "./query/functions.js";

@@ -135,6 +135,38 @@ describeEachDialect("expressions", (target) => {
       expect(expectedAuthors.length).toBeGreaterThan(0);
     });
 
+    test("F(...).asc/desc({ nulls }) places the rows without a value alike on every database", async () => {
+      // Editors' names, null last ascending and first descending; ties (and the nulls) by title.
+      const byEditor = (nulls: "first" | "last", descending: boolean) =>
+        [...POSTS]
+          .sort((a, b) => {
+            if (a.editor !== b.editor) {
+              if (a.editor === null) return nulls === "first" ? -1 : 1;
+              if (b.editor === null) return nulls === "first" ? 1 : -1;
+              return (a.editor < b.editor ? -1 : 1) * (descending ? -1 : 1);
+            }
+            return a.title < b.title ? -1 : 1;
+          })
+          .map((post) => post.title);
+      const ordered = async (first: orm.OrderBy) => (await Post.objects.orderBy(first, "title")).map((post) => post.title);
+      expect(await ordered(orm.F("editor__name").asc({ nulls: "last" }))).toEqual(byEditor("last", false));
+      expect(await ordered(orm.F("editor__name").asc({ nulls: "first" }))).toEqual(byEditor("first", false));
+      expect(await ordered(orm.F("editor__name").desc({ nulls: "first" }))).toEqual(byEditor("first", true));
+      expect(await ordered(orm.F("editor__name").desc({ nulls: "last" }))).toEqual(byEditor("last", true));
+      expect(byEditor("last", false)).not.toEqual(byEditor("first", false));
+      // An annotation, selected (grouped and ordered by position on PostgreSQL), and values().distinct().
+      const names = await Post.objects
+        .annotate({ editorName: orm.F("editor__name") })
+        .values("editorName")
+        .distinct()
+        .orderBy(orm.F("editorName").desc({ nulls: "last" }));
+      expect(names.map((row) => row.editorName)).toEqual(["Dee", "Cy", "Bob", "Ann", null]);
+      const counted = await Post.objects.values("editor__name").annotate({ n: orm.Count("id") }).orderBy(orm.F("editor__name").asc({ nulls: "first" }));
+      expect(counted).toEqual([{ editor__name: null, n: 2 }, { editor__name: "Ann", n: 1 }, { editor__name: "Bob", n: 2 }, { editor__name: "Cy", n: 1 }, { editor__name: "Dee", n: 1 }]);
+      expect(() => Post.objects.orderBy(orm.F("nope").asc())).toThrow(orm.UnknownFieldError);
+      expect(() => orm.F("title").asc({ nulls: "middle" as never })).toThrow(TypeError);
+    });
+
     test("update() with F: increments, arithmetic on several fields, Decimals", async () => {
       expect(await Post.objects.filter({ author__name: "Ann" }).update({ views: orm.F("views").add(orm.F("likes")).mul(2) })).toBe(3);
       const after = await Post.objects.orderBy("title").all();

@@ -65,6 +65,8 @@ export interface Dialect {
   lockRows(lock: { skipLocked: boolean; noWait: boolean; of: readonly string[] }): Sql;
   /** A locking read may lock the rows of a LEFT-joined table (PostgreSQL refuses the nullable side of an outer join). */
   readonly locksOuterJoins: boolean;
+  /** ORDER BY takes NULLS FIRST / NULLS LAST (PostgreSQL, SQLite); elsewhere a sort key of its own places nulls. */
+  readonly nullsOrdering: boolean;
   /** SELECT DISTINCT ON (columns) exists (PostgreSQL). */
   readonly distinctOn: boolean;
   /** What ends an INSERT of rows that may clash with existing ones on a unique key: skip them, or update the existing row. */

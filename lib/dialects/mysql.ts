@@ -158,6 +158,7 @@ export const mysqlDialect: Dialect = {
   // MariaDB has no FOR UPDATE OF: the rows of every table read are locked.
   lockRows: (lock) => forUpdate(lock, false),
   locksOuterJoins: true,
+  nullsOrdering: false,
   distinctOn: false,
   // Any unique key clashes here (MySQL names none). To skip a row, its key is set to itself: INSERT IGNORE would
   // also turn other errors (a value too long, a null) into warnings.

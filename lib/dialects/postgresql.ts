@@ -191,6 +191,7 @@ export const postgresqlDialect: Dialect = {
   },
   lockRows: (lock) => forUpdate(lock, true),
   locksOuterJoins: false,
+  nullsOrdering: true,
   distinctOn: true,
   onConflict: onConflictClause,
   typedValue: (value, field) => sql`CAST(${value} AS ${raw(COLUMN_TYPES[field.typeSource.kind](field.typeSource))})`,

@@ -222,6 +222,7 @@ export const sqliteDialect: Dialect = {
   // BEGIN IMMEDIATE already holds the database's one write lock for the whole transaction.
   lockRows: () => empty,
   locksOuterJoins: true,
+  nullsOrdering: true,
   distinctOn: false,
   onConflict: onConflictClause,
   typedValue: (value) => value,

@@ -19,6 +19,8 @@ export interface Ordering {
   readonly annotation?: Annotation;
   /** Set when ordering by a part of the field (`date__year`). */
   readonly transform?: Transform;
+  /** Where nulls go, when asked (F(...).asc({ nulls })); else where the database puts them. */
+  readonly nulls?: "first" | "last";
 }
 
 /** A value annotate() adds to each row, under its name: an aggregate, a function, a subquery. */
@@ -428,10 +430,14 @@ export class QueryCompiler {
    */
   orderBy(state: QueryState, selected?: ReadonlyMap<Annotation, number>): Sql {
     if (state.ordering.length === 0) return empty;
-    const terms = state.ordering.map(
-      (term) =>
-        sql`${this.#orderingKey(term, selected)}${raw(term.descending ? " DESC" : " ASC")}`,
-    );
+    const terms = state.ordering.map((term) => {
+      const direction = term.descending ? " DESC" : " ASC";
+      if (!term.nulls) return sql`${this.#orderingKey(term, selected)}${raw(direction)}`;
+      if (this.dialect.nullsOrdering) return sql`${this.#orderingKey(term, selected)}${raw(`${direction} NULLS ${term.nulls.toUpperCase()}`)}`;
+      // Nulls first or last by a sort key of its own: whether the value is null (the key, not its position, is tested).
+      const key = this.#orderingKey(term);
+      return sql`(${key} IS NULL)${raw(term.nulls === "last" ? " ASC" : " DESC")}, ${key}${raw(direction)}`;
+    });
     return sql` ORDER BY ${join(terms)}`;
   }
 

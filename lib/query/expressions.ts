@@ -73,6 +73,40 @@ export class FieldReference extends Arithmetic {
   override toString(): string {
     return `F(${JSON.stringify(this.name)})`;
   }
+
+  /** An orderBy() term, ascending; `{ nulls: "last" }` places rows without a value, the same on every database. */
+  asc(options: NullsPlacement = {}): OrderBy {
+    return new OrderBy(this.name, false, options);
+  }
+
+  /** An orderBy() term, descending; `{ nulls: "first" }` places rows without a value, the same on every database. */
+  desc(options: NullsPlacement = {}): OrderBy {
+    return new OrderBy(this.name, true, options);
+  }
+}
+
+/** Where rows whose sort key is null go: without it, where the database puts them (first ascending on SQLite and MariaDB, last on PostgreSQL). */
+export interface NullsPlacement {
+  readonly nulls?: "first" | "last";
+}
+
+/** `F("editor__name").desc({ nulls: "last" })`: a field or annotation to order by, its direction and where nulls go. */
+export class OrderBy {
+  readonly nulls: "first" | "last" | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly descending: boolean,
+    options: NullsPlacement,
+  ) {
+    const { nulls } = options ?? {};
+    if (nulls !== undefined && nulls !== "first" && nulls !== "last") throw new TypeError(`${this}: nulls is "first" or "last", got ${JSON.stringify(nulls)}`);
+    this.nulls = nulls;
+  }
+
+  toString(): string {
+    return `F(${JSON.stringify(this.name)}).${this.descending ? "desc" : "asc"}()`;
+  }
 }
 
 /** An F bound to a model: the relation hops and the field it reads; annotate() reads it as the field reads. */

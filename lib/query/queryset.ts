@@ -18,7 +18,7 @@ import {
   type ValuesSpec,
 } from "./compiler.js";
 import { Aggregate, type AggregateValues, type Annotatable, type Annotated } from "./aggregates.js";
-import { bindUpdateValue, FieldReference } from "./expressions.js";
+import { bindUpdateValue, FieldReference, OrderBy } from "./expressions.js";
 import { rowShaper, valueColumns, type ValueOf, type ValuesKey, type ValuesListOptions, type ValuesRow, type ValuesTuple } from "./values.js";
 import { isExpression, type Expression } from "./lookups.js";
 import type { ColumnKeys, CreateValues, FieldInput, UpdatableKeys } from "../model/types.js";
@@ -116,17 +116,27 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     return this.derive({ conditions: [...this.state.conditions, negate ? { kind: "not", child } : child] });
   }
 
-  /** Field names, `-name` for descending, relation paths such as `album__name`. Replaces earlier ordering. */
-  orderBy(...names: OrderKey<T>[]): QuerySet<T> {
+  /**
+   * Field names, `-name` for descending, relation paths such as `album__name`, or `F("name").desc({ nulls: "last" })`
+   * to place rows without a value. Replaces earlier ordering.
+   */
+  orderBy(...names: (OrderKey<T> | OrderBy)[]): QuerySet<T> {
     const ordering = names.map((name): Ordering => {
+      if (name instanceof OrderBy) {
+        const term = this.#orderingTerm(name.name, name.descending);
+        return name.nulls ? { ...term, nulls: name.nulls } : term;
+      }
       if (typeof name !== "string" || name === "" || name === "-") throw this.meta.unknown(String(name), "field to order by");
       const descending = name.startsWith("-");
-      const key = descending ? name.slice(1) : name;
-      const annotation = this.state.annotations.length > 0 ? this.state.annotations.find((known) => known.name === key) : undefined;
-      if (annotation) return { steps: [], field: this.meta.pk, descending, annotation };
-      return orderingTerm(this.meta, name, key, descending);
+      return this.#orderingTerm(descending ? name.slice(1) : name, descending);
     });
     return this.derive({ ordering });
+  }
+
+  #orderingTerm(key: string, descending: boolean): Ordering {
+    const annotation = this.state.annotations.length > 0 ? this.state.annotations.find((known) => known.name === key) : undefined;
+    if (annotation) return { steps: [], field: this.meta.pk, descending, annotation };
+    return orderingTerm(this.meta, descending ? `-${key}` : key, key, descending);
   }
 
   limit(count: number): QuerySet<T> {

@@ -189,7 +189,7 @@ const orderingKeys = new WeakMap<Ordering, string>();
 
 function orderingShapeKey(term: Ordering): string {
   let key = orderingKeys.get(term);
-  if (key === undefined) orderingKeys.set(term, (key = `${pathKey(term.steps)}.${term.field.name}${term.transform ? `__${term.transform.part}` : ""}${term.descending ? "-" : "+"}${SEPARATOR}`));
+  if (key === undefined) orderingKeys.set(term, (key = `${pathKey(term.steps)}.${term.field.name}${term.transform ? `__${term.transform.part}` : ""}${term.descending ? "-" : "+"}${term.nulls ?? ""}${SEPARATOR}`));
   return key;
 }
 

@@ -111,6 +111,9 @@ describe("writes and locks", () => {
     // @ts-expect-error -- a plain field is not a table to lock
     Post.objects.selectForUpdate({ of: ["title"] });
     expectTypeOf(Post.objects.distinct("author__name", "title", "pk")).toEqualTypeOf<orm.QuerySet<Post>>();
+    expectTypeOf(Post.objects.orderBy(orm.F("published").desc({ nulls: "last" }), "title")).toEqualTypeOf<orm.QuerySet<Post>>();
+    // @ts-expect-error -- nulls go first or last
+    orm.F("published").asc({ nulls: "middle" });
     // @ts-expect-error -- a typo
     Post.objects.distinct("titel");
     // @ts-expect-error -- across a many-to-many there is no one value per row
