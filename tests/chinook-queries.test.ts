@@ -220,6 +220,7 @@ describeEachDialect("queries over Chinook", (target) => {
       const grouped = Track.objects.values("genre").annotate({ n: orm.Count("id") });
       expect(await grouped.filter({ genre__name__startswith: "R", n__gte: 20 }).orderBy("genre")).toEqual(expected);
       expect(await grouped.filter({ n__gte: 20 }, { genre__name__startswith: "R" }).orderBy("genre")).toEqual(expected);
+      expect(await grouped.filter({ genre__name__startswith: "R", n__gte: 20 }, { genre__gte: 1 }).orderBy("genre")).toEqual(expected);
     });
 
     test("a name annotate() did not add is still an unknown field, before any SQL", async () => {

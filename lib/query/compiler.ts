@@ -324,17 +324,21 @@ export class QueryCompiler {
   #together(children: readonly Condition[]): Sql[] {
     const parts: Sql[] = [];
     const shared: { steps: readonly RelationStep[]; many: number; conditions: LookupCondition[]; at: number }[] = [];
-    const visit = (child: Condition) => {
-      if (child.kind === "and") return child.children.forEach(visit);
+    for (const child of children.flatMap((each) => this.#conjuncts(each))) {
       const many = child.kind === "lookup" && !this.#relative && !child.annotation && !isNoneAtAll(child) ? this.#manyStep(child) : -1;
-      if (many < 0) return void parts.push(this.condition(child));
+      if (many < 0) {
+        parts.push(this.condition(child));
+        continue;
+      }
       const lookup = child as LookupCondition;
       const group = shared.find((known) => known.many === many && known.steps.every((step, index) => index > many || lookup.steps[index] === step));
-      if (group) return void group.conditions.push(lookup);
+      if (group) {
+        group.conditions.push(lookup);
+        continue;
+      }
       shared.push({ steps: lookup.steps, many, conditions: [lookup], at: parts.length });
       parts.push(empty);
-    };
-    children.forEach(visit);
+    }
     for (const group of shared) parts[group.at] = this.#acrossMany(group.conditions, group.many);
     return parts;
   }
@@ -399,14 +403,19 @@ export class QueryCompiler {
     if (state.annotations.length === 0) return grouped ? [] : [...state.conditions];
     const parts: Condition[] = [];
     for (const condition of state.conditions) {
-      if (condition.kind !== "and") {
+      if (condition.kind !== "and" || !this.#grouped(condition)) {
         if (this.#grouped(condition) === grouped) parts.push(condition);
         continue;
       }
-      const children = condition.children.filter((child) => this.#grouped(child) === grouped);
-      if (children.length > 0) parts.push(children.length === condition.children.length ? condition : { kind: "and", children });
+      const children = this.#conjuncts(condition).filter((child) => this.#grouped(child) === grouped);
+      if (children.length > 0) parts.push(children.length === 1 ? children[0]! : { kind: "and", children });
     }
     return parts;
+  }
+
+  /** The terms of nested ANDs, side by side. */
+  #conjuncts(condition: Condition): Condition[] {
+    return condition.kind === "and" ? condition.children.flatMap((child) => this.#conjuncts(child)) : [condition];
   }
 
   #grouped(condition: Condition): boolean {
