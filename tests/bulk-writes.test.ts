@@ -157,6 +157,9 @@ describeEachDialect("bulk writes: upserts and bulkUpdate", (target) => {
     await expectRefusedBeforeSql(target, () => Product.objects.bulkUpdate([saved!], ["nope" as never]), orm.UnknownFieldError);
     await expectRefusedBeforeSql(target, () => Product.objects.bulkUpdate([saved!], ["id" as never]), orm.ValidationError);
     await expectRefusedBeforeSql(target, () => Product.objects.bulkUpdate([saved!], []), orm.ValidationError);
+    const notInstance = await expectRefusedBeforeSql(target, () => Product.objects.bulkUpdate([saved!, { ...saved!.toJSON() } as never], ["stock"]), orm.ValidationError);
+    expect(notInstance.message).toMatch(/item 1 is not a Product instance/);
+    await expectRefusedBeforeSql(target, () => Product.objects.bulkUpdate([null as never], ["stock"]), orm.ValidationError);
     const sliced = await expectRefusedBeforeSql(target, () => Product.objects.orderBy("pk").limit(1).bulkUpdate([saved!], ["stock"]), orm.ValidationError);
     expect(sliced.message).toMatch(/cannot write through a sliced QuerySet/);
     expect(await Product.objects.bulkUpdate([], ["stock"])).toBe(0);
@@ -170,5 +173,37 @@ describeEachDialect("bulk writes: upserts and bulkUpdate", (target) => {
     const repriced = await Product.objects.filter({ price: "9.99" }).orderBy("stock").valuesList("stock", { flat: true });
     expect(repriced).toEqual([0, 2, 6, 8]);
     expect(await Product.objects.filter(orm.Q.or({ stock__lt: 2 }, { sku: "sku-9" })).bulkUpdate(products, ["name"])).toBe(3);
+  });
+
+  test("bulkUpdate across a relation's filter, an instance given twice (its last values), every kind of value", async () => {
+    const Shelf = orm.Model.define("Shelf", { label: orm.String({ maxLength: 10 }) }, { database });
+    const Stock = orm.Model.define(
+      "Stock",
+      { shelf: orm.ForeignKey(Shelf), count: orm.Integer(), price: orm.Decimal({ maxDigits: 8, decimalPlaces: 2 }), seen: orm.DateTime({ allowNull: true }), open: orm.Boolean({ default: true }), note: orm.String({ maxLength: 20, allowNull: true }) },
+      { database },
+    );
+    await database.createAll();
+    const [top, bottom] = await Shelf.objects.bulkCreate([{ label: "top" }, { label: "bottom" }]);
+    const stocks = await Stock.objects.bulkCreate(Array.from({ length: 6 }, (_, index) => ({ shelf: index % 2 === 0 ? top! : bottom!, count: index, price: "1.00" })));
+    const when = new Date(Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+    for (const stock of stocks) Object.assign(stock, { count: stock.count * 10, price: "12.34", seen: when, open: false, note: "it's \"quoted\"" });
+    const again = await Stock.objects.get({ pk: stocks[0]!.pk });
+    again.count = 777;
+    const fields = ["count", "price", "seen", "open", "note"] as const;
+    expect(await Stock.objects.filter({ shelf__label: "top" }).bulkUpdate([...stocks, again], [...fields])).toBe(3);
+    const rows = await Stock.objects.orderBy("id").values("count", "price", "seen", "open", "note");
+    expect(rows).toEqual(
+      stocks.map((_, index) =>
+        // The first row's last instance is the one read again: its own values, and the count set on it.
+        index === 0
+          ? { count: 777, price: "1.00", seen: null, open: true, note: null }
+          : index % 2 === 0
+            ? { count: index * 10, price: "12.34", seen: when, open: false, note: "it's \"quoted\"" }
+            : { count: index, price: "1.00", seen: null, open: true, note: null },
+      ),
+    );
+    for (const stock of stocks) Object.assign(stock, { seen: null, note: null });
+    expect(await Stock.objects.bulkUpdate(stocks, ["seen", "note"])).toBe(6);
+    expect(await Stock.objects.filter({ seen: null, note: null }).count()).toBe(6);
   });
 });

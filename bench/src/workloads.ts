@@ -1,12 +1,12 @@
 /**
- * The thirteen workloads: what arguments op number i gets, what the adapter is asked to do, and how
+ * The fourteen workloads: what arguments op number i gets, what the adapter is asked to do, and how
  * its answer is checked against the data set (every op of every tool is checked; a wrong answer
  * fails that tool for that workload). Write workloads also verify the database afterwards, untimed.
  */
 import assert from "node:assert/strict";
 import { PLAYLIST_COUNT, TAG_COUNT, TRACK_COUNT, type Dataset, type NewTrack, type TrackRow } from "./data.js";
-import type { Adapter, AlbumWithTracks, PlaylistWithTracks, TrackOut, TrackWithAlbum } from "./adapters/types.js";
-import { checkConflictWrites, countInserted, deleteInserted, restorePrices, restoreUpserted, takeTagLinks, type AdminConn } from "./schema.js";
+import type { Adapter, AlbumWithTracks, MillisecondsRow, PlaylistWithTracks, TrackOut, TrackWithAlbum } from "./adapters/types.js";
+import { checkConflictWrites, countInserted, deleteInserted, restoreMilliseconds, restorePrices, restoreUpserted, takeTagLinks, type AdminConn } from "./schema.js";
 
 export type Cost = "fast" | "bulk";
 
@@ -157,6 +157,20 @@ export const WORKLOADS: Workload<any, any>[] = [
       await deleteInserted(admin);
       await admin.settle();
     },
+  },
+  {
+    key: "bulk-update", title: "6d. bulkUpdate 10,000 rows, each its own value", cost: "bulk",
+    // Every track's milliseconds moved by an amount of its own that changes from op to op.
+    args: (i, data): MillisecondsRow[] => data.tracks.map((t) => ({ id: t.id, milliseconds: t.milliseconds + 1 + ((t.id + i) % 97) })),
+    supports: (a) => typeof a.bulkUpdate === "function",
+    prepare: (a, rows: MillisecondsRow[]) => a.prepareBulkUpdate!(rows),
+    run: (a, _rows: MillisecondsRow[], prepared) => a.bulkUpdate!(prepared),
+    check: (n: number, rows: MillisecondsRow[]) => assert.equal(Number(n), rows.length),
+    afterOp: async (admin, rows: MillisecondsRow[]) => {
+      const [row] = await admin.all<{ total: number | string }>("SELECT SUM(milliseconds) AS total FROM track", []);
+      assert.equal(Number(row!.total), rows.reduce((sum, r) => sum + r.milliseconds, 0), "milliseconds after bulkUpdate");
+    },
+    afterAll: (admin, data) => restoreMilliseconds(admin, data),
   },
   {
     key: "update-filter", title: "7. update by filter", cost: "fast",

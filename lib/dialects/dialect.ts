@@ -1,4 +1,4 @@
-import sql, { empty, raw, type Sql } from "sql-template-tag";
+import sql, { empty, join, raw, Sql } from "sql-template-tag";
 import type { DriverFactory, Row } from "../drivers/driver.js";
 import type { ColumnKind, DecimalField, Field, StringField } from "../model/fields.js";
 import type { DatabaseURL, DialectName } from "../url.js";
@@ -123,6 +123,13 @@ export interface Dialect {
   readonly tableOptions: string;
   /** A subquery on the table being updated or deleted from, in a form this database accepts. */
   selfSubquery(select: Sql): Sql;
+  /**
+   * Rows of bound values (one per column) as a derived table `(...) AS alias` whose columns are named `columns`,
+   * typed as `fields` where the database needs it: what bulkUpdate joins.
+   */
+  valuesTable(alias: string, columns: readonly string[], fields: readonly Field[], rows: readonly (readonly unknown[])[]): Sql;
+  /** UPDATE of `table` from the rows of `source` matched `on`, setting [column, value] pairs, where `condition` holds too. */
+  updateFrom(table: string, source: Sql, on: Sql, sets: readonly (readonly [string, Sql])[], condition: Sql | undefined): Sql;
   /** The statement that sets the isolation level of the transaction about to begin, in its BEGIN. */
   begin(isolation?: IsolationLevel): string[];
   /** Why SQL arithmetic (Sum, Avg, F() + - * /) cannot run on this column here, or undefined where it can. */
@@ -344,6 +351,31 @@ export function isolationClause(isolation: IsolationLevel | undefined): string {
 export function forUpdate(lock: { skipLocked: boolean; noWait: boolean; of: readonly string[] }, withOf: boolean): Sql {
   const of = withOf && lock.of.length > 0 ? ` OF ${lock.of.join(", ")}` : "";
   return raw(` FOR UPDATE${of}${lock.skipLocked ? " SKIP LOCKED" : lock.noWait ? " NOWAIT" : ""}`);
+}
+
+/**
+ * Rows of bound values as one Sql, each `open` its values joined by ", " then `close`: thousands of rows, where a
+ * Sql per row or per value would cost more than running the statement.
+ */
+export function boundRows(rows: readonly (readonly unknown[])[], open: string, close: string): Sql {
+  const strings = [""];
+  const values: unknown[] = [];
+  for (const row of rows) {
+    strings[strings.length - 1] += open;
+    for (let column = 0; column < row.length; column++) {
+      if (column > 0) strings[strings.length - 1] += ", ";
+      values.push(row[column]);
+      strings.push("");
+    }
+    strings[strings.length - 1] += close;
+  }
+  return new Sql(strings, values);
+}
+
+/** UPDATE ... FROM as PostgreSQL and SQLite write it: SET names the target's columns unqualified. */
+export function updateFromClause(table: string, source: Sql, on: Sql, sets: readonly (readonly [string, Sql])[], condition: Sql | undefined): Sql {
+  const assignments = join(sets.map(([column, value]) => sql`${raw(column)} = ${value}`));
+  return sql`UPDATE ${raw(table)} SET ${assignments} FROM ${source} WHERE ${on}${condition ? sql` AND ${condition}` : empty}`;
 }
 
 /** ON CONFLICT as PostgreSQL and SQLite write it. */

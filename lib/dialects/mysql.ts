@@ -17,6 +17,7 @@ import {
   varcharType,
   type Codec,
   type Dialect,
+  boundRows,
 } from "./dialect.js";
 import type { Row } from "../drivers/driver.js";
 import { groupColumns, inSequence, parseTypeName, referentialAction, type CatalogReader, type ColumnTypeSchema, type IndexSchema } from "./catalog.js";
@@ -184,6 +185,13 @@ export const mysqlDialect: Dialect = {
   tableOptions: " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin",
   // MySQL refuses a subquery on the table it updates unless it is materialised as a derived table.
   selfSubquery: (select) => sql`SELECT * FROM (${select}) AS ${raw("`_quarry_subquery`")}`,
+  // A VALUES list names its columns after the first row's values on MariaDB: a UNION of SELECTs names them.
+  valuesTable: (alias, columns, _fields, [first, ...rest]) => {
+    const named = join(first!.map((value, column) => sql`${value} AS ${raw(columns[column]!)}`));
+    return sql`(SELECT ${named}${boundRows(rest, " UNION ALL SELECT ", "")}) AS ${raw(alias)}`;
+  },
+  updateFrom: (table, source, on, sets, condition) =>
+    sql`UPDATE ${raw(table)} INNER JOIN ${source} ON ${on} SET ${join(sets.map(([column, value]) => sql`${raw(`${table}.${column}`)} = ${value}`))}${condition ? sql` WHERE ${condition}` : empty}`,
   begin: (isolation) =>
     isolation ? [`SET TRANSACTION ${isolationClause(isolation)}`, "START TRANSACTION"] : ["START TRANSACTION"],
   arithmeticRefusal: () => undefined,

@@ -16,6 +16,8 @@ import {
   varcharType,
   type Codec,
   type Dialect,
+  boundRows,
+  updateFromClause,
 } from "./dialect.js";
 import { groupColumns, inSequence, parseTypeName, type CatalogReader, type ReferentialAction } from "./catalog.js";
 
@@ -210,6 +212,12 @@ export const postgresqlDialect: Dialect = {
   indexesForeignKeys: false,
   tableOptions: "",
   selfSubquery: (select) => select,
+  // The first row typed: a VALUES column takes its type from it, and the other rows' parameters then take that type.
+  valuesTable: (alias, columns, fields, [first, ...rest]) => {
+    const typed = join(first!.map((value, column) => postgresqlDialect.typedValue(sql`${value}`, fields[column]!)));
+    return sql`(VALUES (${typed})${boundRows(rest, ", (", ")")}) AS ${raw(`${alias}(${columns.join(", ")})`)}`;
+  },
+  updateFrom: updateFromClause,
   begin: (isolation) => [`BEGIN ${isolationClause(isolation)}`.trim()],
   arithmeticRefusal: () => undefined,
   explainPrefix: "EXPLAIN ",

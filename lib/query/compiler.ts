@@ -385,9 +385,14 @@ export class QueryCompiler {
 
   /** WHERE of the conditions that do not compare a value aggregated over the query's rows (those go in HAVING). */
   where(state: QueryState): Sql {
+    const condition = this.#whereCondition(state);
+    return condition ? sql` WHERE ${condition}` : empty;
+  }
+
+  #whereCondition(state: QueryState): Sql | undefined {
     const conditions = this.#split(state, false);
-    if (conditions.length === 0) return empty;
-    return sql` WHERE ${join(conditions.map((condition) => this.condition(condition)), " AND ")}`;
+    if (conditions.length === 0) return undefined;
+    return join(conditions.map((condition) => this.condition(condition)), " AND ");
   }
 
   /** HAVING of the conditions on values aggregated over the query's rows: `values("genre").annotate({ n: Count("id") }).filter({ n__gte: 10 })`. */
@@ -620,21 +625,42 @@ export class QueryCompiler {
 
   /** WHERE for UPDATE and DELETE, which cannot join: conditions across relations go through a pk subquery. */
   #mutationWhere(state: QueryState): Sql {
-    const where = this.where(state);
+    const condition = this.#mutationCondition(state);
+    return condition ? sql` WHERE ${condition}` : empty;
+  }
+
+  #mutationCondition(state: QueryState): Sql | undefined {
+    const condition = this.#whereCondition(state);
+    const where = condition ? sql` WHERE ${condition}` : empty;
     if (this.having(state) !== empty) {
       const pk = this.column(this.meta.pk);
       const select = sql`SELECT ${pk} FROM ${this.from()}${where} GROUP BY ${pk}${this.having(state)}${this.orderBy(state)}${this.limitOffset(state)}`;
-      return sql` WHERE ${pk} IN (${this.dialect.selfSubquery(select)})`;
+      return sql`${pk} IN (${this.dialect.selfSubquery(select)})`;
     }
-    if (!this.hasJoins && state.limit === undefined && state.offset === undefined) return where;
+    if (!this.hasJoins && state.limit === undefined && state.offset === undefined) return condition;
     const pk = this.column(this.meta.pk);
     const select = sql`SELECT ${pk} FROM ${this.from()}${where}${this.orderBy(state)}${this.limitOffset(state)}`;
-    return sql` WHERE ${pk} IN (${this.dialect.selfSubquery(select)})`;
+    return sql`${pk} IN (${this.dialect.selfSubquery(select)})`;
   }
 
   update(state: QueryState, assignments: readonly (readonly [Field, Sql])[]): Sql {
     const sets = assignments.map(([field, value]) => sql`${raw(this.dialect.quote(field.column))} = ${value}`);
     return sql`UPDATE ${raw(this.base)} SET ${join(sets)}${this.#mutationWhere(state)}`;
+  }
+
+  /**
+   * bulkUpdate's UPDATE: each row's new values in a derived table of rows `[key, ...values]`, joined on the key
+   * (the database matches each row once, where a CASE of every key costs each row a scan of the list),
+   * for the rows the QuerySet holds.
+   */
+  updateFromRows(state: QueryState, fields: readonly Field[], rows: readonly (readonly unknown[])[]): Sql {
+    const { dialect, meta } = this;
+    const source = dialect.quote("_rows");
+    const keyed = [meta.pk, ...fields];
+    const columns = keyed.map((field) => dialect.quote(field.column));
+    const on = sql`${this.column(meta.pk)} = ${raw(`${source}.${columns[0]}`)}`;
+    const sets = columns.slice(1).map((column) => [column, raw(`${source}.${column}`)] as const);
+    return dialect.updateFrom(this.base, dialect.valuesTable(source, columns, keyed, rows), on, sets, this.#mutationCondition(state));
   }
 
   delete(state: QueryState): Sql {

@@ -16,7 +16,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { BENCH_DIR, type DbConfig } from "../config.js";
 import type { NewTrack, TrackRow } from "../data.js";
-import type { Adapter, AlbumWithTracks, PlaylistWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
+import type { Adapter, AlbumWithTracks, MillisecondsRow, PlaylistWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
 
 /**
  * quarry's build output: <repo>/dist/index.js (bench/ sits in the repo root). QUARRY_ENTRY overrides
@@ -126,6 +126,17 @@ export default class QuarryAdapter implements Adapter<any[]> {
 
   async bulkUpsert(rows: TrackRow[]): Promise<void> {
     await this.Track.objects.bulkCreate(rows.map(conflictData), { onConflict: { target: ["id"], update: ["name", "milliseconds"] } });
+  }
+
+  async prepareBulkUpdate(rows: MillisecondsRow[]): Promise<any[]> {
+    const tracks = await this.Track.objects.orderBy("id").all();
+    const byId = new Map(rows.map((r) => [r.id, r.milliseconds]));
+    for (const track of tracks) track.milliseconds = byId.get(track.id);
+    return tracks;
+  }
+
+  async bulkUpdate(tracks: any[]): Promise<number> {
+    return Number(await this.Track.objects.bulkUpdate(tracks, ["milliseconds"]));
   }
 
   async updateByFilter(albumId: number, unitPrice: string): Promise<number> {

@@ -11,7 +11,7 @@ import pg from "pg";
 import mysql from "mysql2";
 import type { DbConfig } from "../config.js";
 import type { NewTrack, TrackRow } from "../data.js";
-import type { Adapter, AlbumWithTracks, PlaylistWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
+import type { Adapter, AlbumWithTracks, MillisecondsRow, PlaylistWithTracks, TrackOut, TrackWithAlbum } from "./types.js";
 import { groupTracks, openSqlite, pkgVersion } from "./common.js";
 
 type Row = Record<string, any>;
@@ -30,6 +30,8 @@ interface Exec {
   bulkInsert(rows: NewTrack[]): Promise<number>;
   /** The rows with their ids, a row whose id is taken skipped, or updating that track's name and milliseconds. */
   bulkConflict(rows: TrackRow[], upsert: boolean): Promise<void>;
+  /** One UPDATE of each track's milliseconds from a list of (id, milliseconds) joined on the key; returns the rows matched. */
+  updateMilliseconds(rows: MillisecondsRow[]): Promise<number>;
   /** One INSERT of these (track, tag) pairs, a pair already there skipped. */
   linkTags(trackId: number, tagIds: number[]): Promise<void>;
   close(): Promise<void>;
@@ -77,6 +79,11 @@ function sqliteExec(cfg: DbConfig): Exec {
     in: (column, ids) => [`${column} IN (${ids.map(() => "?").join(", ")})`, ids],
     async bulkInsert(rows) { return insertAll(rows); },
     async bulkConflict(rows, upsert) { (upsert ? upsertAll : ignoreAll)(rows); },
+    async updateMilliseconds(rows) {
+      // UPDATE ... FROM (SQLite 3.33): a VALUES list's columns are column1, column2.
+      const text = `UPDATE track SET milliseconds = v.column2 FROM (VALUES ${rows.map(() => "(?, ?)").join(", ")}) AS v WHERE track.id = v.column1`;
+      return stmt(text).run(...rows.flatMap((r) => [r.id, r.milliseconds])).changes;
+    },
     async linkTags(trackId, tagIds) {
       stmt(`INSERT INTO track_tags (track_id, tag_id) VALUES ${tagIds.map(() => "(?, ?)").join(", ")} ON CONFLICT DO NOTHING`).run(...tagIds.flatMap((tag) => [trackId, tag]));
     },
@@ -114,6 +121,11 @@ function pgExec(cfg: DbConfig): Exec {
       await query(`INSERT INTO track (${CONFLICT_COLUMNS}) SELECT * FROM unnest(?::int[], ?::varchar[], ?::int[], ?::int[], ?::numeric[])${tail}`,
         [rows.map((r) => r.id), rows.map((r) => r.name), rows.map((r) => r.albumId), rows.map((r) => r.milliseconds), rows.map((r) => r.unitPrice)]);
     },
+    async updateMilliseconds(rows) {
+      const result = await query("UPDATE track SET milliseconds = v.ms FROM unnest(?::int[], ?::int[]) AS v(id, ms) WHERE track.id = v.id",
+        [rows.map((r) => r.id), rows.map((r) => r.milliseconds)]);
+      return result.rowCount ?? 0;
+    },
     async linkTags(trackId, tagIds) {
       await query("INSERT INTO track_tags (track_id, tag_id) SELECT ?::int, unnest(?::int[]) ON CONFLICT DO NOTHING", [trackId, tagIds]);
     },
@@ -141,6 +153,12 @@ function mysqlExec(cfg: DbConfig): Exec {
         ? `INSERT INTO track (${CONFLICT_COLUMNS}) VALUES ? ON DUPLICATE KEY UPDATE name = VALUES(name), milliseconds = VALUES(milliseconds)`
         : `INSERT IGNORE INTO track (${CONFLICT_COLUMNS}) VALUES ?`;
       return new Promise((resolve, reject) => pool.query(text, [rows.map(conflictValues)], (error) => (error ? reject(error) : resolve())));
+    },
+    updateMilliseconds(rows) {
+      // The rows as one JSON parameter, read back as a table (JSON_TABLE: MariaDB 10.6, MySQL 8).
+      const text = "UPDATE track JOIN JSON_TABLE(?, '$[*]' COLUMNS (id INT PATH '$[0]', ms INT PATH '$[1]')) AS v ON track.id = v.id SET track.milliseconds = v.ms";
+      return new Promise((resolve, reject) => pool.query(text, [JSON.stringify(rows.map((r) => [r.id, r.milliseconds]))],
+        (error, result) => (error ? reject(error) : resolve((result as mysql.ResultSetHeader).affectedRows))));
     },
     linkTags(trackId, tagIds) {
       return new Promise((resolve, reject) => pool.query("INSERT INTO track_tags (track_id, tag_id) VALUES ? ON DUPLICATE KEY UPDATE track_id = track_id",
@@ -206,6 +224,14 @@ export class RawAdapter implements Adapter<Row[]> {
   bulkCreateIgnore(rows: TrackRow[]): Promise<void> { return this.x.bulkConflict(rows, false); }
 
   bulkUpsert(rows: TrackRow[]): Promise<void> { return this.x.bulkConflict(rows, true); }
+
+  async prepareBulkUpdate(rows: MillisecondsRow[]): Promise<MillisecondsRow[]> {
+    return rows;
+  }
+
+  bulkUpdate(rows: unknown): Promise<number> {
+    return this.x.updateMilliseconds(rows as MillisecondsRow[]);
+  }
 
   updateByFilter(albumId: number, unitPrice: string): Promise<number> {
     return this.x.run("UPDATE track SET unit_price = ? WHERE album_id = ?", [unitPrice, albumId]);

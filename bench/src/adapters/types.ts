@@ -10,6 +10,8 @@ export interface TrackOut { id: number; name: string; albumId: number }
 export interface TrackWithAlbum { id: number; name: string; albumTitle: string }
 export interface AlbumWithTracks { id: number; title: string; trackIds: number[] }
 export interface PlaylistWithTracks { id: number; name: string; trackIds: number[] }
+/** A track's new milliseconds (workload 6d). */
+export interface MillisecondsRow { id: number; milliseconds: number }
 
 export interface Adapter<Prepared = unknown> {
   /** Tool name as reported, e.g. "drizzle". */
@@ -43,6 +45,13 @@ export interface Adapter<Prepared = unknown> {
    * Absent where the bulk API cannot.
    */
   bulkUpsert?(rows: TrackRow[]): Promise<void>;
+  /**
+   * 6d (untimed). Readies these new milliseconds (by track id) for bulkUpdate: the tool's objects loaded and
+   * assigned, or the rows as they are. Absent where the tool has no bulk update of many rows' own values.
+   */
+  prepareBulkUpdate?(rows: MillisecondsRow[]): Promise<Prepared>;
+  /** 6d. Writes each prepared track's new milliseconds in the tool's bulk update; returns the rows it reports matched. */
+  bulkUpdate?(prepared: Prepared): Promise<number>;
   /** 7. Sets unit_price on every track of one album; returns the affected row count. */
   updateByFilter(albumId: number, unitPrice: string): Promise<number>;
   /** 8. Counts the tracks whose album's artist has this name (two FK hops). */
