@@ -655,7 +655,7 @@ export class QueryCompiler {
    */
   updateFromRows(state: QueryState, fields: readonly Field[], rows: readonly (readonly unknown[])[]): Sql {
     const { dialect, meta } = this;
-    const source = dialect.quote("_rows");
+    const source = dialect.quote("_quarry_rows");
     const keyed = [meta.pk, ...fields];
     const columns = keyed.map((field) => dialect.quote(field.column));
     const on = sql`${this.column(meta.pk)} = ${raw(`${source}.${columns[0]}`)}`;
