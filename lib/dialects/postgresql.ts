@@ -16,7 +16,6 @@ import {
   varcharType,
   type Codec,
   type Dialect,
-  boundRows,
   updateFromClause,
 } from "./dialect.js";
 import { groupColumns, inSequence, parseTypeName, type CatalogReader, type ReferentialAction } from "./catalog.js";
@@ -74,6 +73,11 @@ function arrayLiteral(rows: readonly (readonly unknown[])[], index: number): str
     else literal += String(value);
   }
   return `${literal}}`;
+}
+
+/** `unnest(array, array, ...)` of the rows' columns, one array parameter each: rows of any number for a few parameters. */
+function unnestColumns(fields: readonly Field[], rows: readonly (readonly unknown[])[]): Sql {
+  return sql`unnest(${join(fields.map((field, index) => sql`${arrayLiteral(rows, index)}::${raw(ARRAY_TYPES[field.kind])}`))})`;
 }
 
 const CODECS: Record<ColumnKind, Codec> = {
@@ -207,16 +211,11 @@ export const postgresqlDialect: Dialect = {
   ignoreDuplicates: () => " ON CONFLICT DO NOTHING",
   maxBoundValues: 65_535,
   insertDefaultValues: "DEFAULT VALUES",
-  manyRows: (fields, rows) =>
-    sql`SELECT * FROM unnest(${join(fields.map((field, index) => sql`${arrayLiteral(rows, index)}::${raw(ARRAY_TYPES[field.kind])}`))})`,
+  manyRows: (fields, rows) => sql`SELECT * FROM ${unnestColumns(fields, rows)}`,
   indexesForeignKeys: false,
   tableOptions: "",
   selfSubquery: (select) => select,
-  // The first row typed: a VALUES column takes its type from it, and the other rows' parameters then take that type.
-  valuesTable: (alias, columns, fields, [first, ...rest]) => {
-    const typed = join(first!.map((value, column) => postgresqlDialect.typedValue(sql`${value}`, fields[column]!)));
-    return sql`(VALUES (${typed})${boundRows(rest, ", (", ")")}) AS ${raw(`${alias}(${columns.join(", ")})`)}`;
-  },
+  valuesTable: (alias, columns, fields, rows) => sql`${unnestColumns(fields, rows)} AS ${raw(`${alias}(${columns.join(", ")})`)}`,
   updateFrom: updateFromClause,
   begin: (isolation) => [`BEGIN ${isolationClause(isolation)}`.trim()],
   arithmeticRefusal: () => undefined,
