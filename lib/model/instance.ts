@@ -58,6 +58,11 @@ export interface StubOrigin {
   readonly field: string;
 }
 
+/** The instance's state, to read: rows share a frozen one until one of them changes (see ownState). */
+export function stateOf(instance: object): Readonly<InstanceState> {
+  return (instance as InstanceInternals)[STATE];
+}
+
 /** What quarry keeps on every instance, beside the class it belongs to. */
 export interface InstanceInternals {
   [STATE]: InstanceState;

@@ -1,7 +1,7 @@
 import type { Sql } from "sql-template-tag";
 import { ValidationError } from "../errors.js";
 import type { Field } from "../model/fields.js";
-import { ownState } from "../model/instance.js";
+import { ownState, stateOf } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import { validateFields } from "../model/validation.js";
 import { boundValue, QueryCompiler, type QueryState } from "./compiler.js";
@@ -36,7 +36,7 @@ export async function updateRows(meta: ModelMeta, database: Database, state: Que
       throw new ValidationError(`${where}: item ${position} is not a ${meta.name} instance`, meta.name);
     }
     const pk = (instance as { pk?: unknown }).pk;
-    if (pk === null || pk === undefined || !ownState(instance).persisted) throw new ValidationError(`${where}: item ${position} was never saved, so it has no row to update`, meta.name);
+    if (pk === null || pk === undefined || !stateOf(instance).persisted) throw new ValidationError(`${where}: item ${position} was never saved, so it has no row to update`, meta.name);
     const self = instance as unknown as Record<string, unknown>;
     byKey.set(pk, { pk, slots: validateFields(meta, fields, fields.map((field) => self[field.name])) });
   });
@@ -53,7 +53,9 @@ export async function updateRows(meta: ModelMeta, database: Database, state: Que
     return matched;
   };
   const matched = rows.length > batchSize ? await database.transaction(run) : await run();
-  for (const instance of instances) for (const field of fields) ownState(instance).dirty?.delete(field.name);
+  for (const instance of instances) {
+    if (stateOf(instance).dirty) for (const field of fields) ownState(instance).dirty?.delete(field.name);
+  }
   return matched;
 }
 
