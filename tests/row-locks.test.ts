@@ -2,6 +2,7 @@ import { beforeAll, expect, test } from "vitest";
 import * as orm from "../lib/index.js";
 import { describeEachDialect } from "./helpers/databases.js";
 import { expectRefusedBeforeSql } from "./helpers/fixtures.js";
+import { deferred, rejectionOf } from "./helpers/concurrency.js";
 
 describeEachDialect(
   "row locks",
@@ -10,6 +11,24 @@ describeEachDialect(
     const Worker = orm.Model.define("Worker", { name: orm.String({ maxLength: 20 }) }, { database });
     const Job = orm.Model.define("Job", { payload: orm.Integer(), owner: orm.ForeignKey(Worker, { allowNull: true }) }, { database });
     const Claim = orm.Model.define("Claim", { job: orm.ForeignKey(Job), worker: orm.Integer() }, { database });
+
+    /** Runs `during` while another transaction holds the rows `lock` reads locked, then lets that transaction end. */
+    async function whileLocked(lock: () => Promise<unknown>, during: () => Promise<void>): Promise<void> {
+      const taken = deferred();
+      const release = deferred();
+      const holder = database.transaction(async () => {
+        await lock();
+        taken.resolve();
+        await release.promise;
+      });
+      await taken.promise;
+      try {
+        await during();
+      } finally {
+        release.resolve();
+        await holder;
+      }
+    }
 
     beforeAll(async () => {
       await database.createAll();
@@ -56,25 +75,18 @@ describeEachDialect(
       expect(values).toEqual(["worker 1", null]);
       if (dialect !== "sqlite") {
         // The jobs read are locked: another transaction's noWait on them fails at once.
-        let release!: () => void;
-        const held = new Promise<void>((resolve) => (release = resolve));
-        let locked!: () => void;
-        const lockTaken = new Promise<void>((resolve) => (locked = resolve));
-        const holder = database.transaction(async () => {
-          await read().all();
-          locked();
-          await held;
-        });
-        await lockTaken;
-        const error = await database.transaction(() => Job.objects.filter({ payload: -3 }).selectForUpdate({ noWait: true }).all()).then(() => undefined, (caught: unknown) => caught);
-        expect(error).toBeInstanceOf(orm.DatabaseError);
-        release();
-        await holder;
+        await whileLocked(
+          () => read().all(),
+          async () => {
+            const error = await rejectionOf(() => database.transaction(() => Job.objects.filter({ payload: -3 }).selectForUpdate({ noWait: true }).all()));
+            expect(error).toBeInstanceOf(orm.DatabaseError);
+          },
+        );
       }
       const named = database.transaction(() => read().selectForUpdate({ of: ["self", "owner"] }).all());
       if (dialect === "postgresql") {
         const statements = await target.statementsDuring(async () => {
-          const error = await named.then(() => undefined, (caught: unknown) => caught);
+          const error = await rejectionOf(() => named);
           expect(error).toBeInstanceOf(orm.ValidationError);
           expect((error as Error).message).toMatch(/cannot lock the rows of owner.*nullable foreign key/);
         });
@@ -89,24 +101,16 @@ describeEachDialect(
     if (dialect !== "sqlite")
       test("noWait fails at once on a row another transaction holds, and skipLocked leaves it out", async () => {
       const [job] = await Job.objects.bulkCreate([{ payload: -2 }]);
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
-      let locked!: () => void;
-      const lockTaken = new Promise<void>((resolve) => (locked = resolve));
-      const holder = database.transaction(async () => {
-        await Job.objects.filter({ pk: job!.pk }).selectForUpdate().all();
-        locked();
-        await held;
-      });
-      await lockTaken;
-      const error = await database
-        .transaction(() => Job.objects.filter({ pk: job!.pk }).selectForUpdate({ noWait: true }).all())
-        .then(() => undefined, (caught: unknown) => caught);
-      expect(error).toBeInstanceOf(orm.DatabaseError);
-      const skipped = await database.transaction(() => Job.objects.filter({ pk: job!.pk }).selectForUpdate({ skipLocked: true }).all());
-      expect(skipped).toEqual([]);
-      release();
-      await holder;
+      const mine = () => Job.objects.filter({ pk: job!.pk });
+      await whileLocked(
+        () => mine().selectForUpdate().all(),
+        async () => {
+          const error = await rejectionOf(() => database.transaction(() => mine().selectForUpdate({ noWait: true }).all()));
+          expect(error).toBeInstanceOf(orm.DatabaseError);
+          const skipped = await database.transaction(() => mine().selectForUpdate({ skipLocked: true }).all());
+          expect(skipped).toEqual([]);
+        },
+      );
       await Job.objects.filter({ payload: -2 }).delete();
     });
 

@@ -354,14 +354,14 @@ export function forUpdate(lock: { skipLocked: boolean; noWait: boolean; of: read
 }
 
 /**
- * Rows of bound values as one Sql, each `open` its values joined by ", " then `close`: thousands of rows, where a
- * Sql per row or per value would cost more than running the statement.
+ * Rows of bound values as one Sql, each `open` its values joined by ", " then `close`, rows apart by `separator`:
+ * thousands of rows, where a Sql per row or per value would cost more than running the statement.
  */
-export function boundRows(rows: readonly (readonly unknown[])[], open: string, close: string): Sql {
+export function boundRows(rows: readonly (readonly unknown[])[], open: string, close: string, separator = ""): Sql {
   const strings = [""];
   const values: unknown[] = [];
-  for (const row of rows) {
-    strings[strings.length - 1] += open;
+  for (const [index, row] of rows.entries()) {
+    strings[strings.length - 1] += index > 0 ? separator + open : open;
     for (let column = 0; column < row.length; column++) {
       if (column > 0) strings[strings.length - 1] += ", ";
       values.push(row[column]);

@@ -241,7 +241,7 @@ export const sqliteDialect: Dialect = {
   selfSubquery: (select) => select,
   // SQLite names a VALUES list's columns column1, column2, ...: a SELECT renames them.
   valuesTable: (alias, columns, _fields, rows) =>
-    sql`(SELECT ${raw(columns.map((column, index) => `column${index + 1} AS ${column}`).join(", "))} FROM (VALUES ${boundRows(rows.slice(0, 1), "(", ")")}${boundRows(rows.slice(1), ", (", ")")})) AS ${raw(alias)}`,
+    sql`(SELECT ${raw(columns.map((column, index) => `column${index + 1} AS ${column}`).join(", "))} FROM (VALUES ${boundRows(rows, "(", ")", ", ")})) AS ${raw(alias)}`,
   updateFrom: updateFromClause,
   // Isolation in SQLite is always serializable; IMMEDIATE takes the write lock up front so two writers never deadlock.
   begin: () => ["BEGIN IMMEDIATE"],

@@ -424,7 +424,6 @@ async function write(instance: Model, meta: ModelMeta, database: Database, inser
   state.database = database === meta.database ? undefined : database;
 }
 
-
 /** clean()'s verdict: the problems it returns (or throws) as one ValidationError. */
 async function cleaned(instance: Model, meta: ModelMeta): Promise<void> {
   const problems = await instance.clean();

@@ -326,17 +326,16 @@ export class QueryCompiler {
     const shared: { steps: readonly RelationStep[]; many: number; conditions: LookupCondition[]; at: number }[] = [];
     for (const child of children.flatMap((each) => this.#conjuncts(each))) {
       const many = child.kind === "lookup" && !this.#relative && !child.annotation && !isNoneAtAll(child) ? this.#manyStep(child) : -1;
-      if (many < 0) {
+      if (child.kind !== "lookup" || many < 0) {
         parts.push(this.condition(child));
         continue;
       }
-      const lookup = child as LookupCondition;
-      const group = shared.find((known) => known.many === many && known.steps.every((step, index) => index > many || lookup.steps[index] === step));
+      const group = shared.find((known) => known.many === many && known.steps.every((step, index) => index > many || child.steps[index] === step));
       if (group) {
-        group.conditions.push(lookup);
+        group.conditions.push(child);
         continue;
       }
-      shared.push({ steps: lookup.steps, many, conditions: [lookup], at: parts.length });
+      shared.push({ steps: child.steps, many, conditions: [child], at: parts.length });
       parts.push(empty);
     }
     for (const group of shared) parts[group.at] = this.#acrossMany(group.conditions, group.many);
@@ -408,12 +407,9 @@ export class QueryCompiler {
     if (state.annotations.length === 0) return grouped ? [] : [...state.conditions];
     const parts: Condition[] = [];
     for (const condition of state.conditions) {
-      if (condition.kind !== "and" || !this.#grouped(condition)) {
-        if (this.#grouped(condition) === grouped) parts.push(condition);
-        continue;
-      }
-      const children = this.#conjuncts(condition).filter((child) => this.#grouped(child) === grouped);
-      if (children.length > 0) parts.push(children.length === 1 ? children[0]! : { kind: "and", children });
+      // A call's terms stay together, so that those across one many-valued relation still share their EXISTS.
+      const terms = this.#conjuncts(condition).filter((term) => this.#grouped(term) === grouped);
+      if (terms.length > 0) parts.push(terms.length === 1 ? terms[0]! : { kind: "and", children: terms });
     }
     return parts;
   }
@@ -684,7 +680,6 @@ export function encodeValue(codec: Codec, field: Field, value: unknown): unknown
   return codec.encode(field.toColumn(value), field);
 }
 
-/** A row read in select-list order, as field values by name. */
 /** `relation__isnull: true` across a many-valued relation also holds for a row with no related rows at all. */
 function isNoneAtAll(condition: LookupCondition): boolean {
   return condition.lookup.name === "isnull" && condition.value === true;
@@ -696,6 +691,7 @@ function positionOf(annotation: Annotation, selected: ReadonlyMap<Annotation, nu
   return position === undefined ? undefined : raw(String(position));
 }
 
+/** A row read in select-list order, as field values by name. */
 export function decodeRow(columns: readonly SelectedColumn[], row: readonly unknown[], offset = 0): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (let index = 0; index < columns.length; index++) {

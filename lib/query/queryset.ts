@@ -753,11 +753,12 @@ function conflictColumns(meta: ModelMeta, onConflict: NonNullable<BulkCreateOpti
  * statement, SQLite and MariaDB apply both in turn. Refused on all three, before any SQL, naming the rows.
  */
 function refuseRepeatedTargets(meta: ModelMeta, target: readonly Field[], slots: readonly unknown[][]): void {
-  const seen = new Map<unknown, number>();
+  const seen = new Map<string, number>();
   for (const [position, slot] of slots.entries()) {
     const values = target.map((field) => slot[field.slot]);
     if (values.some((value) => value === null || value === undefined)) continue;
-    const key = values.length === 1 ? comparable(values[0]) : values.map((value) => `${typeof value}:${String(comparable(value))}`).join("\u0000");
+    // Each field's checked values are of one type, so their text tells them apart; a Date by its time.
+    const key = values.map((value) => (value instanceof Date ? String(value.getTime()) : String(value))).join("\u0000");
     const earlier = seen.get(key);
     if (earlier === undefined) {
       seen.set(key, position);
@@ -770,13 +771,6 @@ function refuseRepeatedTargets(meta: ModelMeta, target: readonly Field[], slots:
       target[0]!.name,
     );
   }
-}
-
-/** A value as a Map key that is equal for equal values (dates and bytes are objects). */
-function comparable(value: unknown): unknown {
-  if (value instanceof Date) return `date:${value.getTime()}`;
-  if (value instanceof Uint8Array) return `bytes:${Buffer.from(value).toString("hex")}`;
-  return value;
 }
 
 function sameSteps(a: readonly RelationStep[], b: readonly RelationStep[]): boolean {
