@@ -203,6 +203,20 @@ describeEachDialect("queries over Chinook", (target) => {
       expect(await annotated.filter({ n__range: [25, 30] }).exists()).toBe(true);
     });
 
+    test("orm.Q(...) called as Django calls it is Q.and, in a filter and in a conditional aggregate", async () => {
+      const long = (row: Record<string, unknown>) => (row.Milliseconds as number) > 300_000;
+      const longRock = data.tracks.filter((row) => row.GenreId === 1 && long(row)).length;
+      const condition = orm.Q({ genre: 1 }, { milliseconds__gt: 300_000 });
+      expect(condition).toBeInstanceOf(orm.Q);
+      expect(new orm.Q({ genre: 1 })).toBeInstanceOf(orm.Q);
+      expect({ genre: 1 }).not.toBeInstanceOf(orm.Q);
+      expect(await Track.objects.filter(condition).count()).toBe(longRock);
+      expect(await Track.objects.exclude(orm.Q({ genre: 1 }, { milliseconds__gt: 300_000 })).count()).toBe(data.tracks.length - longRock);
+      const perAlbum = await Album.objects.annotate({ n: orm.Count("tracks", { filter: orm.Q({ tracks__genre: 1 }, { tracks__milliseconds__gt: 300_000 }) }) }).filter({ n__gt: 0 });
+      const expected = countBy(data.tracks.filter((row) => row.GenreId === 1 && long(row)), (row) => row.AlbumId as number);
+      expect(new Map(perAlbum.map((album) => [album.pk, album.n]))).toEqual(expected);
+    });
+
     test("values().annotate() groups, and a filter on the group's aggregate is a HAVING", async () => {
       const perGenre = countBy(data.tracks, (row) => row.GenreId as number);
       const expected = [...perGenre].filter(([, n]) => n >= 100).sort(([a], [b]) => a - b).map(([genre, n]) => ({ genre, n }));

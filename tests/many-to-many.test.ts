@@ -104,6 +104,21 @@ describeEachDialect("many-to-many", (target: TestDatabase) => {
       expect(await article.tags.count()).toBe(3);
     });
 
+    test("a key given as text (a route's parameter) is read as a filter reads it", async () => {
+      const article = await Article.objects.create({ title: "a" });
+      const asText = (tag: (typeof tags)[number]) => String(tag.pk) as never;
+      await article.tags.add(asText(tags[0]!), asText(tags[1]!), tags[1]!.pk);
+      expect(sorted(await article.tags.valuesList("name", { flat: true }))).toEqual(["green", "red"]);
+      await article.tags.remove(asText(tags[0]!));
+      await article.tags.set([asText(tags[2]!), tags[1]!]);
+      expect(sorted(await article.tags.valuesList("name", { flat: true }))).toEqual(["blue", "green"]);
+      // Not the text of a key: refused in the method's name, before any SQL.
+      for (const text of ["0x1", " 1", "1.0", "nope"]) {
+        const error = await expectRefusedBeforeSql(target, () => article.tags.add(text as never), orm.ValidationError);
+        expect(error.message).toBe(`Article.tags.add() expects a Tag or its primary key, got the string ${JSON.stringify(text)}`);
+      }
+    });
+
     test("1,000 tags are added in one statement", async () => {
       const many = await Tag.objects.bulkCreate(Array.from({ length: 1000 }, (_, index) => ({ name: `bulk-${index}` })));
       const article = await Article.objects.create({ title: "many" });

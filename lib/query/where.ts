@@ -35,25 +35,42 @@ export type Condition =
 
 export type LookupObject = Record<string, unknown>;
 
-/** `Q.or({...}, {...})`, `Q.and(...)`, `Q.not(...)`: conditions that combine, resolved when a QuerySet takes them. */
-export class Q {
-  private constructor(
+/** Conditions combined by Q(...), Q.or, Q.and or Q.not: resolved when a QuerySet takes them. */
+class Combined {
+  constructor(
     readonly kind: "and" | "or" | "not",
     readonly children: readonly ConditionInput[],
   ) {}
-
-  static or(...conditions: ConditionInput[]): Q {
-    return new Q("or", conditions);
-  }
-
-  static and(...conditions: ConditionInput[]): Q {
-    return new Q("and", conditions);
-  }
-
-  static not(...conditions: ConditionInput[]): Q {
-    return new Q("not", conditions);
-  }
 }
+
+/** A Q condition: what `Q(...)`, `Q.or(...)`, `Q.and(...)` and `Q.not(...)` return. */
+export type Q = Combined;
+
+interface QFunction {
+  /** `Q({ a: 1 }, { b: 2 })`, as Django writes it: every condition holds (the same as Q.and). */
+  (...conditions: ConditionInput[]): Q;
+  new (...conditions: ConditionInput[]): Q;
+  or(...conditions: ConditionInput[]): Q;
+  and(...conditions: ConditionInput[]): Q;
+  not(...conditions: ConditionInput[]): Q;
+}
+
+/**
+ * `Q({...})`, `Q.or({...}, {...})`, `Q.and(...)`, `Q.not(...)`: conditions that combine. A function, not a class,
+ * so that Django's `Q(...)` reads the same here; `value instanceof Q` still tells a Q condition.
+ */
+export const Q: QFunction = Object.assign(
+  function Q(...conditions: ConditionInput[]): Q {
+    return new Combined("and", conditions);
+  } as QFunction,
+  {
+    or: (...conditions: ConditionInput[]): Q => new Combined("or", conditions),
+    and: (...conditions: ConditionInput[]): Q => new Combined("and", conditions),
+    not: (...conditions: ConditionInput[]): Q => new Combined("not", conditions),
+    // `value instanceof Q` reads this.
+    prototype: Combined.prototype,
+  },
+);
 
 /** How deep Q objects may nest: far beyond any written query, well within the stack the compiler needs. */
 export const MAX_Q_DEPTH = 200;

@@ -114,7 +114,15 @@ export class ForeignKeyField extends Field {
 
   // A key given as text (`filter({ album: req.params.id })`) is read as the related key's lookups read it.
   override validateLookup(value: unknown): unknown {
-    return typeof value === "string" ? this.validate(this.targetMeta.pk.validateLookup(value)) : this.validate(value);
+    if (typeof value !== "string") return this.validate(value);
+    let key: unknown = value;
+    try {
+      key = this.targetMeta.pk.validateLookup(value);
+    } catch (error) {
+      // Text that is no key is refused by validate() below, in this field's words rather than the key's.
+      if (!(error instanceof ValidationError)) throw error;
+    }
+    return this.validate(key);
   }
 
   protected check(value: unknown): unknown {

@@ -189,10 +189,24 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     for (const item of items) {
       if (item === null || item === undefined) throw this.#invalid(method, `was given ${String(item)}; it takes ${this.relation.to.name} rows or their keys`);
       checkRelation(this.owner, this.relation.name, item, undefined, method);
-      const key = far.toColumn(far.validate(item));
+      const key = far.toColumn(this.#checkedItem(far, item, method));
       keys.set(String(key), key);
     }
     return [...keys.values()];
+  }
+
+  /**
+   * A row or key as the join table's column takes it; a key given as text (`add(req.params.tagId)`) is read as a
+   * filter reads it. Refused in the method's name, not the join table's column's.
+   */
+  #checkedItem(far: ForeignKeyField, item: unknown, method: string): unknown {
+    try {
+      return far.validateLookup(item);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      const column = `${far.owner.name}.${far.name} `;
+      throw this.#invalid(method, error.message.startsWith(column) ? error.message.slice(column.length) : error.message);
+    }
   }
 
   #invalid(method: string | undefined, reason: string): ValidationError {
