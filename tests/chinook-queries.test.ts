@@ -509,7 +509,46 @@ describeEachDialect("queries over Chinook", (target) => {
       expect(found).toEqual(data.tracks.filter((row) => row.Milliseconds === shortest.get(row.AlbumId as number)).map((row) => row.TrackId));
     });
 
+    test("__in takes a Subquery or a QuerySet (its one column, or its keys): IN (SELECT ...)", async () => {
+      const rockAlbums = new Set(data.tracks.filter((row) => row.GenreId === 1).map((row) => row.AlbumId as number));
+      const rockIds = data.albums.filter((row) => rockAlbums.has(row.AlbumId as number)).map((row) => row.AlbumId);
+      const rockTracks = Track.objects.filter({ genre: 1 });
+      const statements = await target.statementsDuring(async () => {
+        expect(await Album.objects.filter({ id__in: orm.Subquery(rockTracks.values("album")) }).orderBy("id").valuesList("id", { flat: true })).toEqual(rockIds);
+        expect(await Album.objects.filter({ pk__in: rockTracks.values("album") }).orderBy("id").valuesList("id", { flat: true })).toEqual(rockIds);
+      });
+      expect(statements).toHaveLength(2);
+      expect(statements.every((event) => / IN \(SELECT /.test(event.sql))).toBe(true);
+      expect(await Album.objects.exclude({ pk__in: rockTracks.values("album") }).count()).toBe(data.albums.length - rockIds.length);
+      // A QuerySet of whole rows stands for its keys; a foreign key compares its column with them.
+      const brazil = Customer.objects.filter({ country: "Brazil" });
+      const brazilIds = new Set(data.customers.filter((row) => row.Country === "Brazil").map((row) => row.CustomerId as number));
+      expect(await Invoice.objects.filter({ customer__in: brazil }).count()).toBe(data.invoices.filter((row) => brazilIds.has(row.CustomerId as number)).length);
+      // A QuerySet compared as one value is a scalar subquery, as orm.Subquery(...) is.
+      const firstBrazilian = Math.min(...brazilIds);
+      expect(await Invoice.objects.filter({ customer: brazil.orderBy("id").limit(1) }).count()).toBe(data.invoices.filter((row) => row.CustomerId === firstBrazilian).length);
+    });
+
+    test("an __in subquery with a LIMIT runs on every database (MySQL takes it as a derived table), in reads and in writes", async () => {
+      const lastFive = Track.objects.orderBy("-id").values("id").limit(5);
+      const expected = data.tracks.map((row) => row.TrackId as number).sort((a, b) => b - a).slice(0, 5).sort((a, b) => a - b);
+      expect(await Track.objects.filter({ pk__in: lastFive }).orderBy("id").valuesList("id", { flat: true })).toEqual(expected);
+      expect(await Track.objects.filter({ pk__in: Track.objects.orderBy("id").values("id").limit(3).offset(2) }).orderBy("id").valuesList("id", { flat: true })).toEqual(
+        data.tracks.map((row) => row.TrackId as number).sort((a, b) => a - b).slice(2, 5),
+      );
+      // The batch idiom: an UPDATE of the rows a subquery of the same table picks, inside a transaction that is undone.
+      await expect(
+        database.transaction(async () => {
+          expect(await Track.objects.filter({ pk__in: lastFive }).update({ composer: "batch" })).toBe(5);
+          expect(await Track.objects.filter({ composer: "batch" }).orderBy("id").valuesList("id", { flat: true })).toEqual(expected);
+          throw new Error("undo");
+        }),
+      ).rejects.toThrow("undo");
+    });
+
     test("OuterRef outside a subquery, or a Subquery of many columns, is refused before any SQL", async () => {
+      expect(() => Album.objects.filter({ pk__in: Track.objects.values("album", "genre") })).toThrow(/one column/);
+      expect(() => Album.objects.filter({ pk__in: { id: 1 } as never })).toThrow(/__in needs an array, a QuerySet or orm\.Subquery/);
       expect(() => orm.Subquery(Invoice.objects.values("id", "total"))).toThrow(orm.ValidationError);
       expect(() => orm.Subquery(Invoice.objects.all() as never)).toThrow(TypeError);
       await expect(Invoice.objects.filter({ customer: orm.OuterRef("pk") }).count()).rejects.toThrow(/not inside orm.Exists\(\) or orm.Subquery\(\)/);

@@ -67,6 +67,16 @@ export function isExpression(value: unknown): value is Expression {
   return typeof value === "object" && value !== null && typeof (value as Expression).toSql === "function";
 }
 
+/** A right-hand side that stands for rows rather than one value: `orm.Subquery(...)` (or a QuerySet) after `__in`. */
+export interface RowsExpression extends Expression {
+  /** The SELECT of the rows, in a form this database takes inside IN (...). */
+  rowsSql(compiler: QueryCompiler): Sql;
+}
+
+function isRowsExpression(value: unknown): value is RowsExpression {
+  return isExpression(value) && typeof (value as Partial<RowsExpression>).rowsSql === "function";
+}
+
 function scalar(field: Field, value: unknown): unknown {
   if (isExpression(value)) return value;
   if (value === null) throw field.invalid("cannot be compared with null by this lookup: use isnull");
@@ -135,10 +145,12 @@ registerLookup(comparison("gte", ">="));
 registerLookup({
   name: "in",
   prepare(field, value) {
-    if (!Array.isArray(value) && !(value instanceof Set)) throw field.invalid(`__in needs an array, got ${describe(value)}`);
+    if (isRowsExpression(value)) return value;
+    if (!Array.isArray(value) && !(value instanceof Set)) throw field.invalid(`__in needs an array, a QuerySet or orm.Subquery(...), got ${describe(value)}`);
     return [...value].map((item) => scalar(field, item));
   },
   build(context, value) {
+    if (isRowsExpression(value)) return sql`${context.column} IN (${value.rowsSql(context.compiler)})`;
     const items = value as unknown[];
     // IN () is a syntax error; an empty list matches nothing.
     if (items.length === 0) return sql`1 = 0`;
@@ -148,7 +160,7 @@ registerLookup({
     return sql`${context.column} IN (${join(items.map((item) => parameter(context, item)))})`;
   },
   // A long list is one parameter in a text of its own; the stored texts are for the short ones.
-  reuse: (value, parameters) => ((value as unknown[]).length > LONG_LIST ? undefined : reuseItems(value, parameters)),
+  reuse: (value, parameters) => (isRowsExpression(value) || (value as unknown[]).length > LONG_LIST ? undefined : reuseItems(value, parameters)),
 });
 registerLookup({
   name: "range",

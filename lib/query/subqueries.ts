@@ -8,7 +8,7 @@ import { QUERY_STATE, type QueryCompiler, type QueryState } from "./compiler.js"
 import { Computed, outputField, type BoundComputed } from "./computed.js";
 import { FieldReference } from "./expressions.js";
 import { decodeOutput } from "./functions.js";
-import type { Expression } from "./lookups.js";
+import type { Expression, RowsExpression } from "./lookups.js";
 
 /** What Exists() and Subquery() take: a QuerySet (of any model). */
 export interface SubqueryOf<R> {
@@ -93,13 +93,30 @@ class SubqueryExpression<V> extends Computed<V> {
     }
   }
 
-  override bind(meta: ModelMeta): BoundComputed {
+  override bind(): BoundComputed & RowsExpression {
     const inner = this.#meta;
     const state = this.#state;
     const column = state.values!.columns[0]!;
     const output = "annotation" in column ? column.annotation.expression.output : (column.transform?.output ?? column.field);
-    return bound(output, (compiler) => sql`(${compiler.subquery(inner, { scope: true }).values(state).statement})`, meta);
+    const select = (compiler: QueryCompiler) => compiler.subquery(inner, { scope: true }).values(state).statement;
+    return {
+      ...bound(output, (compiler) => sql`(${select(compiler)})`),
+      // MySQL takes no LIMIT in a subquery of IN (...) unless it is a derived table.
+      rowsSql: (compiler) => (state.limit === undefined && state.offset === undefined ? select(compiler) : compiler.dialect.selfSubquery(select(compiler))),
+    };
   }
+
+  /** After `__in`, its rows: the lookup sees it before it is bound to the query around it. */
+  rowsSql(compiler: QueryCompiler): Sql {
+    return this.bind().rowsSql(compiler);
+  }
+}
+
+/** A QuerySet given as a lookup's value (`filter({ album__in: Album.objects.filter(...) })`): its one column, or its keys, as a Subquery. */
+export function subqueryOf(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || typeof (value as Partial<SubqueryOf<unknown>>)[QUERY_STATE] !== "function") return value;
+  const queryset = value as SubqueryOf<unknown> & { values(name: string): SubqueryOf<unknown> };
+  return new SubqueryExpression(queryset[QUERY_STATE]().values ? queryset : queryset.values("pk"));
 }
 
 /** Typed by the QuerySet's one column: `orm.Subquery(Track.objects.values("name").limit(1))` is a string (or null). */
@@ -108,7 +125,7 @@ export function Subquery<R>(queryset: SubqueryOf<R>): Computed<(R extends Record
 }
 
 /** A subquery bound to the query it is used in. */
-function bound(output: Field, render: (compiler: QueryCompiler) => Sql, _meta?: ModelMeta): BoundComputed {
+function bound(output: Field, render: (compiler: QueryCompiler) => Sql): BoundComputed {
   return {
     output,
     exactIntegers: output.kind === "bigint",

@@ -3,6 +3,7 @@
 // (template literal types), never by enumerating every possible key: that keeps deep paths cheap to check.
 import type { AnnotationKey } from "./aggregates.js";
 import type { Expression } from "./lookups.js";
+import type { SubqueryOf } from "./subqueries.js";
 import type { Field } from "../model/fields.js";
 import type { ManyRelatedManager } from "../relations/many-related-manager.js";
 import type { RelatedManager } from "../relations/related-manager.js";
@@ -55,17 +56,20 @@ export type TextLookup = "iexact" | "contains" | "icontains" | "startswith" | "i
 export type ComparisonLookup = "lt" | "lte" | "gt" | "gte";
 export type LookupName = "exact" | TextLookup | ComparisonLookup | "in" | "range" | "isnull";
 
+/** A QuerySet as a lookup's value: a subquery (its one column, or its keys). */
+type Rows = SubqueryOf<unknown>;
+
 /** What a lookup operator takes for a field holding `V`. */
 export type OperatorValue<V, Op extends string> = Op extends "exact"
-  ? V | null | Expression
+  ? V | null | Expression | Rows
   : Op extends TextLookup
     ? V extends string
       ? string
       : UnknownLookup<Op, "is for strings only">
     : Op extends ComparisonLookup
-      ? V | Expression
+      ? V | Expression | Rows
       : Op extends "in"
-        ? readonly (V | Expression)[]
+        ? readonly (V | Expression)[] | Expression | Rows
         : Op extends "range"
           ? readonly [V | Expression, V | Expression]
           : Op extends "isnull"
@@ -84,10 +88,10 @@ export type LookupValue<T, K extends string> = LookupIn<T, FieldsOf<T>, K>;
 
 type LookupIn<T, F, K extends string> = K extends keyof F
   ? F[K] extends Relation
-    ? RelatedIn<T, F[K]> | KeyOf<F[K]> | null | Expression
+    ? RelatedIn<T, F[K]> | KeyOf<F[K]> | null | Expression | Rows
     : F[K] extends ManyToManyDeclaration
       ? ManyIn<T, F[K]> | PkOf<ManyIn<T, F[K]>>
-      : FieldValue<F[K]> | null | Expression
+      : FieldValue<F[K]> | null | Expression | Rows
   : K extends "pk"
     ? PkOf<T> | null
     : K extends `${infer Head}__${infer Rest}`

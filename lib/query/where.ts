@@ -6,6 +6,7 @@ import type { Annotation } from "./compiler.js";
 import { bindExpression, bindValue } from "./expressions.js";
 import { findLookup, isExpression, unknownLookup, type Expression, type Lookup } from "./lookups.js";
 import { resolvePath, type RelationStep } from "./paths.js";
+import { subqueryOf } from "./subqueries.js";
 import { lookupShapeKey } from "./statement-cache.js";
 import { findTransform, type Transform } from "./transforms.js";
 
@@ -111,7 +112,7 @@ export function resolveCondition(meta: ModelMeta, condition: ConditionInput, ann
 /** A lookup's value checked against its field (ValidationError before any SQL), expressions bound to the model. */
 export function lookupValue(meta: ModelMeta, key: string, { field, lookup }: Pick<ResolvedKey, "field" | "lookup">, value: unknown): unknown {
   if (value === undefined) throw new ValidationError(`${meta.name}: the lookup ${JSON.stringify(key)} was given undefined`, meta.name, key);
-  return bindValue(meta, lookup.prepare(field, value));
+  return bindValue(meta, lookup.prepare(field, subqueryOf(value)));
 }
 
 export type ResolvedKey = {

@@ -126,6 +126,9 @@ describe("lookups", () => {
     Track.objects.exclude({ album__artist__pk__in: [1, 2] });
     Track.objects.get({ pk: 1 });
     Album.objects.filter({ artist__name__contains: "x" });
+    // A QuerySet or a Subquery as the value: IN (SELECT ...), or a scalar subquery.
+    Track.objects.filter({ album__in: Album.objects.filter({ title: "x" }), position__in: orm.Subquery(Track.objects.values("position")) });
+    Track.objects.filter({ album: Album.objects.filter({ title: "x" }).limit(1), position__gt: Track.objects.values("position").limit(1) });
   });
 
   test("three relation hops (InvoiceLine to Track to Album to Artist in Chinook)", () => {
@@ -147,6 +150,8 @@ describe("lookups", () => {
     Track.objects.filter({ position: "1" });
     // @ts-expect-error -- in takes an array
     Track.objects.filter({ position__in: 1 });
+    // @ts-expect-error -- in takes an array or a QuerySet, not one row
+    Track.objects.filter({ position__in: { position: 1 } });
     // @ts-expect-error -- an array of the wrong type
     Track.objects.filter({ position__in: ["1"] });
     // @ts-expect-error -- range takes a pair
