@@ -104,6 +104,18 @@ describeEachDialect("many-to-many", (target: TestDatabase) => {
       expect(await article.tags.count()).toBe(3);
     });
 
+    test("a relation to many rows is not a value to write: create(), bulkCreate() and assignment say what writes it", async () => {
+      const message = "Article.tags is a relation to Tag rows, not a value to write: save the Article, then link the rows with .tags.set([...]) or .tags.add(...)";
+      const created = await expectRefusedBeforeSql(target, () => Article.objects.create({ title: "a", tags: [tags[0]!.pk] } as never), orm.ValidationError);
+      expect(created.message).toBe(message);
+      await expectRefusedBeforeSql(target, () => Article.objects.bulkCreate([{ title: "a", tags: [] }] as never), orm.ValidationError);
+      const article = await Article.objects.create({ title: "a" });
+      expect(() => Object.assign(article, { tags: [tags[0]!] })).toThrow(message);
+      await expectRefusedBeforeSql(target, () => article.update({ tags: [] } as never), orm.ValidationError);
+      // The reverse side names the foreign key that writes it.
+      expect(() => Object.assign(tags[0]!, { articles: [] })).toThrow("Tag.articles is a relation to Article rows, not a value to write: save the Tag, then link the rows with .articles.set([...]) or .articles.add(...)");
+    });
+
     test("a key given as text (a route's parameter) is read as a filter reads it", async () => {
       const article = await Article.objects.create({ title: "a" });
       const asText = (tag: (typeof tags)[number]) => String(tag.pk) as never;
@@ -262,6 +274,13 @@ describeEachDialect("many-to-many", (target: TestDatabase) => {
       await one!.tags.add(tags[0]!, tags[1]!, tags[2]!);
       await two!.tags.add(tags[0]!, tags[1]!);
       await three!.tags.add(tags[2]!);
+    });
+
+    test("relation: null is isnull: true, as Django reads it: the rows with none (exclude: with some)", async () => {
+      expect(await Article.objects.filter({ tags: null } as never).orderBy("title").valuesList("title", { flat: true })).toEqual(["none"]);
+      expect(await Article.objects.exclude({ tags: null } as never).orderBy("title").valuesList("title", { flat: true })).toEqual(["one", "three", "two"]);
+      expect(await Article.objects.filter({ tags__name: null } as never).orderBy("title").valuesList("title", { flat: true })).toEqual(["none"]);
+      expect(await Tag.objects.filter({ articles: null } as never).valuesList("name", { flat: true })).toEqual(["cyan"]);
     });
 
     test("filter() through it gives each row once (EXISTS, no join)", async () => {

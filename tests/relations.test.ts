@@ -165,6 +165,16 @@ describeEachDialect("relations", (target) => {
       expect(events).toHaveLength(0);
     });
 
+    test("the reverse side is not a value to write: the error names the foreign key that writes it", async () => {
+      const artist = await Artist.objects.get({ pk: 1 });
+      const message = "Artist.albums is a relation to Album rows, not a value to write: it is the other side of Album.artist; set that on the Album rows";
+      const events = await target.statementsDuring(async () => {
+        expect(() => Object.assign(artist, { albums: [] })).toThrow(message);
+        await expect(Artist.objects.create({ name: "x", albums: [] } as never)).rejects.toThrow(message);
+      });
+      expect(events).toHaveLength(0);
+    });
+
     test("creating with an instance keeps that instance on the new row", async () => {
       const album = await Album.objects.get({ pk: 5 });
       const track = await Track.objects.create({ name: "Bonus", album, milliseconds: 10 });

@@ -1,5 +1,5 @@
 import type { Database } from "../database.js";
-import { UnknownFieldError } from "../errors.js";
+import { UnknownFieldError, ValidationError } from "../errors.js";
 import type { RelationStep } from "../query/paths.js";
 import type { ManyToManyField } from "../relations/many-to-many.js";
 import type { Field } from "./fields.js";
@@ -78,6 +78,19 @@ export class ModelMeta {
     const field = name === "pk" ? this.pk : this.fieldMap.get(name);
     if (!field) throw this.unknown(name, what, path);
     return field;
+  }
+
+  /**
+   * Why `name`, a relation to many rows (a many-to-many, or a foreign key's reverse side), cannot be written as a
+   * value (create(), bulkCreate(), `instance.name = ...`), and what writes it; undefined where `name` is no such relation.
+   */
+  relationWrite(name: string): ValidationError | undefined {
+    const relation = this.relations.get(name);
+    if (!relation || this.fieldMap.has(name)) return undefined;
+    const instead = relation.hops
+      ? `save the ${this.name}, then link the rows with .${name}.set([...]) or .${name}.add(...)`
+      : `it is the other side of ${relation.to.name}.${relation.toField.name}; set that on the ${relation.to.name} rows`;
+    return new ValidationError(`${this.name}.${name} is a relation to ${relation.to.name} rows, not a value to write: ${instead}`, this.name, name);
   }
 
   /** "Album has no field "nope" (in "album__nope"); it has: ..." */

@@ -37,7 +37,7 @@ export function validateSlots(meta: ModelMeta, data: object, options: ValidateOp
     const field = name === "pk" ? meta.pk : meta.fieldMap.get(name);
     if (!field) {
       if (PROTOTYPE_KEYS.has(name)) throw meta.unknown(name);
-      const problem = new ValidationError(`${meta.name} has no field ${JSON.stringify(name)}; it has: ${[...meta.fieldMap.keys()].join(", ")}`, meta.name, name);
+      const problem = meta.relationWrite(name) ?? new ValidationError(`${meta.name} has no field ${JSON.stringify(name)}; it has: ${[...meta.fieldMap.keys()].join(", ")}`, meta.name, name);
       (problems ??= []).push(problem);
       continue;
     }

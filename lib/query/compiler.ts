@@ -680,9 +680,13 @@ export function encodeValue(codec: Codec, field: Field, value: unknown): unknown
   return codec.encode(field.toColumn(value), field);
 }
 
-/** `relation__isnull: true` across a many-valued relation also holds for a row with no related rows at all. */
+/**
+ * `relation__isnull: true` across a many-valued relation also holds for a row with no related rows at all; so does
+ * `relation: null`, which Django reads as the same lookup.
+ */
 function isNoneAtAll(condition: LookupCondition): boolean {
-  return condition.lookup.name === "isnull" && condition.value === true;
+  const { lookup, value } = condition;
+  return (lookup.name === "isnull" && value === true) || (lookup.name === "exact" && value === null);
 }
 
 /** The 1-based select-list position of a selected annotation, as a GROUP BY or ORDER BY key. */

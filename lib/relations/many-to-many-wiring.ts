@@ -6,7 +6,7 @@ import type { RelationStep } from "../query/paths.js";
 import { ForeignKeyField } from "./foreign-key.js";
 import { ManyRelatedManager } from "./many-related-manager.js";
 import { manyToManyStep, type ManyToManyField, type ManyToManyLink } from "./many-to-many.js";
-import { camelCase, claimName, NO_REVERSE, resolveModel } from "./wiring.js";
+import { camelCase, claimName, NO_REVERSE, refuseWrite, resolveModel } from "./wiring.js";
 
 /**
  * Connects each many-to-many whose models are all defined: its join model (made here when none is given),
@@ -109,5 +109,6 @@ function defineManager(meta: ModelMeta, relation: RelationStep, mirror: Relation
     get(this: Model) {
       return new ManyRelatedManager(related.model, this, relation, mirror, link.uniquePair);
     },
+    set: refuseWrite(meta, relation.name),
   });
 }

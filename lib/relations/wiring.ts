@@ -80,5 +80,13 @@ function connect(meta: ModelMeta, field: ForeignKeyField): void {
     get(this: Model) {
       return field.oneToOne ? new RelatedOne(meta.model, field, this, relatedName) : new RelatedManager(meta.model, field, this, relatedName);
     },
+    set: refuseWrite(targetMeta, relatedName),
   });
+}
+
+/** The setter of a relation to many rows: an assignment would write nothing, so it is refused, saying what does. */
+export function refuseWrite(meta: ModelMeta, name: string): (value: unknown) => never {
+  return () => {
+    throw meta.relationWrite(name)!;
+  };
 }
