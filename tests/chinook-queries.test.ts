@@ -622,6 +622,21 @@ describeEachDialect("queries over Chinook", (target) => {
       }
       expect(await longest().valuesList("id", { flat: true })).toEqual([...best].sort(([a], [b]) => a - b).map(([, row]) => row.TrackId));
       expect(await longest().count()).toBe(best.size);
+      // An ordering led by the DISTINCT ON fields in another order is the same set of leading columns.
+      expect(await Track.objects.filter({ album__id__lte: 20 }).orderBy("genre", "album", "id").distinct("album", "genre").count()).toBeGreaterThan(0);
+    });
+
+    test("an ordering that does not start with the DISTINCT ON fields is refused before any SQL, saying what would do", async () => {
+      const error = await expectRefusedBeforeSql(target, async () => Track.objects.orderBy("-milliseconds", "album").distinct("album").all(), orm.ValidationError);
+      if (target.dialect !== "postgresql") {
+        expect(error.message).toMatch(/DISTINCT ON fields is PostgreSQL's alone/);
+        return;
+      }
+      expect(error.message).toBe(
+        'Track.objects.distinct("album"): the ordering must start with album (PostgreSQL keeps each group\'s first row in it), but it is -milliseconds, album; orderBy("album", "-milliseconds")',
+      );
+      await expectRefusedBeforeSql(target, async () => Track.objects.orderBy("album__title").distinct("album").all(), orm.ValidationError);
+      await expectRefusedBeforeSql(target, async () => Track.objects.annotate({ n: orm.Length("name") }).orderBy("n").distinct("album").count(), orm.ValidationError);
     });
   });
 });

@@ -592,8 +592,9 @@ export class QueryCompiler {
 
   /** SELECT DISTINCT, or PostgreSQL's DISTINCT ON (columns). */
   #distinct(state: QueryState): Sql {
-    if (state.distinctOn.length > 0) return sql`DISTINCT ON (${join(state.distinctOn.map((column) => this.column(column.field, this.aliasFor(column.steps))))}) `;
-    return state.distinct ? raw("DISTINCT ") : empty;
+    if (state.distinctOn.length === 0) return state.distinct ? raw("DISTINCT ") : empty;
+    refuseDistinctOrdering(this.meta, state);
+    return sql`DISTINCT ON (${join(state.distinctOn.map((column) => this.column(column.field, this.aliasFor(column.steps))))}) `;
   }
 
   /** FOR UPDATE, as the dialect writes it, naming the tables of `of`. */
@@ -687,6 +688,29 @@ export function encodeValue(codec: Codec, field: Field, value: unknown): unknown
 function isNoneAtAll(condition: LookupCondition): boolean {
   const { lookup, value } = condition;
   return (lookup.name === "isnull" && value === true) || (lookup.name === "exact" && value === null);
+}
+
+/** A path as distinct() and orderBy() name it. */
+function pathName(column: DistinctColumn): string {
+  return [...column.steps.map((step) => step.name), column.field.name].join("__");
+}
+
+/**
+ * PostgreSQL keeps the first row of each DISTINCT ON group in the ordering, which must therefore start with the
+ * DISTINCT ON columns (in any order among themselves): otherwise a ValidationError before any SQL, not its error.
+ */
+function refuseDistinctOrdering(meta: ModelMeta, state: QueryState): void {
+  const { distinctOn, ordering } = state;
+  if (ordering.length === 0) return;
+  const leading = ordering.slice(0, distinctOn.length);
+  const matches = (term: Ordering) => !term.annotation && !term.transform && distinctOn.some((column) => column.field === term.field && pathName(column) === pathName(term));
+  if (leading.length === distinctOn.length && leading.every(matches)) return;
+  const names = distinctOn.map(pathName);
+  const order = ordering.map((term) => (term.annotation ? term.annotation.name : `${term.descending ? "-" : ""}${pathName(term)}`));
+  throw new ValidationError(
+    `${meta.name}.objects.distinct(${names.map((name) => JSON.stringify(name)).join(", ")}): the ordering must start with ${names.join(", ")} (PostgreSQL keeps each group's first row in it), but it is ${order.join(", ")}; orderBy(${[...names, ...order.filter((name) => !names.includes(name.replace(/^-/, "")))].map((name) => JSON.stringify(name)).join(", ")})`,
+    meta.name,
+  );
 }
 
 /** The 1-based select-list position of a selected annotation, as a GROUP BY or ORDER BY key. */
