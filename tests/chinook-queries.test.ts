@@ -315,6 +315,45 @@ describeEachDialect("queries over Chinook", (target) => {
     });
   });
 
+  describe("aggregate() of annotations", () => {
+    const tracksPerAlbum = countBy(data.tracks, (row) => row.AlbumId as number);
+    const counts = data.albums.map((row) => tracksPerAlbum.get(row.AlbumId as number) ?? 0);
+
+    test("an aggregate of what annotate() computed per row reads the annotated rows as a table", async () => {
+      const result = await Album.objects.annotate({ n: orm.Count("tracks") }).aggregate({ most: orm.Max("n"), total: orm.Sum("n"), mean: orm.Avg("n"), albums: orm.Count(), distinctCounts: orm.Count("n", { distinct: true }) });
+      expect(result).toEqual({
+        most: Math.max(...counts),
+        total: data.tracks.length,
+        mean: expect.closeTo(data.tracks.length / data.albums.length, 9),
+        albums: data.albums.length,
+        distinctCounts: new Set(counts).size,
+      });
+      // With a HAVING, a slice and a field of the model beside the annotation.
+      const big = await Album.objects.annotate({ n: orm.Count("tracks") }).filter({ n__gte: 20 }).aggregate({ albums: orm.Count(), tracks: orm.Sum("n"), lastId: orm.Max("id") });
+      const bigIds = data.albums.filter((row) => (tracksPerAlbum.get(row.AlbumId as number) ?? 0) >= 20).map((row) => row.AlbumId as number);
+      expect(big).toEqual({ albums: bigIds.length, tracks: bigIds.reduce((sum, id) => sum + tracksPerAlbum.get(id)!, 0), lastId: Math.max(...bigIds) });
+      const topFive = await Album.objects.annotate({ n: orm.Count("tracks") }).orderBy("-n", "id").limit(5).aggregate({ tracks: orm.Sum("n") });
+      expect(topFive.tracks).toBe([...counts].sort((a, b) => b - a).slice(0, 5).reduce((sum, n) => sum + n, 0));
+      const longest = await Track.objects.annotate({ letters: orm.Length("name") }).aggregate({ most: orm.Max("letters") });
+      expect(longest.most).toBe(Math.max(...data.tracks.map((row) => [...(row.Name as string)].length)));
+    });
+
+    test("over values() groups: the largest genre, and the genres counted", async () => {
+      const perGenre = countBy(data.tracks.filter((row) => row.GenreId !== null), (row) => row.GenreId as number);
+      const result = await Track.objects.filter({ genre__isnull: false }).values("genre").annotate({ n: orm.Count("id"), price: orm.Sum("unitPrice") }).aggregate({ most: orm.Max("n"), genres: orm.Count(), dearest: orm.Max("price") });
+      const priceOf = new Map<number, number>();
+      for (const row of data.tracks) if (row.GenreId !== null) priceOf.set(row.GenreId as number, (priceOf.get(row.GenreId as number) ?? 0) + Math.round((row.UnitPrice as number) * 100));
+      expect(result).toEqual({ most: Math.max(...perGenre.values()), genres: perGenre.size, dearest: (Math.max(...priceOf.values()) / 100).toFixed(2) });
+    });
+
+    test("what cannot be aggregated over annotated rows is refused before any SQL", async () => {
+      const annotated = Album.objects.annotate({ n: orm.Count("tracks"), title2: orm.Upper("title") });
+      await expectRefusedBeforeSql(target, () => annotated.aggregate({ s: orm.Sum("n", { filter: { n__gt: 1 } }) }), orm.ValidationError);
+      await expectRefusedBeforeSql(target, () => annotated.aggregate({ s: orm.Sum("title2") }), orm.ValidationError);
+      await expectRefusedBeforeSql(target, () => annotated.aggregate({ s: orm.Sum("n"), t: orm.Max("nope") }), orm.UnknownFieldError);
+    });
+  });
+
   describe("Case and When", () => {
     const band = (ms: number) => (ms < 180_000 ? "short" : ms < 360_000 ? "medium" : "long");
 

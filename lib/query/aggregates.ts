@@ -1,8 +1,8 @@
 import sql, { empty, raw, type Sql } from "sql-template-tag";
-import { ValidationError } from "../errors.js";
+import { UnknownFieldError, ValidationError } from "../errors.js";
 import { FloatField, IntegerField, type Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
-import type { QueryCompiler } from "./compiler.js";
+import { derivedColumn, type QueryCompiler, type ValueColumn } from "./compiler.js";
 import { Computed, outputField, type BoundComputed } from "./computed.js";
 import { resolvePath, type RelationStep } from "./paths.js";
 import type { Expression } from "./lookups.js";
@@ -46,12 +46,35 @@ export class Aggregate<V = unknown> extends Computed<V> {
     if (this.path === undefined) return new BoundAggregate(this, [], undefined, filter, meta);
     const { steps, field, rest } = resolvePath(meta, this.path.split("__"), this.path);
     if (rest.length > 0) throw field.owner === meta ? meta.unknown(this.path, "field to aggregate", this.path) : meta.unknown(rest.join("__"), "field to aggregate", this.path);
-    if (this.fn === "SUM" || this.fn === "AVG") {
-      if (!NUMERIC.has(field.kind)) throw new ValidationError(`${meta.name}: ${this} needs a number field; ${field.owner.name}.${field.name} is ${field.kind}`, meta.name, field.name);
-      const refusal = meta.database.dialect.arithmeticRefusal(field);
-      if (refusal) throw new ValidationError(`${meta.name}: ${this} cannot run in SQL: ${refusal}`, meta.name, field.name);
-    }
+    this.#checkNumeric(meta, field, `${field.owner.name}.${field.name}`);
     return new BoundAggregate(this, steps, field, filter, meta);
+  }
+
+  /**
+   * Resolves the path against the columns of a QuerySet's rows read as a derived table (see QueryCompiler.aggregateOver):
+   * `annotate({ n: Count("tags") }).aggregate({ most: Max("n") })` aggregates what annotate() computed per row.
+   */
+  bindOver(meta: ModelMeta, columns: readonly ValueColumn[]): BoundAggregate {
+    if (this.options.filter !== undefined) {
+      throw new ValidationError(`${meta.name}.objects.aggregate(): ${this} reads the rows annotate() computed, where a filter cannot name the model's relations; filter() the QuerySet instead`, meta.name);
+    }
+    if (this.path === undefined) return new BoundAggregate(this, [], undefined, undefined, meta);
+    const position = columns.findIndex((column) => column.name === this.path);
+    if (position < 0) {
+      throw new UnknownFieldError(`${meta.name}.objects.aggregate(): ${this} names none of the rows' values (${columns.map((column) => column.name).join(", ")}); over annotate(), an aggregate reads an annotation or a values() column`);
+    }
+    const column = columns[position]!;
+    const field = "annotation" in column ? column.annotation.expression.output : (column.transform?.output ?? column.field);
+    this.#checkNumeric(meta, field, JSON.stringify(column.name));
+    return new BoundAggregate(this, [], field, undefined, meta, position);
+  }
+
+  /** Sum and Avg of a number, in SQL: a ValidationError before any SQL otherwise. */
+  #checkNumeric(meta: ModelMeta, field: Field, named: string): void {
+    if (this.fn !== "SUM" && this.fn !== "AVG") return;
+    if (!NUMERIC.has(field.kind)) throw new ValidationError(`${meta.name}: ${this} needs a number field; ${named} is ${field.kind}`, meta.name, field.name);
+    const refusal = meta.database.dialect.arithmeticRefusal(field);
+    if (refusal) throw new ValidationError(`${meta.name}: ${this} cannot run in SQL: ${refusal}`, meta.name, field.name);
   }
 
   override toString(): string {
@@ -75,6 +98,8 @@ export class BoundAggregate implements BoundComputed {
     /** Only the rows matching this are aggregated. */
     readonly filter: Condition | undefined,
     meta: ModelMeta,
+    /** The position of the column it reads in the rows of QueryCompiler.aggregateOver, instead of `field`'s own column. */
+    readonly derived?: number,
   ) {
     this.#many = steps.findIndex((step) => step.many);
     // Min, Max and Sum hold the field's own values, which a filter compares with as the field checks them.
@@ -98,7 +123,7 @@ export class BoundAggregate implements BoundComputed {
   toSql(compiler: QueryCompiler): Sql {
     if (!this.groups(compiler)) return this.#subquery(compiler);
     // Joins the path's tables into `compiler` (LEFT across reverse relations, so a row with none counts 0).
-    const column = this.field ? compiler.column(this.field, compiler.aliasFor(this.steps)) : undefined;
+    const column = this.derived !== undefined ? derivedColumn(compiler.dialect, this.derived) : this.field ? compiler.column(this.field, compiler.aliasFor(this.steps)) : undefined;
     const filter = this.filter ? compiler.condition(this.filter) : undefined;
     return this.#call(compiler, column && filter ? sql`CASE WHEN ${filter} THEN ${column} END` : filter ? sql`CASE WHEN ${filter} THEN 1 END` : column);
   }
@@ -183,9 +208,12 @@ type SumOf<X> = X extends bigint ? bigint : X extends string ? string : number;
 /** An aggregate's JS value over rows of T. */
 type ResultOver<T, V> = V extends FromField<infer Fn, infer P extends string>
   ? Fn extends "SUM"
-    ? SumOf<Exclude<PathValue<T, P>, null>> | null
-    : Exclude<PathValue<T, P>, null> | null
+    ? SumOf<Exclude<AggregatedValue<T, P>, null>> | null
+    : Exclude<AggregatedValue<T, P>, null> | null
   : V;
+
+/** The value an aggregate reads at P: an annotation's (aggregate() of annotate()), or a field's along its path. */
+type AggregatedValue<T, P extends string> = P extends AnnotationKey<T> ? T[P & keyof T] : PathValue<T, P>;
 
 /** What annotate() takes: an aggregate, a function, a Case, a subquery, or F(). */
 export type Annotatable = { readonly valueType: unknown } & Expression;

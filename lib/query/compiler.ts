@@ -509,10 +509,11 @@ export class QueryCompiler {
   }
 
   /** SELECT of values()/valuesList() columns, read by position; relation paths join. */
-  values(state: QueryState): { statement: Sql; decoders: ((value: unknown) => unknown)[] } {
+  /** values()'s SELECT; `named`, each column named after its position (c0, c1, ...), as derivedColumn() reads it. */
+  values(state: QueryState, named = false): { statement: Sql; decoders: ((value: unknown) => unknown)[] } {
     const spec = state.values!;
     // values() before annotate(): the aggregates read the rows of each group, across relations too.
-    if (spec.grouped && !this.groupsRows) return this.#groupingRows().values(state);
+    if (spec.grouped && !this.groupsRows) return this.#groupingRows().values(state, named);
     const where = this.where(state);
     const list: Sql[] = [];
     const plain: Sql[] = [];
@@ -545,8 +546,15 @@ export class QueryCompiler {
     }
     const having = this.having(state);
     const order = this.orderBy(state, positions);
-    const statement = sql`SELECT ${this.#distinct(state)}${join(list)} FROM ${this.from()}${where}${groupBy}${having}${order}${this.limitOffset(state)}${this.#lock(state)}`;
+    const selected = named ? list.map((item, position) => sql`${item} AS ${raw(this.dialect.quote(`c${position}`))}`) : list;
+    const statement = sql`SELECT ${this.#distinct(state)}${join(selected)} FROM ${this.from()}${where}${groupBy}${having}${order}${this.limitOffset(state)}${this.#lock(state)}`;
     return { statement, decoders };
+  }
+
+  /** aggregate() of what the QuerySet computes per row or group (its annotations, its values() columns): over its rows as a derived table. */
+  aggregateOver(state: QueryState, aggregates: readonly BoundAggregate[]): Sql {
+    const { statement } = this.values(state, true);
+    return sql`SELECT ${join(aggregates.map((aggregate) => aggregate.toSql(this)))} FROM (${statement}) AS ${raw(this.dialect.quote(DERIVED_TABLE))}`;
   }
 
   /**
@@ -688,6 +696,14 @@ export function encodeValue(codec: Codec, field: Field, value: unknown): unknown
 function isNoneAtAll(condition: LookupCondition): boolean {
   const { lookup, value } = condition;
   return (lookup.name === "isnull" && value === true) || (lookup.name === "exact" && value === null);
+}
+
+/** The derived table aggregateOver() reads. */
+const DERIVED_TABLE = "_annotated";
+
+/** Column `position` of the derived table aggregateOver() reads. */
+export function derivedColumn(dialect: Dialect, position: number): Sql {
+  return raw(`${dialect.quote(DERIVED_TABLE)}.${dialect.quote(`c${position}`)}`);
 }
 
 /** A path as distinct() and orderBy() name it. */

@@ -321,14 +321,21 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const meta = this.meta;
     const entries = Object.entries(aggregates);
     if (entries.length === 0) throw new ValidationError(`${meta.name}.objects.aggregate() needs at least one aggregate, such as { n: orm.Count("id") }`, meta.name);
-    const bound = entries.map(([name, aggregate]) => {
+    for (const [name, aggregate] of entries) {
       if (!(aggregate instanceof Aggregate)) throw new ValidationError(`${meta.name}.objects.aggregate(): "${name}" needs an aggregate such as orm.Sum("price")`, meta.name);
-      return aggregate.bind(meta);
-    });
+    }
+    const aggregated = entries.map(([, aggregate]) => aggregate as Aggregate);
+    const { annotations } = this.state;
+    // An aggregate of an annotation (`annotate({ n: Count("tags") })` then `Max("n")`) reads the annotated rows as a table.
+    const overRows = aggregated.some((aggregate) => aggregate.path !== undefined && !meta.fieldMap.has(aggregate.path) && annotations.some((annotation) => annotation.name === aggregate.path));
+    const values: ValuesSpec | undefined = !overRows
+      ? undefined
+      : (this.state.values ?? { columns: valueColumns(meta, annotations, [...new Set(aggregated.flatMap((aggregate) => aggregate.path ?? []))]), shape: "array", grouped: false });
+    const bound = aggregated.map((aggregate) => (values ? aggregate.bindOver(meta, values.columns) : aggregate.bind(meta)));
     const database = this.#on(false);
     this.#checkLock(database);
     const compiler = this.#compiler(database);
-    const statement = compiler.aggregate(this.state, bound);
+    const statement = values ? compiler.aggregateOver(patchState(this.state, { values }), bound) : compiler.aggregate(this.state, bound);
     const exactIntegers = bound.some((aggregate) => aggregate.exactIntegers);
     const result = await database.run(statement, { about: about(meta, "SELECT"), primary: this.state.onPrimary, arrayRows: true, exactIntegers, ...this.#bounds(options) });
     const row = result.rows[0] as unknown[];

@@ -212,6 +212,9 @@ describe("aggregates", () => {
     const ranked = await Album.objects.annotate({ tracks: orm.Count("id") }).orderBy("-tracks").first();
     expectTypeOf(ranked!.tracks).toEqualTypeOf<number>();
     expectTypeOf(ranked!.title).toEqualTypeOf<string>();
+    // An aggregate of an annotation is typed by the annotation.
+    const spread = await Album.objects.annotate({ tracks: orm.Count("id"), letters: orm.Length("title") }).aggregate({ most: orm.Max("tracks"), all: orm.Sum("tracks"), longest: orm.Max("letters") });
+    expectTypeOf(spread).toEqualTypeOf<{ most: number | null; all: number | null; longest: number | null }>();
   });
 });
 
