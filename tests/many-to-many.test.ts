@@ -442,6 +442,23 @@ describeEachDialect("many-to-many", (target: TestDatabase) => {
       expect(await Membership.objects.filter({ person: ann }).valuesList("role", { flat: true })).toEqual(["member"]);
     });
 
+    test("bulkCreate() through the manager creates the rows and links them, with throughDefaults, all or none", async () => {
+      const cid = await Person.objects.create({ name: "cid" });
+      const made = await cid.groups.bulkCreate([{ name: "darts" }, { name: "bowls" }], { throughDefaults: { role: "founder" } });
+      expect(made.map((group) => (group as unknown as { name: string }).name)).toEqual(["darts", "bowls"]);
+      expect(await Membership.objects.filter({ person: cid }).orderBy("group__name").values("group__name", "role")).toEqual([
+        { group__name: "bowls", role: "founder" },
+        { group__name: "darts", role: "founder" },
+      ]);
+      // A link that cannot be written (role too long) undoes the rows created with it.
+      const groups = await Group.objects.count();
+      await expect(cid.groups.bulkCreate([{ name: "golf" }], { throughDefaults: { role: "x".repeat(21) } })).rejects.toThrow(orm.ValidationError);
+      expect(await Group.objects.count()).toBe(groups);
+      await expect(cid.groups.bulkCreate([{ name: "golf" }], { onConflict: "ignore" })).rejects.toThrow("Person.groups.bulkCreate() takes no onConflict");
+      await expect(new Person({ name: "draft" }).groups.bulkCreate([{ name: "golf" }])).rejects.toThrow("Person.groups.bulkCreate() needs a saved Person");
+      expect(await Group.objects.count()).toBe(groups);
+    });
+
     test("throughDefaults is checked like any row, before any SQL", async () => {
       const bob = await Person.objects.create({ name: "bob" });
       const group = await Group.objects.create({ name: "g" });

@@ -165,6 +165,16 @@ describeEachDialect("relations", (target) => {
       expect(events).toHaveLength(0);
     });
 
+    test("bulkCreate() through a reverse relation sets each row's foreign key to the owner, as create() does", async () => {
+      const artist = await Artist.objects.create({ name: "Reverse bulk" });
+      const albums = await artist.albums.bulkCreate([{ title: "One" }, { title: "Two" }]);
+      expect(albums.map((album) => album.title)).toEqual(["One", "Two"]);
+      expect(await Album.objects.filter({ artist }).orderBy("title").valuesList("title", { flat: true })).toEqual(["One", "Two"]);
+      await expect(artist.albums.bulkCreate([null as never])).rejects.toThrow(orm.ValidationError);
+      await Album.objects.filter({ artist }).delete();
+      await artist.delete();
+    });
+
     test("the reverse side is not a value to write: the error names the foreign key that writes it", async () => {
       const artist = await Artist.objects.get({ pk: 1 });
       const message = "Artist.albums is a relation to Album rows, not a value to write: it is the other side of Album.artist; set that on the Album rows";

@@ -5,7 +5,7 @@ import { patchState, type QueryState } from "../query/compiler.js";
 import { META } from "../model/instance.js";
 import type { RelationStep } from "../query/paths.js";
 import type { ModelMeta } from "../model/meta.js";
-import { defaultState, QuerySet } from "../query/queryset.js";
+import { defaultState, QuerySet, type BulkCreateOptions } from "../query/queryset.js";
 import type { FieldsOf } from "../query/typing.js";
 import { findLookup } from "../query/lookups.js";
 import type { CreateValues } from "../model/types.js";
@@ -162,6 +162,22 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
         const row = await super.create(values);
         await this.#add([(row as Model).pk], options);
         return row;
+      });
+    return withStatementOptions(options, createLinked);
+  }
+
+  /** Creates these related rows and links them to the owner, in one transaction. */
+  override async bulkCreate(rows: readonly CreateValues<FieldsOf<T>>[], options: BulkCreateOptions<T> & ThroughOptions = {}): Promise<T[]> {
+    this.#ownerKey("bulkCreate");
+    if (options.onConflict !== undefined) {
+      // A row that clashed is not read back (see bulkCreate), so it could not be linked.
+      throw this.#invalid("bulkCreate", "takes no onConflict: the rows that clash are not read back, so they could not be linked; link existing rows with add()");
+    }
+    const createLinked = () =>
+      this.#through().database.transaction(async () => {
+        const created = await super.bulkCreate(rows);
+        await this.#add(created.map((row) => (row as Model).pk), options);
+        return created;
       });
     return withStatementOptions(options, createLinked);
   }

@@ -1,7 +1,7 @@
 import { NoMatch } from "../errors.js";
 import { META } from "../model/instance.js";
 import type { Model, ModelClass } from "../model/model.js";
-import { defaultState, QuerySet } from "../query/queryset.js";
+import { defaultState, QuerySet, type BulkCreateOptions } from "../query/queryset.js";
 import { resolveCondition } from "../query/where.js";
 import { patchState, type QueryState } from "../query/compiler.js";
 import type { ForeignKeyField } from "./foreign-key.js";
@@ -64,6 +64,19 @@ export class RelatedManager<T extends object = Model> extends OwnedRows<T> {
   override create(values: Record<string, unknown> = {}, options?: StatementOptions): Promise<T> {
     return super.create({ ...values, [this.field.name]: this.owner } as CreateValues<FieldsOf<T>>, options);
   }
+
+  /** Creates these rows with their foreign key set to the owner, as create() does one. */
+  override bulkCreate(rows: readonly Record<string, unknown>[], options?: BulkCreateOptions<T> & StatementOptions): Promise<T[]> {
+    // What is no object of values stays as it is, for bulkCreate() to refuse by its position.
+    const owned = Array.isArray(rows) ? rows.map((row: unknown) => (isPlainObject(row) ? { ...row, [this.field.name]: this.owner } : row)) : rows;
+    return super.bulkCreate(owned as readonly CreateValues<FieldsOf<T>>[], options);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** `profile.person` for a OneToOne: awaiting it gives the one related row, or NoMatch. */
