@@ -568,6 +568,23 @@ describeEachDialect("queries over Chinook", (target) => {
       expect(await Invoice.objects.filter({ customer: brazil.orderBy("id").limit(1) }).count()).toBe(data.invoices.filter((row) => row.CustomerId === firstBrazilian).length);
     });
 
+    test("values(x).annotate(n).values(\"n\") stays one row per x: a count per album as a Subquery, read and written", async () => {
+      const tracksPerAlbum = countBy(data.tracks, (row) => row.AlbumId as number);
+      const perAlbum = Track.objects.values("album").annotate({ n: orm.Count("id") });
+      expect(await perAlbum.orderBy("album").valuesList("n", { flat: true })).toEqual([...tracksPerAlbum].sort(([a], [b]) => a - b).map(([, n]) => n));
+      const counted = orm.Subquery(Track.objects.filter({ album: orm.OuterRef("pk") }).values("album").annotate({ n: orm.Count("id") }).values("n"));
+      const rows = await Album.objects.annotate({ n: counted }).filter({ id__lte: 30 }).orderBy("id").valuesList("id", "n");
+      expect(rows).toEqual(data.albums.filter((row) => (row.AlbumId as number) <= 30).map((row) => [row.AlbumId, tracksPerAlbum.get(row.AlbumId as number) ?? null]));
+      // The same subquery in an UPDATE, inside a transaction that is undone.
+      await expect(
+        database.transaction(async () => {
+          await Album.objects.filter({ id__lte: 3 }).update({ title: orm.Concat(orm.Value("n="), counted) } as never);
+          expect(await Album.objects.filter({ id__lte: 3 }).orderBy("id").valuesList("title", { flat: true })).toEqual([1, 2, 3].map((id) => `n=${tracksPerAlbum.get(id)}`));
+          throw new Error("undo");
+        }),
+      ).rejects.toThrow("undo");
+    });
+
     test("an __in subquery with a LIMIT runs on every database (MySQL takes it as a derived table), in reads and in writes", async () => {
       const lastFive = Track.objects.orderBy("-id").values("id").limit(5);
       const expected = data.tracks.map((row) => row.TrackId as number).sort((a, b) => b - a).slice(0, 5).sort((a, b) => a - b);

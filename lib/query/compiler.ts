@@ -56,6 +56,11 @@ export interface ValuesSpec {
   readonly shape: "object" | "array" | "flat";
   /** values() came before annotate(): one row per distinct combination of these columns, not per model row. */
   readonly grouped: boolean;
+  /**
+   * The fields a grouped QuerySet's rows are grouped by, where a values() after annotate() selected others
+   * (`values("album").annotate({ n }).values("n")`: still one row per album); else its own plain columns.
+   */
+  readonly groupBy?: readonly ValueColumn[];
 }
 
 /** What a QuerySet asks for. Frozen: every QuerySet method returns a new state. */
@@ -527,12 +532,11 @@ export class QueryCompiler {
         decoders.push((value) => expression.decode(value, this));
         continue;
       }
-      const { transform } = column;
-      const selected = transform ? transform.apply(this.dialect, this.column(column.field, this.aliasFor(column.steps))) : this.column(column.field, this.aliasFor(column.steps));
+      const selected = this.#valueColumn(column);
       list.push(selected);
       plain.push(selected);
       // A foreign key reads as its key here, not as a stub: values are plain data.
-      decoders.push(this.decoder(transform?.output ?? column.field));
+      decoders.push(this.decoder(column.transform?.output ?? column.field));
     }
     let groupBy = empty;
     if (state.annotations.some((annotation) => annotation.expression.groups(this))) {
@@ -541,7 +545,7 @@ export class QueryCompiler {
       const computed = state.annotations
         .filter((annotation) => !annotation.expression.groups(this))
         .map((annotation) => positionOf(annotation, positions) ?? annotation.expression.toSql(this));
-      const keys = spec.grouped ? [...plain, ...computed] : this.selectColumns(this.meta.columns).list;
+      const keys = spec.grouped ? [...(spec.groupBy ? spec.groupBy.flatMap((column) => ("field" in column ? [this.#valueColumn(column)] : [])) : plain), ...computed] : this.selectColumns(this.meta.columns).list;
       if (keys.length > 0) groupBy = sql` GROUP BY ${join(keys)}`;
     }
     const having = this.having(state);
@@ -549,6 +553,12 @@ export class QueryCompiler {
     const selected = named ? list.map((item, position) => sql`${item} AS ${raw(this.dialect.quote(`c${position}`))}`) : list;
     const statement = sql`SELECT ${this.#distinct(state)}${join(selected)} FROM ${this.from()}${where}${groupBy}${having}${order}${this.limitOffset(state)}${this.#lock(state)}`;
     return { statement, decoders };
+  }
+
+  /** A field column of values(), or the part of it a transform takes (`created__year`). */
+  #valueColumn(column: Extract<ValueColumn, { field: Field }>): Sql {
+    const selected = this.column(column.field, this.aliasFor(column.steps));
+    return column.transform ? column.transform.apply(this.dialect, selected) : selected;
   }
 
   /** aggregate() of what the QuerySet computes per row or group (its annotations, its values() columns): over its rows as a derived table. */

@@ -363,7 +363,10 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
   }
 
   #values<R>(names: readonly string[], shape: ValuesSpec["shape"]): QuerySet<R> {
-    const values: ValuesSpec = { columns: valueColumns(this.meta, this.state.annotations, names), shape, grouped: false };
+    const columns = valueColumns(this.meta, this.state.annotations, names);
+    const before = this.state.values;
+    // values("album").annotate({ n }).values("n"): still one row per album (as in Django), the album not selected.
+    const values: ValuesSpec = before?.grouped ? { columns, shape, grouped: true, groupBy: before.groupBy ?? before.columns } : { columns, shape, grouped: false };
     return new QuerySet<R>(this.model, patchState(this.state, { values }));
   }
 
