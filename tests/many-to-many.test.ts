@@ -27,6 +27,8 @@ describeEachDialect("many-to-many", (target: TestDatabase) => {
 
   // A follower graph: "self", not symmetric (following someone does not make them follow back).
   const User = orm.Model.define("User", { handle: orm.String({ maxLength: 30 }), follows: orm.ManyToMany("self", { relatedName: "followers" }) }, { database });
+  // Friendship: symmetrical, each link holds both ways.
+  const Player = orm.Model.define("Player", { name: orm.String({ maxLength: 30 }), friends: orm.ManyToMany("self", { symmetrical: true }) }, { database });
 
   // An explicit join model with a field of its own, declared after the model that names it.
   const Person = orm.Model.define("Person", { name: orm.String({ maxLength: 40 }), groups: orm.ManyToMany("Group", { through: "Membership", relatedName: "members" }) }, { database });
@@ -412,6 +414,37 @@ describeEachDialect("many-to-many", (target: TestDatabase) => {
       const [first] = await loaded!.follows.orderBy("handle").all();
       expect(sorted((await loaded!.follows.all()).map((user) => user.handle))).toEqual(["bob", "cid"]);
       expect(first).toBeDefined();
+    });
+
+    test("symmetrical: each write goes both ways, and reads need no way back", async () => {
+      const [ann, bob, cid, dan] = await Player.objects.bulkCreate(["ann", "bob", "cid", "dan"].map((name) => ({ name })));
+      const friendsOf = async (player: typeof ann) => sorted(await player!.friends.valuesList("name", { flat: true }));
+      const addition = await target.statementsDuring(() => ann!.friends.add(bob!, cid!));
+      expect(addition.filter((event) => event.sql.startsWith("INSERT"))).toHaveLength(1);
+      expect([await friendsOf(ann), await friendsOf(bob), await friendsOf(cid)]).toEqual([["bob", "cid"], ["ann"], ["ann"]]);
+      await bob!.friends.remove(ann!);
+      expect([await friendsOf(ann), await friendsOf(bob)]).toEqual([["cid"], []]);
+      await ann!.friends.set([dan!, bob!]);
+      expect([await friendsOf(ann), await friendsOf(bob), await friendsOf(cid), await friendsOf(dan)]).toEqual([["bob", "dan"], ["ann"], [], ["ann"]]);
+      // A player may be their own friend: one row, not two.
+      await ann!.friends.add(ann!);
+      expect(await Player.objects.filter({ friends: ann! }).orderBy("name").valuesList("name", { flat: true })).toEqual(["ann", "bob", "dan"]);
+      const eve = await ann!.friends.create({ name: "eve" });
+      expect(await friendsOf(eve)).toEqual(["ann"]);
+      const [loaded] = await Player.objects.filter({ name: "eve" }).prefetchRelated("friends").all();
+      expect((await loaded!.friends.all()).map((player) => player.name)).toEqual(["ann"]);
+      await ann!.friends.clear();
+      expect([await friendsOf(ann), await friendsOf(bob), await friendsOf(dan), await friendsOf(eve)]).toEqual([[], [], [], []]);
+      expect("players" in ann!).toBe(false);
+    });
+
+    test("symmetrical is for a model and itself, with the join table quarry makes and no relatedName", () => {
+      const database = new orm.Database("sqlite::memory:");
+      const Other = orm.Model.define("Other", { name: orm.String() }, { database });
+      expect(() => orm.Model.define("A", { friends: orm.ManyToMany(Other, { symmetrical: true }) }, { database })).toThrow("A.friends: symmetrical is for a relation of a model to itself");
+      expect(() => orm.ManyToMany("self", { symmetrical: true, relatedName: "x" })).toThrow("takes no relatedName");
+      expect(() => orm.ManyToMany("self", { symmetrical: true, through: "Friendship" })).toThrow("takes no through model");
+      expect(() => orm.ManyToMany("self", { symmetrical: "yes" as never })).toThrow("symmetrical is true or false");
     });
   });
 

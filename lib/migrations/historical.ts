@@ -11,8 +11,8 @@ import type { FieldState, ModelState, ProjectState } from "./state.js";
 export function makeField(state: FieldState): Field {
   const { type, to, choices, default: fallback, ...rest } = state;
   if (type === "ManyToMany") {
-    const { through, relatedName, throughFields } = state;
-    return ManyToMany(to!, { ...(through ? { through } : {}), ...(relatedName ? { relatedName } : {}), ...(throughFields ? { throughFields } : {}) });
+    const { through, relatedName, throughFields, symmetrical } = state;
+    return ManyToMany(to!, { ...(through ? { through } : {}), ...(relatedName ? { relatedName } : {}), ...(throughFields ? { throughFields } : {}), ...(symmetrical ? { symmetrical } : {}) });
   }
   const options = { ...rest, ...(fallback !== undefined ? { default: fallback } : {}) } as FieldOptions<unknown> & Record<string, unknown>;
   switch (type) {

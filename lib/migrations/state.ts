@@ -46,6 +46,8 @@ export interface FieldState {
   readonly through?: string;
   readonly relatedName?: string;
   readonly throughFields?: readonly [string, string];
+  /** ManyToMany("self"): each pair is written both ways (no table of its own changes). */
+  readonly symmetrical?: boolean;
 }
 
 /** A ManyToMany has no column: its pairs live in a join table (its own, or its through model's). */
@@ -144,11 +146,12 @@ function modelName(related: ManyToManyField["related"] | NonNullable<ManyToManyF
 }
 
 export function manyToManyState(field: ManyToManyField): FieldState {
-  const { through, relatedName, throughFields } = field.options;
+  const { through, relatedName, throughFields, symmetrical } = field.options;
   return compact<FieldState>({
     type: "ManyToMany",
     to: modelName(field.related, field.owner.name),
     relatedName,
+    symmetrical: symmetrical === true ? true : undefined,
     through: through === undefined ? undefined : modelName(through, field.owner.name),
     throughFields: throughFields ? [throughFields[0], throughFields[1]] : undefined,
   });

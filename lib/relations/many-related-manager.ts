@@ -10,6 +10,8 @@ import type { FieldsOf } from "../query/typing.js";
 import { findLookup } from "../query/lookups.js";
 import type { CreateValues } from "../model/types.js";
 import { insertLinks, linkRows } from "./links.js";
+import type { ManyToManyLink } from "./many-to-many.js";
+import { Q } from "../query/where.js";
 import type { ForeignKeyField } from "./foreign-key.js";
 import { OwnedRows } from "./related-manager.js";
 import { withStatementOptions, type StatementOptions } from "../statement-bounds.js";
@@ -43,8 +45,11 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     readonly relation: RelationStep,
     /** The relation seen from the related model: the rows are those whose links lead to the owner. */
     readonly mirror: RelationStep,
-    /** The join table holds each pair once (a unique constraint), so the database can skip those already linked. */
-    readonly uniquePair: boolean,
+    /**
+     * How the join table holds pairs: once each (a unique constraint), so the database can skip those already linked;
+     * both ways (symmetrical), so each write goes both ways too.
+     */
+    readonly link: Pick<ManyToManyLink, "uniquePair" | "symmetrical">,
   ) {
     super(target, owner, relation.name);
   }
@@ -89,7 +94,10 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     const { near, far } = this.#keys;
     const { through, database } = this.#through();
     const rows = linkRows(through, near, far, ownerKey, keys, options.throughDefaults);
-    if (this.uniquePair) return insertLinks(through, database, rows);
+    // Both ways: (owner, key) and (key, owner); a row linked to itself is one pair.
+    const mirrored = this.link.symmetrical ? keys.filter((key) => String(key) !== String(ownerKey)) : [];
+    if (mirrored.length > 0) rows.push(...linkRows(through, far, near, ownerKey, mirrored));
+    if (this.link.uniquePair) return insertLinks(through, database, rows);
     // A through model without a unique pair: the pairs already linked are read first, in the same transaction.
     await database.transaction(async () => {
       const linked = new Set<string>();
@@ -119,7 +127,9 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
     const links = this.#links(database);
     const removeAll = async () => {
       for (let start = 0; start < keys.length; start += KEYS_PER_STATEMENT) {
-        await links.filter({ [near.name]: ownerKey, [`${far.name}__in`]: keys.slice(start, start + KEYS_PER_STATEMENT) } as never).delete();
+        const chunk = keys.slice(start, start + KEYS_PER_STATEMENT);
+        const pairs = { [near.name]: ownerKey, [`${far.name}__in`]: chunk };
+        await links.filter((this.link.symmetrical ? Q.or(pairs, { [far.name]: ownerKey, [`${near.name}__in`]: chunk }) : pairs) as never).delete();
       }
     };
     // Several statements, all or none.
@@ -151,7 +161,9 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
   async clear(options?: StatementOptions): Promise<void> {
     const ownerKey = this.#ownerKey("clear");
     this.#forget();
-    await this.#links(this.#through().database).filter({ [this.#keys.near.name]: ownerKey } as never).delete(options);
+    const { near, far } = this.#keys;
+    const linked = this.link.symmetrical ? Q.or({ [near.name]: ownerKey }, { [far.name]: ownerKey }) : { [near.name]: ownerKey };
+    await this.#links(this.#through().database).filter(linked as never).delete(options);
   }
 
   /** Creates a related row and links it to the owner, in one transaction. */

@@ -30,6 +30,9 @@ export function wireManyToMany(database: Database): void {
 function wireOne(meta: ModelMeta, field: ManyToManyField): void {
   const target = resolveModel(field.related, meta, field.name)?.[META];
   if (!target) return;
+  if (field.options.symmetrical && target !== meta) {
+    throw new TypeError(`${meta.name}.${field.name}: symmetrical is for a relation of a model to itself, ManyToMany("self", { symmetrical: true }); this one leads to ${target.name}`);
+  }
   const link = field.options.through ? declaredLink(meta, field, target) : madeLink(meta, field, target);
   if (!link) return;
   field.link = link;
@@ -51,7 +54,8 @@ function madeLink(meta: ModelMeta, field: ManyToManyField, target: ModelMeta): M
   } finally {
     field.resolving = false;
   }
-  return { through, sourceKey: through.fieldMap.get(sourceName) as ForeignKeyField, targetKey: through.fieldMap.get(targetName) as ForeignKeyField, explicit: false, uniquePair: true };
+  const symmetrical = field.options.symmetrical === true;
+  return { through, sourceKey: through.fieldMap.get(sourceName) as ForeignKeyField, targetKey: through.fieldMap.get(targetName) as ForeignKeyField, explicit: false, uniquePair: true, symmetrical };
 }
 
 /** The user's through model: its keys to each side (by throughFields where it has several), or undefined until it is defined. */
@@ -84,12 +88,13 @@ function declaredLink(meta: ModelMeta, field: ManyToManyField, target: ModelMeta
       );
     }
   }
-  return { through, sourceKey: sourceKey!, targetKey: targetKey!, explicit: true, uniquePair: through.isUnique([sourceKey!.name, targetKey!.name]) };
+  return { through, sourceKey: sourceKey!, targetKey: targetKey!, explicit: true, uniquePair: through.isUnique([sourceKey!.name, targetKey!.name]), symmetrical: false };
 }
 
 function connect(meta: ModelMeta, field: ManyToManyField, target: ModelMeta, link: ManyToManyLink): void {
   const where = `${meta.name}.${field.name}`;
-  const relatedName = field.options.relatedName ?? `${camelCase(meta.name)}s`;
+  // A symmetrical relation's way back would read the same rows: it has none.
+  const relatedName = link.symmetrical ? NO_REVERSE : (field.options.relatedName ?? `${camelCase(meta.name)}s`);
   claimName(meta, field.name, where);
   const forward = manyToManyStep(field.name, meta, target, link.through, link.sourceKey, link.targetKey);
   const backward = manyToManyStep(relatedName, target, meta, link.through, link.targetKey, link.sourceKey);
@@ -107,7 +112,7 @@ function defineManager(meta: ModelMeta, relation: RelationStep, mirror: Relation
   Object.defineProperty(meta.definedModel.prototype, relation.name, {
     configurable: true,
     get(this: Model) {
-      return new ManyRelatedManager(related.model, this, relation, mirror, link.uniquePair);
+      return new ManyRelatedManager(related.model, this, relation, mirror, link);
     },
     set: refuseWrite(meta, relation.name),
   });

@@ -14,6 +14,11 @@ export interface ManyToManyOptions {
   relatedName?: string;
   /** The through model's foreign keys to this model and to the related one, where it has more than one of either. */
   throughFields?: readonly [source: string, target: string];
+  /**
+   * For "self": each link holds both ways, as friendship does (`a.friends.add(b)` makes `b.friends` hold `a` too),
+   * so the relation is its own way back and has no relatedName. Default false: a follower graph.
+   */
+  symmetrical?: boolean;
 }
 
 /** The two sides and the join table of a many-to-many, once every model it names is defined. */
@@ -27,6 +32,8 @@ export interface ManyToManyLink {
   readonly explicit: boolean;
   /** A unique constraint holds each pair once: add() can leave a linked pair to the database to skip. */
   readonly uniquePair: boolean;
+  /** Each pair is written both ways (ManyToManyOptions.symmetrical). */
+  readonly symmetrical: boolean;
 }
 
 /**
@@ -51,6 +58,12 @@ export class ManyToManyField {
     const fields = options.throughFields;
     if (fields !== undefined && (!options.through || !Array.isArray(fields) || fields.length !== 2 || fields.some((name) => typeof name !== "string"))) {
       throw new TypeError("ManyToMany(): throughFields names two foreign keys of the through model, [toThisModel, toTheRelatedModel], and needs `through`");
+    }
+    if (options.symmetrical !== undefined && typeof options.symmetrical !== "boolean") throw new TypeError(`ManyToMany(): symmetrical is true or false, got ${String(options.symmetrical)}`);
+    if (options.symmetrical) {
+      // A symmetrical relation writes each pair both ways itself: a through model's rows are the user's to write.
+      if (options.through !== undefined) throw new TypeError("ManyToMany(): symmetrical takes no through model: quarry writes both rows of each pair into the join table it makes");
+      if (options.relatedName !== undefined) throw new TypeError("ManyToMany(): a symmetrical relation is its own way back, so it takes no relatedName");
     }
   }
 
