@@ -286,6 +286,11 @@ export class DecimalField extends Field<string> {
 
   protected check(value: unknown): string {
     if (typeof value === "string" && this.#isCanonical(value)) return value;
+    if (typeof value === "number") {
+      // A number whose fixed text reads back as itself has no more places than that text (1.005 does not: "1.00").
+      const fixed = value.toFixed(this.options.decimalPlaces);
+      if (Number(fixed) === value && this.#isCanonical(fixed)) return fixed;
+    }
     let text: string;
     if (typeof value === "number" && Number.isFinite(value)) text = String(value);
     else if (typeof value === "bigint") text = String(value);
