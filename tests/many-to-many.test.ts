@@ -492,6 +492,16 @@ describeEachDialect("many-to-many", (target: TestDatabase) => {
       expect(await Group.objects.count()).toBe(groups);
     });
 
+    test("a pair linked twice (a through model without a unique pair) is one related row, read directly or prefetched", async () => {
+      const eve = await Person.objects.create({ name: "eve" });
+      const club = await Group.objects.create({ name: "twice" });
+      await Membership.objects.bulkCreate([{ person: eve, group: club, role: "a" }, { person: eve, group: club, role: "b" }]);
+      expect((await eve.groups.all()).length).toBe(1);
+      const [loaded] = await Person.objects.filter({ pk: eve.pk }).prefetchRelated("groups").all();
+      expect((await loaded!.groups.all()).length).toBe(1);
+      expect(await loaded!.groups.count()).toBe(1);
+    });
+
     test("throughDefaults is checked like any row, before any SQL", async () => {
       const bob = await Person.objects.create({ name: "bob" });
       const group = await Group.objects.create({ name: "g" });

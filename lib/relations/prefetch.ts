@@ -148,7 +148,10 @@ async function prefetchMany(instances: readonly object[], relation: RelationStep
   // From the related rows to their links, joined (not EXISTS): each link is a row, with its owner's key.
   const toOwners: RelationStep = { name: `${relation.name}<`, from: target, to: toLinks.to, fromField: target.pk, toField: toRows.fromField, many: false, nullable: false };
   const columns: ValueColumn[] = [...target.columns.map((field) => ({ name: field.name, steps: [], field })), { name: "", steps: [toOwners], field: ownerKey }];
-  const owners = new Map(instances.map((instance) => [(instance as Model).pk, { owner: instance, rows: [] as Model[] }]));
+  // A through model without a unique pair may link two rows twice: the owner holds the row once, as its manager reads it.
+  const once = !toLinks.to.isUnique([ownerKey.name, toRows.fromField.name]);
+  const owners = new Map(instances.map((instance) => [(instance as Model).pk, { owner: instance, rows: [] as Model[], linked: once ? new Set<unknown>() : undefined }]));
+  const pkAt = target.columns.indexOf(target.pk);
   const keys = [...owners.keys()];
   const make = rowMaker<Model>(target.model, FROM_DATABASE, rowState(FROM_DATABASE, awayFrom(target, database)));
   const width = target.columns.length;
@@ -162,9 +165,14 @@ async function prefetchMany(instances: readonly object[], relation: RelationStep
       const owner = decodeValue(decoders[width]!, raw[width]);
       raw.length = width;
       for (let index = 0; index < width; index++) raw[index] = decodeValue(decoders[index]!, raw[index]);
+      const group = owners.get(owner);
+      if (group?.linked) {
+        if (group.linked.has(raw[pkAt])) continue;
+        group.linked.add(raw[pkAt]);
+      }
       const row = make(raw);
       rows.push(row);
-      owners.get(owner)?.rows.push(row);
+      group?.rows.push(row);
     }
   }
   for (const { owner, rows: owned } of owners.values()) (ownState(owner).prefetched ??= new Map()).set(relation.name, owned);
