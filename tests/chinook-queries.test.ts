@@ -315,6 +315,35 @@ describeEachDialect("queries over Chinook", (target) => {
     });
   });
 
+  describe("arithmetic annotations, and filters on Decimal aggregates", () => {
+    const cents = (value: unknown) => Math.round(Number(value) * 100);
+
+    test("annotate({ amount: F(\"unitPrice\").mul(F(\"quantity\")) }): each line's exact amount, and each invoice's sum of them is its total", async () => {
+      const lines = await InvoiceLine.objects.annotate({ amount: orm.F("unitPrice").mul(orm.F("quantity")), twice: orm.F("quantity").mul(2).add(1) }).orderBy("id").valuesList("id", "amount", "twice");
+      expect(lines).toEqual(
+        data.invoiceLines.map((row) => [row.InvoiceLineId, ((row.UnitPrice as number) * (row.Quantity as number)).toFixed(2), (row.Quantity as number) * 2 + 1]),
+      );
+      const perInvoice = await InvoiceLine.objects.values("invoice").annotate({ sum: orm.Sum("unitPrice") }).filter({ invoice__lte: 5 }).orderBy("invoice");
+      const totals = new Map(data.invoices.map((row) => [row.InvoiceId as number, cents(row.Total)]));
+      for (const { invoice, sum } of perInvoice) expect(cents(sum)).toBe(totals.get(invoice as number));
+      const dearest = await InvoiceLine.objects.annotate({ amount: orm.F("unitPrice").mul(orm.F("quantity")) }).filter({ amount__gte: "1.99" }).count();
+      expect(dearest).toBe(data.invoiceLines.filter((row) => cents(row.UnitPrice) * (row.Quantity as number) >= 199).length);
+      expect(() => Track.objects.annotate({ odd: orm.F("name").add(1) })).toThrow(orm.ValidationError);
+    });
+
+    test("a filter on a Decimal aggregate (HAVING) compares numbers on every database: customers who spent over 40", async () => {
+      const spent = new Map<number, number>();
+      for (const row of data.invoices) spent.set(row.CustomerId as number, (spent.get(row.CustomerId as number) ?? 0) + cents(row.Total));
+      const expected = [...spent].filter(([, total]) => total > 4000).map(([id]) => id).sort((a, b) => a - b);
+      expect(expected.length).toBeGreaterThan(3);
+      expect(await Customer.objects.annotate({ spent: orm.Sum<string>("invoices__total") }).filter({ spent__gt: "40.00" }).orderBy("id").valuesList("id", { flat: true })).toEqual(expected);
+      const grouped = await Invoice.objects.values("customer").annotate({ spent: orm.Sum<string>("total") }).filter({ spent__gt: "40.00" }).orderBy("customer").valuesList("customer", { flat: true });
+      expect(grouped).toEqual(expected);
+      const topPrice = Math.max(...data.tracks.map((row) => cents(row.UnitPrice)));
+      expect(await Album.objects.annotate({ top: orm.Max<string>("tracks__unitPrice") }).filter({ top__gte: (topPrice / 100).toFixed(2) }).count()).toBeGreaterThan(0);
+    });
+  });
+
   describe("aggregate() of annotations", () => {
     const tracksPerAlbum = countBy(data.tracks, (row) => row.AlbumId as number);
     const counts = data.albums.map((row) => tracksPerAlbum.get(row.AlbumId as number) ?? 0);

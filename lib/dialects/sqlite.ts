@@ -53,7 +53,10 @@ const ninesComplement = (digits: string) => digits.replace(/\d/g, (digit) => Str
  */
 const decimalCodec: Codec = {
   encode(value, field) {
-    if (!isWideDecimal(field) || typeof value !== "string") return value;
+    if (typeof value !== "string") return value;
+    // A narrow one as the double its column holds: an aggregate or arithmetic has no NUMERIC affinity to turn
+    // text into a number, and SQLite orders every number before every text (`SUM(price) > '1.00'` held for none).
+    if (!isWideDecimal(field)) return Number(value);
     const { maxDigits, decimalPlaces } = (field as DecimalField).options;
     const [whole = "", fraction = ""] = value.replace(/^-/, "").split(".");
     const digits = whole.padStart(maxDigits - decimalPlaces, "0") + fraction.padEnd(decimalPlaces, "0");

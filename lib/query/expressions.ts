@@ -1,6 +1,6 @@
 import sql, { raw, type Sql } from "sql-template-tag";
 import { ValidationError } from "../errors.js";
-import type { Field } from "../model/fields.js";
+import { BigIntegerField, DecimalField, FloatField, IntegerField, type Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import { decodeValue, type QueryCompiler } from "./compiler.js";
 import { isExpression, type Expression } from "./lookups.js";
@@ -150,12 +150,18 @@ export class ColumnReference extends Arithmetic {
   }
 }
 
-/** `left op right`, parenthesised so nesting keeps its order. */
+/** `left op right`, parenthesised so nesting keeps its order; bound, annotate() reads it as its `output` field. */
 export class Combined extends Arithmetic {
+  /** What annotate({ total: F("price").mul(F("quantity")) }) reads (types only: not worked out from the operands). */
+  declare readonly valueType: unknown;
+  #output: Field | undefined;
+
   constructor(
     readonly left: Operand,
     readonly operator: Operator,
     readonly right: Operand,
+    /** The model it is bound to (see bind): its output field's owner, for messages. */
+    readonly owner?: ModelMeta,
   ) {
     super();
     for (const side of [left, right]) {
@@ -174,16 +180,81 @@ export class Combined extends Arithmetic {
       const refusal = meta.database.dialect.arithmeticRefusal(side.field);
       if (refusal) throw new ValidationError(`${meta.name}: ${side} ${this.operator} ...: ${refusal}`, meta.name, side.field.name);
     }
-    return new Combined(left, this.operator, right);
+    return new Combined(left, this.operator, right, meta);
   }
 
   override toSql(compiler: QueryCompiler): Sql {
     return sql`(${operandSql(compiler, this.left)} ${raw(this.operator)} ${operandSql(compiler, this.right)})`;
   }
 
+  /**
+   * The field its values read as, once bound: integers stay integers (a bigint where one takes part), a Decimal
+   * taking part gives an exact Decimal text (the larger scale of + and -, the sum of the scales of *), a float or
+   * a division gives a number (integer division differs by database, see div()).
+   */
+  get output(): Field {
+    return (this.#output ??= resultField(arithmeticResult(this), this));
+  }
+
+  get exactIntegers(): boolean {
+    return this.output.kind === "bigint";
+  }
+
+  groups(): boolean {
+    return false;
+  }
+
+  decode(value: unknown, compiler: QueryCompiler): unknown {
+    return decodeValue(compiler.decoder(this.output), value);
+  }
+
   override toString(): string {
     return `(${String(this.left)} ${this.operator} ${String(this.right)})`;
   }
+}
+
+/** The kind of number an operand or a combination of them gives, and a Decimal's scale. */
+type ArithmeticResult = { readonly kind: "integer" | "bigint" | "float" } | { readonly kind: "decimal"; readonly scale: number };
+
+function arithmeticResult(operand: Operand): ArithmeticResult {
+  if (operand instanceof Combined) {
+    const left = arithmeticResult(operand.left);
+    const right = arithmeticResult(operand.right);
+    if (operand.operator === "/" || left.kind === "float" || right.kind === "float") return { kind: "float" };
+    if (left.kind === "decimal" || right.kind === "decimal") {
+      const [a, b] = [left, right].map((side) => (side.kind === "decimal" ? side.scale : 0)) as [number, number];
+      return { kind: "decimal", scale: operand.operator === "*" ? a + b : Math.max(a, b) };
+    }
+    return { kind: left.kind === "bigint" || right.kind === "bigint" ? "bigint" : "integer" };
+  }
+  if (operand instanceof ColumnReference) {
+    const { field } = operand;
+    if (field.kind === "decimal") return { kind: "decimal", scale: (field as DecimalField).options.decimalPlaces };
+    if (field.kind === "integer" || field.kind === "bigint" || field.kind === "float") return { kind: field.kind };
+    throw new ValidationError(`${field.owner.name}: ${operand} is ${field.kind}, not a number: annotate() takes arithmetic on number fields`, field.owner.name, field.name);
+  }
+  if (typeof operand === "bigint") return { kind: "bigint" };
+  if (typeof operand === "number") return { kind: Number.isInteger(operand) ? "integer" : "float" };
+  if (typeof operand === "string") return /^[+-]?\d+$/.test(operand.trim()) ? { kind: "integer" } : { kind: "decimal", scale: operand.trim().split(".")[1]?.length ?? 0 };
+  // Another expression (a function, a subquery): read as a number.
+  return { kind: "float" };
+}
+
+/** A field of no column, for reading a result of its kind: named after the expression, owned by the model it is bound to. */
+function resultField(result: ArithmeticResult, expression: Combined): Field {
+  // SQLite computes a Decimal's arithmetic in doubles: 15 digits, so that its filters compare numbers there too.
+  const options = { allowNull: true };
+  const field: Field =
+    result.kind === "decimal"
+      ? new DecimalField({ ...options, maxDigits: Math.max(15, result.scale), decimalPlaces: result.scale } as ConstructorParameters<typeof DecimalField>[0])
+      : result.kind === "bigint"
+        ? new BigIntegerField(options)
+        : result.kind === "integer"
+          ? new IntegerField(options)
+          : new FloatField(options);
+  field.name = String(expression);
+  if (expression.owner) field.owner = expression.owner;
+  return field;
 }
 
 function bindOperand(meta: ModelMeta, operand: Operand): Operand {

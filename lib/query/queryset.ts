@@ -18,7 +18,7 @@ import {
   type ValuesSpec,
 } from "./compiler.js";
 import { Aggregate, type AggregateValues, type Annotatable, type Annotated } from "./aggregates.js";
-import { bindUpdateValue, FieldReference, OrderBy } from "./expressions.js";
+import { Arithmetic, bindUpdateValue, OrderBy } from "./expressions.js";
 import { rowShaper, valueColumns, type ValueOf, type ValuesKey, type ValuesListOptions, type ValuesRow, type ValuesTuple } from "./values.js";
 import { isExpression, type Expression } from "./lookups.js";
 import type { ColumnKeys, CreateValues, FieldInput, UpdatableKeys } from "../model/types.js";
@@ -294,14 +294,17 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     const meta = this.meta;
     const added: Annotation[] = [];
     for (const [name, expression] of Object.entries(annotations)) {
-      if (!(expression instanceof Computed) && !(expression instanceof FieldReference)) {
+      if (!(expression instanceof Computed) && !(expression instanceof Arithmetic)) {
         throw new ValidationError(`${meta.name}.objects.annotate(): "${name}" needs an aggregate or expression such as orm.Count("id") or orm.Lower("name")`, meta.name);
       }
       const taken = name === "" || name.includes("__") || name === "then" || name === "pk" || meta.fieldMap.has(name) || meta.relations.has(name) || name in meta.model.prototype;
       if (taken || [...this.state.annotations, ...added].some((known) => known.name === name)) {
         throw new ValidationError(`${meta.name}.objects.annotate(): the name "${name}" is taken (a field, relation, method or earlier annotation) or has "__"; pick another`, meta.name);
       }
-      added.push({ name, expression: expression.bind(meta) as BoundComputed });
+      const bound = expression.bind(meta) as BoundComputed;
+      // Worked out now, so that arithmetic on what is not a number is refused here, not when the rows are read.
+      if (!bound.output) throw new ValidationError(`${meta.name}.objects.annotate(): "${name}" gives no value`, meta.name);
+      added.push({ name, expression: bound });
     }
     const values = this.state.values && {
       ...this.state.values,
