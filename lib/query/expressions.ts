@@ -39,6 +39,23 @@ export abstract class Arithmetic implements Expression {
   abstract toSql(compiler: QueryCompiler): Sql;
 }
 
+/** Arithmetic that annotate() reads as a value of its `output` field: a column, or columns combined. */
+abstract class ValueArithmetic extends Arithmetic {
+  abstract get output(): Field;
+
+  get exactIntegers(): boolean {
+    return this.output.kind === "bigint";
+  }
+
+  groups(): boolean {
+    return false;
+  }
+
+  decode(value: unknown, compiler: QueryCompiler): unknown {
+    return decodeValue(compiler.decoder(this.output), value);
+  }
+}
+
 /**
  * `F("views")`, `F("album__title")`: a column of the row being queried, as the right-hand side of a
  * lookup or the new value in `update()`. Forward relations join; reverse ones would repeat rows, so they are refused.
@@ -110,7 +127,7 @@ export class OrderBy {
 }
 
 /** An F bound to a model: the relation hops and the field it reads; annotate() reads it as the field reads. */
-export class ColumnReference extends Arithmetic {
+export class ColumnReference extends ValueArithmetic {
   constructor(
     readonly name: string,
     readonly steps: readonly RelationStep[],
@@ -127,18 +144,6 @@ export class ColumnReference extends Arithmetic {
     return this.field;
   }
 
-  get exactIntegers(): boolean {
-    return this.field.kind === "bigint";
-  }
-
-  groups(): boolean {
-    return false;
-  }
-
-  decode(value: unknown, compiler: QueryCompiler): unknown {
-    return decodeValue(compiler.decoder(this.field), value);
-  }
-
   /** Always a column of the outermost query, even inside the EXISTS of a reverse-relation lookup. */
   override toSql(compiler: QueryCompiler): Sql {
     const query = compiler.root;
@@ -151,7 +156,7 @@ export class ColumnReference extends Arithmetic {
 }
 
 /** `left op right`, parenthesised so nesting keeps its order; bound, annotate() reads it as its `output` field. */
-export class Combined extends Arithmetic {
+export class Combined extends ValueArithmetic {
   /** What annotate({ total: F("price").mul(F("quantity")) }) reads (types only: not worked out from the operands). */
   declare readonly valueType: unknown;
   #output: Field | undefined;
@@ -194,18 +199,6 @@ export class Combined extends Arithmetic {
    */
   get output(): Field {
     return (this.#output ??= resultField(arithmeticResult(this), this));
-  }
-
-  get exactIntegers(): boolean {
-    return this.output.kind === "bigint";
-  }
-
-  groups(): boolean {
-    return false;
-  }
-
-  decode(value: unknown, compiler: QueryCompiler): unknown {
-    return decodeValue(compiler.decoder(this.output), value);
   }
 
   override toString(): string {
