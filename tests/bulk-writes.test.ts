@@ -87,6 +87,10 @@ describeEachDialect("bulk writes: upserts and bulkUpdate", (target) => {
     ];
     const error = await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate(rows, { onConflict: { target: ["sku"], update: ["name", "price"] } }), orm.ValidationError);
     expect(error.message).toMatch(/rows 1 and 3 both have sku the string "dup"/);
+    // Rows in the order of their targets, the repeat next to its twin: found all the same.
+    const sorted = [{ sku: "a", name: "a", price: "1.00" }, { sku: "b", name: "b", price: "1.00" }, { sku: "b", name: "c", price: "1.00" }];
+    const adjacent = await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate(sorted, { onConflict: { target: ["sku"], update: ["name"] } }), orm.ValidationError);
+    expect(adjacent.message).toMatch(/rows 1 and 2 both have sku the string "b"/);
     // Dates are compared by their time, and a null target clashes with nothing.
     const seen = (iso: string | null) => (iso === null ? null : new Date(iso));
     const Stamp = orm.Model.define("Stamp", { at: orm.DateTime({ unique: true, allowNull: true }), n: orm.Integer() }, { database });
