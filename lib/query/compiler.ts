@@ -513,15 +513,16 @@ export class QueryCompiler {
     return { statement, columns: selected.columns, related, annotations };
   }
 
-  /** SELECT of values()/valuesList() columns, read by position; relation paths join. */
-  /** values()'s SELECT; `named`, each column named after its position (c0, c1, ...), as derivedColumn() reads it. */
+  /**
+   * SELECT of values()/valuesList() columns, read by position; relation paths join. `named`: each column named
+   * after its position (c0, c1, ...), as derivedColumn() reads it.
+   */
   values(state: QueryState, named = false): { statement: Sql; decoders: ((value: unknown) => unknown)[] } {
     const spec = state.values!;
     // values() before annotate(): the aggregates read the rows of each group, across relations too.
     if (spec.grouped && !this.groupsRows) return this.#groupingRows().values(state, named);
     const where = this.where(state);
     const list: Sql[] = [];
-    const plain: Sql[] = [];
     const positions = new Map<Annotation, number>();
     const decoders: ((value: unknown) => unknown)[] = [];
     for (const column of spec.columns) {
@@ -532,9 +533,7 @@ export class QueryCompiler {
         decoders.push((value) => expression.decode(value, this));
         continue;
       }
-      const selected = this.#valueColumn(column);
-      list.push(selected);
-      plain.push(selected);
+      list.push(this.#valueColumn(column));
       // A foreign key reads as its key here, not as a stub: values are plain data.
       decoders.push(this.decoder(column.transform?.output ?? column.field));
     }
@@ -545,7 +544,9 @@ export class QueryCompiler {
       const computed = state.annotations
         .filter((annotation) => !annotation.expression.groups(this))
         .map((annotation) => positionOf(annotation, positions) ?? annotation.expression.toSql(this));
-      const keys = spec.grouped ? [...(spec.groupBy ? spec.groupBy.flatMap((column) => ("field" in column ? [this.#valueColumn(column)] : [])) : plain), ...computed] : this.selectColumns(this.meta.columns).list;
+      // Grouped by the field columns values() named before annotate(), selected or not (values("n") after it).
+      const groupColumns = () => (spec.groupBy ?? spec.columns).flatMap((column) => ("field" in column ? [this.#valueColumn(column)] : []));
+      const keys = spec.grouped ? [...groupColumns(), ...computed] : this.selectColumns(this.meta.columns).list;
       if (keys.length > 0) groupBy = sql` GROUP BY ${join(keys)}`;
     }
     const having = this.having(state);

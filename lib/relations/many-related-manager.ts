@@ -11,7 +11,7 @@ import { findLookup } from "../query/lookups.js";
 import type { CreateValues } from "../model/types.js";
 import { insertLinks, linkRows } from "./links.js";
 import type { ManyToManyLink } from "./many-to-many.js";
-import { Q } from "../query/where.js";
+import { Q, type LookupObject } from "../query/where.js";
 import type { ForeignKeyField } from "./foreign-key.js";
 import { OwnedRows } from "./related-manager.js";
 import { withStatementOptions, type StatementOptions } from "../statement-bounds.js";
@@ -122,14 +122,11 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
   async #remove(keys: readonly unknown[]): Promise<void> {
     const ownerKey = this.#ownerKey("remove");
     this.#forget();
-    const { near, far } = this.#keys;
     const { database } = this.#through();
     const links = this.#links(database);
     const removeAll = async () => {
       for (let start = 0; start < keys.length; start += KEYS_PER_STATEMENT) {
-        const chunk = keys.slice(start, start + KEYS_PER_STATEMENT);
-        const pairs = { [near.name]: ownerKey, [`${far.name}__in`]: chunk };
-        await links.filter((this.link.symmetrical ? Q.or(pairs, { [far.name]: ownerKey, [`${near.name}__in`]: chunk }) : pairs) as never).delete();
+        await links.filter(this.#linksOf(ownerKey, keys.slice(start, start + KEYS_PER_STATEMENT)) as never).delete();
       }
     };
     // Several statements, all or none.
@@ -161,9 +158,7 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
   async clear(options?: StatementOptions): Promise<void> {
     const ownerKey = this.#ownerKey("clear");
     this.#forget();
-    const { near, far } = this.#keys;
-    const linked = this.link.symmetrical ? Q.or({ [near.name]: ownerKey }, { [far.name]: ownerKey }) : { [near.name]: ownerKey };
-    await this.#links(this.#through().database).filter(linked as never).delete(options);
+    await this.#links(this.#through().database).filter(this.#linksOf(ownerKey) as never).delete(options);
   }
 
   /** Creates a related row and links it to the owner, in one transaction. */
@@ -192,6 +187,13 @@ export class ManyRelatedManager<T extends object = Model> extends OwnedRows<T> {
         return created;
       });
     return withStatementOptions(options, createLinked);
+  }
+
+  /** The join rows that link the owner (to `keys` alone, when given): both ways on a symmetrical relation. */
+  #linksOf(ownerKey: unknown, keys?: readonly unknown[]): LookupObject | Q {
+    const { near, far } = this.#keys;
+    const way = (from: ForeignKeyField, to: ForeignKeyField): LookupObject => (keys ? { [from.name]: ownerKey, [`${to.name}__in`]: keys } : { [from.name]: ownerKey });
+    return this.link.symmetrical ? Q.or(way(near, far), way(far, near)) : way(near, far);
   }
 
   #links(database: Database): QuerySet<object> {
