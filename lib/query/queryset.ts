@@ -5,7 +5,7 @@ import { describe, type Field } from "../model/fields.js";
 import type { ModelMeta } from "../model/meta.js";
 import type { Model, ModelClass } from "../model/model.js";
 import { checkPrefetchPath, prefetch, prefetchTree } from "../relations/prefetch.js";
-import { validateSlots } from "../model/validation.js";
+import { validateRows, validateSlots } from "../model/validation.js";
 import { ownsKey } from "../model/reserved-names.js";
 import {
   QUERY_STATE,
@@ -595,13 +595,7 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
     if (!Array.isArray(rows)) throw new ValidationError(`${this.meta.name}.objects.bulkCreate() needs an array of objects`, this.meta.name);
     const meta = this.meta;
     const conflict = options.onConflict === undefined ? undefined : conflictColumns(meta, options.onConflict);
-    const slots = rows.map((row, position) => {
-      // An instance's fields are its prototype's accessors, no own keys: it would read as a row of no values.
-      if (typeof row === "object" && row !== null && META in row) {
-        throw new ValidationError(`${meta.name}.objects.bulkCreate() takes objects of field values; item ${position} is a model instance (save() it, or pass its values)`, meta.name);
-      }
-      return validateSlots(meta, row, { partial: false, applyDefaults: true });
-    });
+    const slots = validateRows(meta, rows, { partial: false, applyDefaults: true }, `${meta.name}.objects.bulkCreate()`);
     if (conflict && conflict.update.length > 0) refuseRepeatedTargets(meta, conflict.target, slots);
     const database = this.#on(true);
     for (const row of slots) checkSlotRelations(meta, row, database);

@@ -1,0 +1,157 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, beforeEach, expect, test } from "vitest";
+import * as orm from "../lib/index.js";
+import { describeEachDialect } from "./helpers/databases.js";
+import { errorOf, expectRefusedBeforeSql, untyped } from "./helpers/fixtures.js";
+
+const run = promisify(execFile);
+
+/**
+ * bulkCreate checks rows that give the same keys in the same order with code compiled for those keys; every other
+ * row as create() checks it. Whatever a row's shape, bulkCreate must take or refuse it as create() does.
+ */
+describeEachDialect("bulkCreate checks each row as create() does, whatever its shape", (target) => {
+  const { database } = target;
+  const shared = orm.fields({
+    code: orm.String({ maxLength: 8, unique: true }),
+    name: orm.String({ maxLength: 20 }),
+    stock: orm.Integer({ default: 5 }),
+    price: orm.Decimal({ maxDigits: 6, decimalPlaces: 2, allowNull: true }),
+    note: orm.Text({ default: "none" }),
+  });
+  const Bulk = orm.Model.define("Bulk", { ...shared }, { database });
+  const Single = orm.Model.define("Single", { ...shared }, { database });
+
+  beforeAll(() => database.createAll());
+  beforeEach(async () => {
+    await Bulk.objects.delete();
+    await Single.objects.delete();
+  });
+
+  const stored = async (model: typeof Bulk) => model.objects.orderBy("code").valuesList("code", "name", "stock", "price", "note");
+  /** create()'s refusal of a row, as Bulk's would read. */
+  const refusalAlone = async (row: unknown) => (await errorOf(() => untyped(Single).create(row))).message.replaceAll("Single", "Bulk");
+  /** The rows bulkCreate stored, and what create() stored of each one. */
+  const both = async (rows: object[]) => {
+    await Bulk.objects.bulkCreate(rows as never);
+    for (const row of rows) await Single.objects.create(row as never);
+    return [await stored(Bulk), await stored(Single)];
+  };
+
+  class Input {
+    constructor(
+      readonly code: string,
+      readonly name: string,
+    ) {}
+  }
+
+  test("rows of several shapes in one call: key orders, keys left out, undefined values, pk, null prototypes, class objects", async () => {
+    const bare = Object.assign(Object.create(null) as object, { code: "n1", name: "bare", price: 2.5 });
+    const rows: object[] = [
+      { code: "a1", name: "first", stock: 1, price: "1.00", note: "x" },
+      { code: "a2", name: "second", stock: 2, price: "2.00", note: "y" },
+      { name: "reordered", code: "b1", price: 3, stock: 3, note: "z" },
+      { code: "a3", name: "third", stock: 4, price: "4.50", note: "w" },
+      { code: "c1", name: "defaults" },
+      { code: "c2", name: "undefined stock", stock: undefined, price: undefined },
+      bare,
+      new Input("d1", "class"),
+      { code: "a4", name: "fourth", stock: 6, price: null, note: "v" },
+    ];
+    const [bulk, single] = await both(rows);
+    expect(bulk).toEqual(single);
+    expect(bulk).toEqual([
+      ["a1", "first", 1, "1.00", "x"],
+      ["a2", "second", 2, "2.00", "y"],
+      ["a3", "third", 4, "4.50", "w"],
+      ["a4", "fourth", 6, null, "v"],
+      ["b1", "reordered", 3, "3.00", "z"],
+      ["c1", "defaults", 5, null, "none"],
+      ["c2", "undefined stock", 5, null, "none"],
+      ["d1", "class", 5, null, "none"],
+      ["n1", "bare", 5, "2.50", "none"],
+    ]);
+  });
+
+  test("a bad row after many good ones of its shape is refused before any SQL with every problem it has, as create() names them", async () => {
+    const good = Array.from({ length: 50 }, (_, index) => ({ code: `g${index}`, name: "good", stock: index, price: "1.00", note: "n" }));
+    const bad = { code: "toolongcode", name: "bad", stock: 1.5, price: "1.00", note: "n" };
+    const error = await expectRefusedBeforeSql(target, () => Bulk.objects.bulkCreate([...good, bad, ...good]), orm.ValidationError);
+    expect(error.errors.map((problem) => problem.field)).toEqual(["code", "stock"]);
+    expect(error.message).toBe(await refusalAlone(bad));
+    expect(await Bulk.objects.count()).toBe(0);
+  });
+
+  test("an unknown key, a __proto__ key or a missing value in a row of a known shape is refused as create() refuses it", async () => {
+    const row = (code: string) => ({ code, name: "n", stock: 1, price: "1.00", note: "n" });
+    for (const odd of [
+      { ...row("u1"), colour: "red" },
+      { code: "u2", name: "n", stock: 1, price: "1.00", colour: "red" },
+      { code: "u3", stock: 1, price: "1.00", note: "n" },
+      { code: "u4", name: undefined, stock: 1, price: "1.00", note: "n" },
+      JSON.parse('{"code": "u5", "name": "n", "stock": 1, "price": "1.00", "__proto__": {"name": "x"}}') as object,
+    ]) {
+      const error = await expectRefusedBeforeSql(target, () => untyped(Bulk).bulkCreate([row("k1"), row("k2"), odd]), Error);
+      const alone = await errorOf(() => untyped(Single).create(odd));
+      expect(error.constructor).toBe(alone.constructor);
+      expect(error.message).toBe(await refusalAlone(odd));
+    }
+    expect(await Bulk.objects.count()).toBe(0);
+  });
+
+  test("an inherited key is no value, and a key made enumerable on Object.prototype is none either, as for create()", async () => {
+    const inherits = Object.assign(Object.create({ name: "inherited" }) as object, { code: "i1", stock: 1 });
+    const refused = await errorOf(() => untyped(Bulk).bulkCreate([{ code: "i0", name: "n" }, inherits]));
+    expect(refused).toBeInstanceOf(orm.ValidationError);
+    expect(refused.message).toBe(await refusalAlone(inherits));
+    expect(refused.message).toMatch(/name is required/);
+
+    const rows = [{ code: "p1", name: "n" }, { code: "p2" }, { code: "p3", name: "n" }];
+    Object.defineProperty(Object.prototype, "name", { value: "polluted", enumerable: true, configurable: true, writable: true });
+    let pending: Promise<unknown>;
+    let alone: Promise<string>;
+    try {
+      // The rows are checked before bulkCreate's first await, while the prototype is polluted.
+      pending = untyped(Bulk).bulkCreate(rows);
+      alone = refusalAlone(rows[1]);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).name;
+    }
+    const error = await errorOf(() => pending);
+    expect(error.message).toBe(await alone);
+    expect(error.message).toMatch(/name is required/);
+    expect(await Bulk.objects.count()).toBe(0);
+  });
+});
+
+test("bulkCreate checks rows where code cannot be compiled from strings (node --disallow-code-generation-from-strings)", async () => {
+  const directory = mkdtempSync(join(tmpdir(), "quarry-no-eval-"));
+  try {
+    const script = join(directory, "check.mts");
+    writeFileSync(
+      script,
+      `import * as orm from ${JSON.stringify(resolve("lib/index.ts"))};
+const database = new orm.Database("sqlite://:memory:");
+const Item = orm.Model.define("Item", { name: orm.String({ maxLength: 5 }), n: orm.Integer({ default: 1 }) }, { database });
+await database.createAll();
+const made = await Item.objects.bulkCreate([{ name: "a", n: 2 }, { name: "b" }, { n: 3, name: "c" }]);
+let refused = "";
+try { await Item.objects.bulkCreate([{ name: "ok" }, { name: "toolong" }]); } catch (error) { refused = error.message; }
+console.log(JSON.stringify({ made: made.map((item) => [item.name, item.n]), count: await Item.objects.count(), refused }));
+await database.disconnect();
+`,
+    );
+    const { stdout } = await run(process.execPath, ["--disallow-code-generation-from-strings", "--import", "tsx", script], { cwd: resolve(".") });
+    expect(JSON.parse(stdout)).toEqual({
+      made: [["a", 2], ["b", 1], ["c", 3]],
+      count: 3,
+      refused: expect.stringMatching(/Item\.name is 7 characters long; maxLength is 5/),
+    });
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}, 60_000);
