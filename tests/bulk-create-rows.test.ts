@@ -77,6 +77,18 @@ describeEachDialect("bulkCreate checks each row as create() does, whatever its s
     ]);
   });
 
+  test("rows in every order of their keys, more orders than a model keeps compiled checks for, in turns", async () => {
+    const keys = ["code", "name", "stock", "note"] as const;
+    const orders: (typeof keys)[number][][] = [[]];
+    for (const key of keys) orders.splice(0, orders.length, ...orders.flatMap((order) => Array.from({ length: order.length + 1 }, (_, at) => [...order.slice(0, at), key, ...order.slice(at)])));
+    expect(orders).toHaveLength(24);
+    const values = (index: number) => ({ code: `o${index}`, name: `order ${index}`, stock: index, note: `n${index}` });
+    const rows = [...orders, ...orders].map((order, index) => Object.fromEntries(order.map((key) => [key, values(index)[key]])));
+    const [bulk, single] = await both(rows);
+    expect(bulk).toEqual(single);
+    expect(bulk).toHaveLength(48);
+  });
+
   test("a bad row after many good ones of its shape is refused before any SQL with every problem it has, as create() names them", async () => {
     const good = Array.from({ length: 50 }, (_, index) => ({ code: `g${index}`, name: "good", stock: index, price: "1.00", note: "n" }));
     const bad = { code: "toolongcode", name: "bad", stock: 1.5, price: "1.00", note: "n" };

@@ -120,9 +120,9 @@ interface RowCheck {
   readonly run: (row: object, complete: (slots: unknown[]) => unknown[]) => unknown[];
 }
 
-/** Row checks kept per model, by the names their rows give (a program inserts rows of few shapes). */
+/** Row checks kept per model (a program inserts rows of few shapes). */
 const MAX_ROW_CHECKS = 16;
-const rowChecks = new WeakMap<ModelMeta, Map<string, RowCheck>>();
+const rowChecks = new WeakMap<ModelMeta, RowCheck[]>();
 
 function checkRow(meta: ModelMeta, check: RowCheck, row: object, options: ValidateOptions, complete: (slots: unknown[]) => unknown[]): unknown[] {
   try {
@@ -143,19 +143,22 @@ function givesInOrder(row: object, names: readonly string[]): boolean {
   return index === names.length;
 }
 
-/** The compiled check of rows giving this row's names; undefined where one is not a field (validateSlots refuses it). */
+/**
+ * The compiled check of rows giving this row's names, kept or compiled now; undefined where one is not a field
+ * (validateSlots refuses it) or the model has its fill of checks.
+ */
 function rowCheck(meta: ModelMeta, row: object): RowCheck | undefined {
+  let checks = rowChecks.get(meta);
+  if (!checks) rowChecks.set(meta, (checks = []));
+  // Rows of a few shapes in turn (a key some rows leave out) find theirs among the few kept.
+  for (const check of checks) if (givesInOrder(row, check.names)) return check;
+  if (checks.length >= MAX_ROW_CHECKS) return undefined;
   const names: string[] = [];
   for (const name in row) names.push(name);
-  const key = JSON.stringify(names);
-  let checks = rowChecks.get(meta);
-  if (!checks) rowChecks.set(meta, (checks = new Map()));
-  let check = checks.get(key);
-  if (check || checks.size >= MAX_ROW_CHECKS) return check;
   const fields = names.map((name) => (name === "pk" ? meta.pk : meta.fieldMap.get(name)));
   if (!fields.every((field) => field !== undefined)) return undefined;
-  check = compileRowCheck(meta, names, fields as Field[]);
-  if (check) checks.set(key, check);
+  const check = compileRowCheck(meta, names, fields as Field[]);
+  if (check) checks.push(check);
   return check;
 }
 
