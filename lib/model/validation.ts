@@ -35,7 +35,7 @@ export function validateSlots(meta: ModelMeta, data: object, options: ValidateOp
   let problems: ValidationError[] | undefined;
   for (const name in given) {
     if (!ownsKey(given, name)) continue;
-    const field = name === "pk" ? meta.pk : meta.fieldMap.get(name);
+    const field = fieldNamed(meta, name);
     if (!field) {
       if (PROTOTYPE_KEYS.has(name)) throw meta.unknown(name);
       const problem = meta.relationWrite(name) ?? new ValidationError(`${meta.name} has no field ${JSON.stringify(name)}; it has: ${[...meta.fieldMap.keys()].join(", ")}`, meta.name, name);
@@ -46,6 +46,11 @@ export function validateSlots(meta: ModelMeta, data: object, options: ValidateOp
     if (value !== undefined) problems = checkInto(slots, field, value, problems);
   }
   return completed(meta, slots, options, problems);
+}
+
+/** The field a row's key names: a field's own name, or "pk" for the primary key. */
+function fieldNamed(meta: ModelMeta, name: string): Field | undefined {
+  return name === "pk" ? meta.pk : meta.fieldMap.get(name);
 }
 
 /** Slots whose given values are checked: the defaults of fields not given, or their absence refused; then the validators. */
@@ -123,6 +128,8 @@ interface RowCheck {
 /** Row checks kept per model (a program inserts rows of few shapes). */
 const MAX_ROW_CHECKS = 16;
 const rowChecks = new WeakMap<ModelMeta, RowCheck[]>();
+/** False once the process refused code from strings: then no row looks for a check again. */
+let compiles = true;
 
 function checkRow(meta: ModelMeta, check: RowCheck, row: object, options: ValidateOptions, complete: (slots: unknown[]) => unknown[]): unknown[] {
   try {
@@ -148,6 +155,7 @@ function givesInOrder(row: object, names: readonly string[]): boolean {
  * (validateSlots refuses it) or the model has its fill of checks.
  */
 function rowCheck(meta: ModelMeta, row: object): RowCheck | undefined {
+  if (!compiles) return undefined;
   let checks = rowChecks.get(meta);
   if (!checks) rowChecks.set(meta, (checks = []));
   // Rows of a few shapes in turn (a key some rows leave out) find theirs among the few kept.
@@ -155,7 +163,7 @@ function rowCheck(meta: ModelMeta, row: object): RowCheck | undefined {
   if (checks.length >= MAX_ROW_CHECKS) return undefined;
   const names: string[] = [];
   for (const name in row) names.push(name);
-  const fields = names.map((name) => (name === "pk" ? meta.pk : meta.fieldMap.get(name)));
+  const fields = names.map((name) => fieldNamed(meta, name));
   if (!fields.every((field) => field !== undefined)) return undefined;
   const check = compileRowCheck(meta, names, fields as Field[]);
   if (check) checks.push(check);
@@ -176,8 +184,9 @@ function compileRowCheck(meta: ModelMeta, names: readonly string[], fields: read
     const run = new Function(...parameters, body)(...names, ...fields) as RowCheck["run"];
     return { names, run };
   } catch (error) {
-    if (error instanceof EvalError) return undefined;
-    throw error;
+    if (!(error instanceof EvalError)) throw error;
+    compiles = false;
+    return undefined;
   }
 }
 
