@@ -125,6 +125,30 @@ describeEachDialect("bulk writes: upserts and bulkUpdate", (target) => {
     expect(notUnique.message).toMatch(/no unique field, constraint or index of Product is exactly \(name\)/);
   });
 
+  test("each onConflict writes what it names, given again or among more specs than are kept, by names of any kind", async () => {
+    // Every order of every set of fields to update (65 specs, past the 64 kept per model), each given twice.
+    const fields = ["name", "stock", "price", "seen"] as const;
+    const arrangements = (left: readonly (typeof fields)[number][]): (typeof fields)[number][][] =>
+      [[], ...left.flatMap((field) => arrangements(left.filter((other) => other !== field)).map((rest) => [field, ...rest]))];
+    const specs = arrangements(fields);
+    expect(specs).toHaveLength(65);
+    const seen = new Date("2026-01-02T03:04:05Z");
+    for (const [round, update] of [...specs, ...specs].entries()) {
+      await Product.objects.delete();
+      await Product.objects.create({ sku: "a", name: "old", stock: 1, price: "1.00", seen: null });
+      await Product.objects.bulkCreate([{ sku: "a", name: "new", stock: 2, price: "2.00", seen }], { onConflict: { target: ["sku"], update: [...update] } });
+      const row = await Product.objects.get({ sku: "a" });
+      const expected = { name: update.includes("name") ? "new" : "old", stock: update.includes("stock") ? 2 : 1, price: update.includes("price") ? "2.00" : "1.00", seen: update.includes("seen") ? seen.getTime() : null };
+      expect({ name: row.name, stock: row.stock, price: row.price, seen: row.seen?.getTime() ?? null }, `round ${round}: update ${update.join(", ")}`).toEqual(expected);
+    }
+    // Names that are no strings are read as their text, and checked each time; a refused spec stays refused.
+    await Product.objects.bulkCreate([{ sku: "a", name: "boxed", price: "1.00" }], { onConflict: { target: [new String("sku") as never], update: [new String("name") as never] } });
+    expect((await Product.objects.get({ sku: "a" })).name).toBe("boxed");
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await expectRefusedBeforeSql(target, () => Product.objects.bulkCreate([{ sku: "a", name: "x", price: "1.00" }], { onConflict: { target: ["sku"], update: ["__proto__" as never] } }), orm.UnknownFieldError);
+    }
+  });
+
   test("bulkUpdate writes each instance's own values in one UPDATE and returns the rows matched", async () => {
     await Product.objects.delete();
     const products = await Product.objects.bulkCreate(skus(500).map((sku) => ({ sku, name: "n", stock: 0, price: "1.00" })));

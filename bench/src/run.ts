@@ -7,6 +7,7 @@
  *   npm run bench                      full run
  *   npm run bench -- --quick           a short run (under 2 minutes)
  *   npm run bench -- --db sqlite,postgresql --only raw,drizzle --workloads get-by-pk,fk-loads
+ *   npm run bench -- --db sqlite --only raw,quarry,quarry@../.exp/main/index.js   (another build beside this one)
  *   npm run bench -- --no-idle-polling  leave the machine's idle vCPUs halting at once (see idle-polling.ts)
  */
 import { performance } from "node:perf_hooks";
@@ -19,6 +20,7 @@ import { WORKLOADS, type Cost, type Workload } from "./workloads.js";
 import type { Adapter } from "./adapters/types.js";
 import { summarize, median } from "./stats.js";
 import { pollIdleCpus } from "./idle-polling.js";
+import { loadAdapter } from "./cli.js";
 import { writeReport, type AllocResult, type BenchResults, type ToolStatus, type WorkloadResult } from "./report.js";
 
 export const TOOLS = ["raw", "quarry", "drizzle", "kysely", "sequelize", "typeorm", "mikroorm", "prisma"] as const;
@@ -65,7 +67,7 @@ function parseArgs(argv: string[]) {
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
   for (const d of opts.dbs) if (!DIALECTS.includes(d)) throw new Error(`unknown database ${d}: one of ${DIALECTS.join(", ")}`);
-  for (const t of opts.tools) if (!(TOOLS as readonly string[]).includes(t)) throw new Error(`unknown tool ${t}: one of ${TOOLS.join(", ")}`);
+  for (const t of opts.tools) if (!(TOOLS as readonly string[]).includes(t.split("@")[0]!)) throw new Error(`unknown tool ${t}: one of ${TOOLS.join(", ")}`);
   for (const w of opts.workloads) if (!WORKLOADS.some((x) => x.key === w)) throw new Error(`unknown workload ${w}: one of ${WORKLOADS.map((x) => x.key).join(", ")}`);
   // raw is the floor every ratio is taken against.
   if (!opts.tools.includes("raw")) opts.tools.unshift("raw");
@@ -90,11 +92,6 @@ async function collect(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, COLLECTION_PAUSE_MS));
 }
 const log = (s: string) => process.stdout.write(s + "\n");
-
-async function loadAdapter(tool: string): Promise<Adapter> {
-  const mod = (await import(`./adapters/${tool}.js`)) as { default: new () => Adapter };
-  return new mod.default();
-}
 
 interface Live { tool: string; adapter: Adapter }
 

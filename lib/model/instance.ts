@@ -103,13 +103,28 @@ export function rowInstance<T = object>(model: object, slots: unknown[], source:
 
 type RowClass<T> = { prototype: object; [META]: ModelMeta } & (new (slots: unknown[], source: RowSource) => T);
 
-/** rowInstance settled once, for the many rows of one model that a SELECT reads: each row then costs no test of its class. */
-export function rowMaker<T = object>(model: object, source: RowSource, state: InstanceState = rowState(source)): (slots: unknown[]) => T {
-  const modelClass = model as RowClass<T>;
+/** By model, then by state: the rowMaker of each, made once. */
+const makers = new WeakMap<object, Map<InstanceState, (slots: unknown[]) => object>>();
+
+/**
+ * rowInstance settled once, for the many rows of one model that a SELECT or a bulkCreate makes: each row then
+ * costs no test of its class. Kept, not made per call: a function made per call is compiled again for each call
+ * that runs it hot (10,000 rows), and runs unoptimized until it is.
+ */
+export function rowMaker<T = object>(model: object, state: InstanceState): (slots: unknown[]) => T {
+  let byState = makers.get(model);
+  if (!byState) makers.set(model, (byState = new Map()));
+  let make = byState.get(state);
+  if (!make) byState.set(state, (make = newRowMaker(model as RowClass<object>, state)));
+  return make as (slots: unknown[]) => T;
+}
+
+function newRowMaker<T>(modelClass: RowClass<T>, state: InstanceState): (slots: unknown[]) => T {
   if ((modelClass as object) === modelClass[META].definedModel) {
     const { prototype } = modelClass;
     return (slots) => withRow(Object.create(prototype), state, slots);
   }
+  const source = state.partial ? PARTIAL_FROM_DATABASE : FROM_DATABASE;
   return (slots) => withRow(new modelClass(slots, source), state, slots);
 }
 

@@ -25,6 +25,12 @@ export class ModelMeta {
   model!: ModelClass;
   /** The class Model.define made, which has no constructor or class fields of the user's. */
   definedModel!: ModelClass;
+  /**
+   * A row of definedModel that lives as long as the model. Its rows share one hidden class, which V8 forgets once
+   * no object has had it for two full collections, deoptimizing the code made for it ("weak objects"): the next
+   * bulkCreate or read of many rows would then run unoptimized until compiled again.
+   */
+  shapeKeeper!: object;
   /** Relations that lookups can hop across, forward and reverse, by the name used in a path. */
   readonly relations = new Map<string, RelationStep>();
   /** ManyToMany declarations: no column here, a join table each (wired once both sides are defined). */

@@ -18,6 +18,7 @@ import {
   META,
   ownState,
   PARTIAL_FROM_DATABASE,
+  rowInstance,
   rowState,
   SLOTS,
   slotsOf,
@@ -125,6 +126,7 @@ export class Model {
     Object.defineProperty(raw.prototype, "constructor", { value: defined, writable: true, configurable: true });
     defineFieldAccessors(raw.prototype, meta);
     meta.model = meta.definedModel = defined as unknown as ModelClass;
+    meta.shapeKeeper = rowInstance(defined, [...meta.unloadedSlots], PARTIAL_FROM_DATABASE);
     options.database.register(meta);
     wireRelations(options.database);
     return defined as unknown as ModelClass<WithPrimaryKey<F>>;

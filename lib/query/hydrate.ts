@@ -61,7 +61,7 @@ function rowHydrator(
   away: Database | undefined,
 ): (row: readonly unknown[]) => object {
   const meta = model[META];
-  const make = rowMaker(model, source, rowState(source, away));
+  const make = rowMaker(model, rowState(source, away));
   const childState = rowState(FROM_DATABASE, away);
   if (related.length === 0 && annotations.length === 0) {
     // A row holding every field, in order, becomes the instance's slots itself: the driver's array is ours to keep.

@@ -63,8 +63,6 @@ interface InsertBatch {
   readonly shape: InsertShape;
   readonly positions: number[];
   readonly encoded: unknown[][];
-  /** About how many characters the rows' values take in the statement. */
-  characters: number;
 }
 
 /**
@@ -106,8 +104,7 @@ async function insertBatch(meta: ModelMeta, database: Database, batch: InsertBat
   const exactIntegers = meta.pk.kind === "bigint";
   const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT", values.length), arrayRows: true, exactIntegers }));
   if (!readsKeys) return;
-  const keys = await generatedKeys(meta, database, result, values.length);
-  for (let position = 0; position < positions.length; position++) slots[positions[position]!]![meta.pk.slot] = keys[position];
+  placeKeys(meta, slots, positions, 0, await generatedKeys(meta, database, result, values.length));
 }
 
 /**
@@ -123,7 +120,7 @@ async function insertListed(meta: ModelMeta, database: Database, batch: InsertBa
     const query = { text: listedText(meta, database.dialect, shape, count, onConflict), values: encodeListed(shape, slots, positions, start, count) };
     const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT", count), arrayRows: true }));
     // The rows' keys run up to the statement's last one, one apart (keysFollow checked it).
-    if (readsKeys) writeKeys(meta, database.dialect, slots, positions, start, count, Number(result.insertId) - count + 1);
+    if (readsKeys) placeKeys(meta, slots, positions, start, keysOf(meta, database.dialect, [], Number(result.insertId) - count + 1, count, 1));
   }
 }
 
@@ -142,11 +139,13 @@ function encodeListed(shape: InsertShape, slots: readonly unknown[][], positions
   return bound;
 }
 
-/** Keys from `first` on, one apart, into the slots of `count` rows from `start`. */
-function writeKeys(meta: ModelMeta, dialect: Dialect, slots: readonly unknown[][], positions: readonly number[], start: number, count: number, first: number): void {
-  const { pk } = meta;
-  const codec = dialect.codec(pk.kind);
-  for (let row = 0; row < count; row++) slots[positions[start + row]!]![pk.slot] = codec.decode(first + row, pk);
+/**
+ * `keys` into the key slots of the rows at `positions` from `start` on. A loop of its own, outside the async
+ * functions that meet a batch and a result: V8 forgets their hidden classes at full collections (see insertBatches).
+ */
+function placeKeys(meta: ModelMeta, slots: readonly unknown[][], positions: readonly number[], start: number, keys: readonly unknown[]): void {
+  const { slot } = meta.pk;
+  for (let row = 0; row < keys.length; row++) slots[positions[start + row]!]![slot] = keys[row];
 }
 
 /** How many statements a batch takes (one where the dialect has a many-row clause). */
@@ -184,35 +183,62 @@ async function keysFollow(meta: ModelMeta, database: Database, rows: number): Pr
 /**
  * The rows in statements: rows giving the same fields share one (rows that set the key themselves and rows
  * that leave it to the database never do), up to a statement's bounds where the dialect sends many rows at once.
+ *
+ * The loops over the rows (positionsByShape, encodedStatements) touch nothing per row but arrays and the shapes
+ * kept per model: V8 forgets a hidden class that no live object has after two full collections, and deoptimizes the
+ * code that met it; a loop that met an InsertBatch would be compiled again after every collection, 10,000 rows on.
  */
 function insertBatches(meta: ModelMeta, dialect: Dialect, rows: readonly unknown[][]): InsertBatch[] {
-  const groups = new Map<string, InsertBatch[]>();
-  let previous: InsertBatch[] | undefined;
-  rows.forEach((row, position) => {
-    // Rows of one call mostly give the same fields: the previous row's group is tried before a key is built.
-    if (!previous || !givesExactly(previous[0]!.shape.fields, meta.columns, row)) {
-      const shape = insertShape(meta, dialect, row);
-      previous = groups.get(shape.key);
-      if (!previous) groups.set(shape.key, (previous = [newBatch(shape)]));
-    }
-    let batch = previous[previous.length - 1]!;
-    if (dialect.manyRows) {
-      const { fields, codecs } = batch.shape;
-      const values = encodeRow(fields, codecs, row);
-      const characters = valuesSize(values);
-      // A row of nothing but defaults has no VALUES list to share, so it goes alone.
-      const full = fields.length === 0 || batch.encoded.length === MAX_ROWS_PER_STATEMENT || batch.characters + characters > MAX_CHARACTERS_PER_STATEMENT;
-      if (batch.encoded.length > 0 && full) previous.push((batch = newBatch(batch.shape)));
-      batch.characters += characters;
-      batch.encoded.push(values);
-    }
-    batch.positions.push(position);
-  });
-  return [...groups.values()].flat();
+  const batches: InsertBatch[] = [];
+  for (const [shape, positions] of positionsByShape(meta, dialect, rows)) {
+    if (!dialect.manyRows) batches.push({ shape, positions, encoded: [] });
+    else for (const [statementPositions, encoded] of encodedStatements(shape, rows, positions)) batches.push({ shape, positions: statementPositions, encoded });
+  }
+  return batches;
 }
 
-function newBatch(shape: InsertShape): InsertBatch {
-  return { shape, positions: [], encoded: [], characters: 0 };
+/** The positions of the rows of each shape, in the order the shapes first appear. */
+function positionsByShape(meta: ModelMeta, dialect: Dialect, rows: readonly unknown[][]): Iterable<[InsertShape, number[]]> {
+  const groups = new Map<string, [InsertShape, number[]]>();
+  let previous: [InsertShape, number[]] | undefined;
+  // A loop, not forEach: a callback made per call would be compiled anew by each call that runs it hot.
+  for (let position = 0; position < rows.length; position++) {
+    const row = rows[position]!;
+    // Rows of one call mostly give the same fields: the previous row's group is tried before a key is built.
+    if (!previous || !givesExactly(previous[0].fields, meta.columns, row)) {
+      const shape = insertShape(meta, dialect, row);
+      previous = groups.get(shape.key);
+      if (!previous) groups.set(shape.key, (previous = [shape, []]));
+    }
+    previous[1].push(position);
+  }
+  return groups.values();
+}
+
+/** Rows of one shape, encoded, in many-row statements within a statement's bounds: each statement's positions and values. */
+function encodedStatements(shape: InsertShape, rows: readonly unknown[][], positions: readonly number[]): [number[], unknown[][]][] {
+  const { fields, codecs } = shape;
+  const statements: [number[], unknown[][]][] = [];
+  let statementPositions: number[] = [];
+  let encoded: unknown[][] = [];
+  let characters = 0;
+  for (const position of positions) {
+    const values = encodeRow(fields, codecs, rows[position]!);
+    const size = valuesSize(values);
+    // A row of nothing but defaults has no VALUES list to share, so it goes alone.
+    const full = fields.length === 0 || encoded.length === MAX_ROWS_PER_STATEMENT || characters + size > MAX_CHARACTERS_PER_STATEMENT;
+    if (encoded.length > 0 && full) {
+      statements.push([statementPositions, encoded]);
+      statementPositions = [];
+      encoded = [];
+      characters = 0;
+    }
+    characters += size;
+    statementPositions.push(position);
+    encoded.push(values);
+  }
+  if (encoded.length > 0) statements.push([statementPositions, encoded]);
+  return statements;
 }
 
 function givesExactly(fields: readonly Field[], columns: readonly Field[], row: readonly unknown[]): boolean {
@@ -244,7 +270,7 @@ export async function insertRow(meta: ModelMeta, database: Database, slots: read
   const shape = insertShape(meta, database.dialect, slots);
   const query = { text: oneRowText(meta, database, shape, shape.generatesKey), values: encodeRow(shape.fields, shape.codecs, slots) };
   const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT"), arrayRows: true }));
-  if (shape.generatesKey) return keysOf(meta, database.dialect, result, 1, 1)[0];
+  if (shape.generatesKey) return keysOf(meta, database.dialect, result.rows as unknown[][], Number(result.insertId), 1, 1)[0];
   await resyncKeys(meta, database);
   return slots[meta.pk.slot];
 }
@@ -253,17 +279,16 @@ export async function insertRow(meta: ModelMeta, database: Database, slots: read
 async function generatedKeys(meta: ModelMeta, database: Database, result: QueryResult, count: number): Promise<unknown[]> {
   // Without RETURNING (MySQL) a many-row INSERT reports its first id; InnoDB gives the rest `step` apart.
   const step = result.rows.length === 0 && count > 1 ? await generatedKeyStep(database) : 1;
-  return keysOf(meta, database.dialect, result, count, step);
+  return keysOf(meta, database.dialect, result.rows as unknown[][], Number(result.insertId), count, step);
 }
 
-/** The keys of the INSERT's `count` rows: from RETURNING, or else the first insert id plus `step` per row. */
-function keysOf(meta: ModelMeta, dialect: Dialect, result: QueryResult, count: number, step: number): unknown[] {
+/** The keys of an INSERT's `count` rows: `returned` by RETURNING, or else the `first` id plus `step` per row. */
+function keysOf(meta: ModelMeta, dialect: Dialect, returned: readonly (readonly unknown[])[], first: number, count: number, step: number): unknown[] {
   const { pk } = meta;
   const codec = dialect.codec(pk.kind);
-  const returned = result.rows as readonly (readonly unknown[])[];
   const keys = new Array<unknown>(count);
   if (returned.length > 0) for (let position = 0; position < count; position++) keys[position] = codec.decode(returned[position]![0], pk);
-  else for (let position = 0, first = Number(result.insertId); position < count; position++) keys[position] = codec.decode(first + position * step, pk);
+  else for (let position = 0; position < count; position++) keys[position] = codec.decode(first + position * step, pk);
   return keys;
 }
 

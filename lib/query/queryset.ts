@@ -593,16 +593,25 @@ export class QuerySet<T = Model> implements PromiseLike<T[]>, AsyncIterable<T> {
    */
   async bulkCreate(rows: readonly CreateValues<FieldsOf<T>>[], options: BulkCreateOptions<T> & StatementOptions = {}): Promise<T[]> {
     if (!Array.isArray(rows)) throw new ValidationError(`${this.meta.name}.objects.bulkCreate() needs an array of objects`, this.meta.name);
+    const conflict = options.onConflict === undefined ? undefined : conflictColumns(this.meta, options.onConflict);
+    return withStatementBounds(this.#bounds(options), () => this.#createRows(rows, conflict));
+  }
+
+  /**
+   * bulkCreate's rows checked, inserted and made instances. Apart from the options: an async function is never
+   * inlined, so the code that loops over the rows meets no hidden class of a caller's options object, which V8
+   * forgets once no such object is left, deoptimizing the code that met it (see insertBatches).
+   */
+  async #createRows(rows: readonly CreateValues<FieldsOf<T>>[], conflict: ConflictFields | undefined): Promise<T[]> {
     const meta = this.meta;
-    const conflict = options.onConflict === undefined ? undefined : conflictColumns(meta, options.onConflict);
     const slots = validateRows(meta, rows, { partial: false, applyDefaults: true }, `${meta.name}.objects.bulkCreate()`);
     if (conflict && conflict.update.length > 0) refuseRepeatedTargets(meta, conflict.target, slots);
     const database = this.#on(true);
     for (const row of slots) checkSlotRelations(meta, row, database);
-    await withStatementBounds(this.#bounds(options), () => insertRows(meta, database, slots, conflict?.columns));
+    await insertRows(meta, database, slots, conflict?.columns);
     // Each row now holds what its table holds, its key too: it becomes an instance as a row read back would, checked once.
     const state = rowState(FROM_DATABASE, database === meta.database ? undefined : database);
-    return slots.map(rowMaker<T>(this.model, FROM_DATABASE, state));
+    return slots.map(rowMaker<T>(this.model, state));
   }
 
   /** Writes these fields of each instance, in one UPDATE per batch of rows; returns how many rows matched. */
@@ -735,7 +744,36 @@ interface ConflictFields {
   readonly columns: Conflict;
 }
 
+/** Conflict specs kept per model (a program uses few; past it, each is worked out every time). */
+const MAX_CONFLICT_SPECS = 64;
+const conflictSpecs = new WeakMap<ModelMeta, Map<string, ConflictFields>>();
+
+/**
+ * onConflict as fields and columns, checked. Kept per model and spec: a program repeats its few, and the objects
+ * of one kept (see #createRows) keep their hidden classes alive too.
+ */
 function conflictColumns(meta: ModelMeta, onConflict: NonNullable<BulkCreateOptions<unknown>["onConflict"]>): ConflictFields {
+  const key = conflictKey(onConflict);
+  let specs = conflictSpecs.get(meta);
+  if (!specs) conflictSpecs.set(meta, (specs = new Map()));
+  let fields = key === undefined ? undefined : specs.get(key);
+  if (!fields) {
+    fields = checkedConflict(meta, onConflict);
+    if (key !== undefined && specs.size < MAX_CONFLICT_SPECS) specs.set(key, fields);
+  }
+  return fields;
+}
+
+/** What tells one onConflict from another: undefined for one of names that are not all strings (it is checked each time). */
+function conflictKey(onConflict: unknown): string | undefined {
+  if (onConflict === "ignore") return onConflict;
+  if (typeof onConflict !== "object" || onConflict === null) return undefined;
+  const { target, update } = onConflict as { target?: unknown; update?: unknown };
+  const names = (list: unknown) => Array.isArray(list) && list.every((name) => typeof name === "string");
+  return names(target) && names(update) ? JSON.stringify([target, update]) : undefined;
+}
+
+function checkedConflict(meta: ModelMeta, onConflict: NonNullable<BulkCreateOptions<unknown>["onConflict"]>): ConflictFields {
   const key = meta.pk.column;
   if (onConflict === "ignore") return { target: [], update: [], columns: { target: [], update: [], key } };
   const where = `${meta.name}.objects.bulkCreate(rows, { onConflict })`;

@@ -153,7 +153,7 @@ async function prefetchMany(instances: readonly object[], relation: RelationStep
   const owners = new Map(instances.map((instance) => [(instance as Model).pk, { owner: instance, rows: [] as Model[], linked: once ? new Set<unknown>() : undefined }]));
   const pkAt = target.columns.indexOf(target.pk);
   const keys = [...owners.keys()];
-  const make = rowMaker<Model>(target.model, FROM_DATABASE, rowState(FROM_DATABASE, awayFrom(target, database)));
+  const make = rowMaker<Model>(target.model, rowState(FROM_DATABASE, awayFrom(target, database)));
   const width = target.columns.length;
   const rows: Model[] = [];
   for (let start = 0; start < keys.length; start += KEYS_PER_QUERY) {
