@@ -103,8 +103,8 @@ export function rowInstance<T = object>(model: object, slots: unknown[], source:
 
 type RowClass<T> = { prototype: object; [META]: ModelMeta } & (new (slots: unknown[], source: RowSource) => T);
 
-/** By model, then by state: the rowMaker of each, made once. */
-const makers = new WeakMap<object, Map<InstanceState, (slots: unknown[]) => object>>();
+/** By model, then by state: the rowMaker of each, made once (weakly: a state names the database it was read from). */
+const makers = new WeakMap<object, WeakMap<InstanceState, (slots: unknown[]) => object>>();
 
 /**
  * rowInstance settled once, for the many rows of one model that a SELECT or a bulkCreate makes: each row then
@@ -113,7 +113,7 @@ const makers = new WeakMap<object, Map<InstanceState, (slots: unknown[]) => obje
  */
 export function rowMaker<T = object>(model: object, state: InstanceState): (slots: unknown[]) => T {
   let byState = makers.get(model);
-  if (!byState) makers.set(model, (byState = new Map()));
+  if (!byState) makers.set(model, (byState = new WeakMap()));
   let make = byState.get(state);
   if (!make) byState.set(state, (make = newRowMaker(model as RowClass<object>, state)));
   return make as (slots: unknown[]) => T;
