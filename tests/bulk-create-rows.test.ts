@@ -140,7 +140,7 @@ describeEachDialect("bulkCreate checks each row as create() does, whatever its s
   });
 });
 
-test("bulkCreate checks rows where code cannot be compiled from strings (node --disallow-code-generation-from-strings)", async () => {
+test("bulkCreate checks and encodes rows where code cannot be compiled from strings (node --disallow-code-generation-from-strings)", async () => {
   const directory = mkdtempSync(join(tmpdir(), "quarry-no-eval-"));
   try {
     const script = join(directory, "check.mts");
@@ -148,18 +148,31 @@ test("bulkCreate checks rows where code cannot be compiled from strings (node --
       script,
       `import * as orm from ${JSON.stringify(resolve("lib/index.ts"))};
 const database = new orm.Database("sqlite://:memory:");
-const Item = orm.Model.define("Item", { name: orm.String({ maxLength: 5 }), n: orm.Integer({ default: 1 }) }, { database });
+const Box = orm.Model.define("Box", { label: orm.String({ maxLength: 5 }) }, { database });
+const Item = orm.Model.define("Item", {
+  name: orm.String({ maxLength: 5 }), n: orm.Integer({ default: 1 }), box: orm.ForeignKey(Box, { allowNull: true }),
+  on: orm.Boolean({ default: false }), at: orm.DateTime({ allowNull: true }), price: orm.Decimal({ maxDigits: 6, decimalPlaces: 2, allowNull: true }),
+}, { database });
 await database.createAll();
-const made = await Item.objects.bulkCreate([{ name: "a", n: 2 }, { name: "b" }, { n: 3, name: "c" }]);
+const box = await Box.objects.create({ label: "x" });
+const at = new Date("2026-01-02T03:04:05.678Z");
+const made = await Item.objects.bulkCreate([{ name: "a", n: 2, box, on: true, at, price: "1.50" }, { name: "b", box: box.pk }, { n: 3, name: "c", price: null }]);
 let refused = "";
 try { await Item.objects.bulkCreate([{ name: "ok" }, { name: "toolong" }]); } catch (error) { refused = error.message; }
-console.log(JSON.stringify({ made: made.map((item) => [item.name, item.n]), count: await Item.objects.count(), refused }));
+const stored = (await Item.objects.orderBy("name").values("name", "n", "box", "on", "at", "price")).map((row) => ({ ...row, at: row.at?.toISOString() ?? null }));
+console.log(JSON.stringify({ made: made.map((item) => [item.name, item.n]), stored, count: await Item.objects.count(), refused }));
 await database.disconnect();
 `,
     );
     const { stdout } = await run(process.execPath, ["--disallow-code-generation-from-strings", "--import", "tsx", script], { cwd: resolve(".") });
     expect(JSON.parse(stdout)).toEqual({
       made: [["a", 2], ["b", 1], ["c", 3]],
+      // Encoded for SQLite without compiled code: a related row and a key, a boolean, a Date, a decimal, nulls.
+      stored: [
+        { name: "a", n: 2, box: 1, on: true, at: "2026-01-02T03:04:05.678Z", price: "1.50" },
+        { name: "b", n: 1, box: 1, on: false, at: null, price: null },
+        { name: "c", n: 3, box: null, on: false, at: null, price: null },
+      ],
       count: 3,
       refused: expect.stringMatching(/Item\.name is 7 characters long; maxLength is 5/),
     });

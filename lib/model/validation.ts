@@ -1,4 +1,5 @@
 import { ValidationError } from "../errors.js";
+import { compiledFromStrings, compilesFromStrings } from "../compiled-code.js";
 import { ownsKey, PROTOTYPE_KEYS } from "./reserved-names.js";
 import { META } from "./instance.js";
 import type { Field } from "./fields.js";
@@ -128,8 +129,6 @@ interface RowCheck {
 /** Row checks kept per model (a program inserts rows of few shapes). */
 const MAX_ROW_CHECKS = 16;
 const rowChecks = new WeakMap<ModelMeta, RowCheck[]>();
-/** False once the process refused code from strings: then no row looks for a check again. */
-let compiles = true;
 
 function checkRow(meta: ModelMeta, check: RowCheck, row: object, options: ValidateOptions, complete: (slots: unknown[]) => unknown[]): unknown[] {
   try {
@@ -155,7 +154,8 @@ function givesInOrder(row: object, names: readonly string[]): boolean {
  * (validateSlots refuses it) or the model has its fill of checks.
  */
 function rowCheck(meta: ModelMeta, row: object): RowCheck | undefined {
-  if (!compiles) return undefined;
+  // Once the process refuses code from strings, no row looks for a check again.
+  if (!compilesFromStrings()) return undefined;
   let checks = rowChecks.get(meta);
   if (!checks) rowChecks.set(meta, (checks = []));
   // Rows of a few shapes in turn (a key some rows leave out) find theirs among the few kept.
@@ -180,14 +180,8 @@ function compileRowCheck(meta: ModelMeta, names: readonly string[], fields: read
   const steps = fields.map((field, index) => `value = row[name${index}];\n  if (value !== undefined) slots[${field.slot}] = field${index}.validate(value);\n  else incomplete = true;`);
   const body = `return function checkRow(row, complete) {\n  const slots = new Array(${meta.fields.length});\n  let value;\n  let incomplete = ${!settled};\n  ${steps.join("\n  ")}\n  return incomplete ? complete(slots) : slots;\n};`;
   const parameters = [...names.map((_, index) => `name${index}`), ...fields.map((_, index) => `field${index}`)];
-  try {
-    const run = new Function(...parameters, body)(...names, ...fields) as RowCheck["run"];
-    return { names, run };
-  } catch (error) {
-    if (!(error instanceof EvalError)) throw error;
-    compiles = false;
-    return undefined;
-  }
+  const run = compiledFromStrings<RowCheck["run"]>(parameters, body, [...names, ...fields]);
+  return run && { names, run };
 }
 
 /**

@@ -1,5 +1,6 @@
 import sql, { empty, join, raw } from "sql-template-tag";
 import type { Database } from "../database.js";
+import { compiledFromStrings } from "../compiled-code.js";
 import type { Codec, Conflict, Dialect } from "../dialects/dialect.js";
 import type { CompiledQuery, QueryResult } from "../drivers/driver.js";
 import { IntegrityError, NoMatch } from "../errors.js";
@@ -32,7 +33,11 @@ interface InsertShape {
   readonly texts: [string?, string?];
   /** Many-row `VALUES (…), (…)` texts, where the dialect has no many-row clause (see listedText). */
   readonly listed: Map<string, string>;
+  /** Writes a row's values for `fields`, encoded by `codecs`, into `into` from `at`. */
+  readonly encode: RowEncoder;
 }
+
+type RowEncoder = (row: readonly unknown[], into: unknown[], at: number) => void;
 
 /** Shapes kept per model (a program inserts few; past it, each is worked out every time). */
 const MAX_INSERT_SHAPES = 500;
@@ -48,10 +53,31 @@ function insertShape(meta: ModelMeta, dialect: Dialect, row: readonly unknown[])
   let shape = byKey.get(key);
   if (!shape) {
     const fields = meta.columns.filter((field) => row[field.slot] !== undefined);
-    shape = { key, fields, codecs: fields.map((field) => dialect.codec(field.kind)), generatesKey: !fields.includes(meta.pk), texts: [], listed: new Map() };
-    if (byKey.size < MAX_INSERT_SHAPES) byKey.set(key, shape);
+    const codecs = fields.map((field) => dialect.codec(field.kind));
+    const kept = byKey.size < MAX_INSERT_SHAPES;
+    // Compiled only for a shape that is kept: compiling costs more than one call's rows would save.
+    const encode = (kept && compiledEncoder(fields, codecs)) || generalEncoder(fields, codecs);
+    shape = { key, fields, codecs, generatesKey: !fields.includes(meta.pk), texts: [], listed: new Map(), encode };
+    if (kept) byKey.set(key, shape);
   }
   return shape;
+}
+
+function generalEncoder(fields: readonly Field[], codecs: readonly Codec[]): RowEncoder {
+  return (row, into, at) => {
+    for (let index = 0; index < fields.length; index++) into[at + index] = encodeValue(codecs[index]!, fields[index]!, row[fields[index]!.slot]);
+  };
+}
+
+/**
+ * generalEncoder as straight-line code (see compiled-code.ts), each column's codec and field at a call site of
+ * its own; the text holds only slot numbers. Undefined where the process refuses code from strings.
+ */
+function compiledEncoder(fields: readonly Field[], codecs: readonly Codec[]): RowEncoder | undefined {
+  const steps = fields.map((field, index) => `value = row[${field.slot}];\n  into[at + ${index}] = value === null ? null : codec${index}.encode(field${index}.toColumn(value), field${index});`);
+  const body = `return function encodeRow(row, into, at) {\n  let value;\n  ${steps.join("\n  ")}\n};`;
+  const parameters = [...codecs.map((_, index) => `codec${index}`), ...fields.map((_, index) => `field${index}`)];
+  return compiledFromStrings<RowEncoder>(parameters, body, [...codecs, ...fields]);
 }
 
 /**
@@ -97,7 +123,7 @@ async function insertBatch(meta: ModelMeta, database: Database, batch: InsertBat
   if (positions.length > 1 && shape.fields.length > 0 && !dialect.manyRows && (!readsKeys || (await keysFollow(meta, database, positions.length)))) {
     return insertListed(meta, database, batch, slots, readsKeys, onConflict);
   }
-  const values = dialect.manyRows ? batch.encoded : positions.map((row) => encodeRow(shape.fields, shape.codecs, slots[row]!));
+  const values = dialect.manyRows ? batch.encoded : positions.map((row) => encodeRow(shape, slots[row]!));
   const query =
     values.length === 1 ? { text: oneRowText(meta, database, shape, readsKeys, onConflict), values: values[0]! } : insertManyQuery(meta, database, shape, values, readsKeys, onConflict);
   // A bigint key past 2^53 (SQLite's random keys) is read exactly.
@@ -129,13 +155,10 @@ async function insertListed(meta: ModelMeta, database: Database, batch: InsertBa
  * function: its loops were compiled on the stack with the call's objects in them, and compiled again every call.
  */
 function encodeListed(shape: InsertShape, slots: readonly unknown[][], positions: readonly number[], start: number, count: number): unknown[] {
-  const { fields, codecs } = shape;
-  const columns = fields.length;
+  const { encode } = shape;
+  const columns = shape.fields.length;
   const bound = new Array<unknown>(count * columns);
-  for (let row = 0, at = 0; row < count; row++) {
-    const rowSlots = slots[positions[start + row]!]!;
-    for (let column = 0; column < columns; column++, at++) bound[at] = encodeValue(codecs[column]!, fields[column]!, rowSlots[fields[column]!.slot]);
-  }
+  for (let row = 0; row < count; row++) encode(slots[positions[start + row]!]!, bound, row * columns);
   return bound;
 }
 
@@ -217,13 +240,13 @@ function positionsByShape(meta: ModelMeta, dialect: Dialect, rows: readonly unkn
 
 /** Rows of one shape, encoded, in many-row statements within a statement's bounds: each statement's positions and values. */
 function encodedStatements(shape: InsertShape, rows: readonly unknown[][], positions: readonly number[]): [number[], unknown[][]][] {
-  const { fields, codecs } = shape;
+  const { fields } = shape;
   const statements: [number[], unknown[][]][] = [];
   let statementPositions: number[] = [];
   let encoded: unknown[][] = [];
   let characters = 0;
   for (const position of positions) {
-    const values = encodeRow(fields, codecs, rows[position]!);
+    const values = encodeRow(shape, rows[position]!);
     const size = valuesSize(values);
     // A row of nothing but defaults has no VALUES list to share, so it goes alone.
     const full = fields.length === 0 || encoded.length === MAX_ROWS_PER_STATEMENT || characters + size > MAX_CHARACTERS_PER_STATEMENT;
@@ -251,10 +274,10 @@ function givesExactly(fields: readonly Field[], columns: readonly Field[], row: 
   return given === fields.length;
 }
 
-/** One row's bound values, in `fields` order. */
-function encodeRow(fields: readonly Field[], codecs: readonly Codec[], row: readonly unknown[]): unknown[] {
-  const values = new Array<unknown>(fields.length);
-  for (let index = 0; index < fields.length; index++) values[index] = encodeValue(codecs[index]!, fields[index]!, row[fields[index]!.slot]);
+/** One row's bound values, in the shape's order. */
+function encodeRow(shape: InsertShape, row: readonly unknown[]): unknown[] {
+  const values = new Array<unknown>(shape.fields.length);
+  shape.encode(row, values, 0);
   return values;
 }
 
@@ -268,7 +291,7 @@ function valuesSize(values: readonly unknown[]): number {
 /** One validated row's slots (create(), save()) into `database`: one INSERT, without insertRows' grouping; returns its primary key. */
 export async function insertRow(meta: ModelMeta, database: Database, slots: readonly unknown[]): Promise<unknown> {
   const shape = insertShape(meta, database.dialect, slots);
-  const query = { text: oneRowText(meta, database, shape, shape.generatesKey), values: encodeRow(shape.fields, shape.codecs, slots) };
+  const query = { text: oneRowText(meta, database, shape, shape.generatesKey), values: encodeRow(shape, slots) };
   const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT"), arrayRows: true }));
   if (shape.generatesKey) return keysOf(meta, database.dialect, result.rows as unknown[][], Number(result.insertId), 1, 1)[0];
   await resyncKeys(meta, database);
