@@ -24,16 +24,15 @@ const MAX_CHARACTERS_PER_STATEMENT = 1_000_000;
 interface InsertShape {
   /** A "+" or "-" per column, in declaration order. */
   readonly key: string;
-  /** The columns given, in declaration order, and their codecs. */
+  /** The columns given, in declaration order. */
   readonly fields: readonly Field[];
-  readonly codecs: readonly Codec[];
   /** The key column is left out: the database generates it. */
   readonly generatesKey: boolean;
   /** The one-row INSERT's text, without RETURNING ([0]) and with it ([1]), each built when first needed. */
   readonly texts: [string?, string?];
   /** Many-row `VALUES (…), (…)` texts, where the dialect has no many-row clause (see listedText). */
   readonly listed: Map<string, string>;
-  /** Writes a row's values for `fields`, encoded by `codecs`, into `into` from `at`. */
+  /** Writes a row's values for `fields`, each encoded by its column's codec, into `into` from `at`. */
   readonly encode: RowEncoder;
 }
 
@@ -57,7 +56,7 @@ function insertShape(meta: ModelMeta, dialect: Dialect, row: readonly unknown[])
     const kept = byKey.size < MAX_INSERT_SHAPES;
     // Compiled only for a shape that is kept: compiling costs more than one call's rows would save.
     const encode = (kept && compiledEncoder(fields, codecs)) || generalEncoder(fields, codecs);
-    shape = { key, fields, codecs, generatesKey: !fields.includes(meta.pk), texts: [], listed: new Map(), encode };
+    shape = { key, fields, generatesKey: !fields.includes(meta.pk), texts: [], listed: new Map(), encode };
     if (kept) byKey.set(key, shape);
   }
   return shape;
