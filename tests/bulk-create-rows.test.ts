@@ -25,11 +25,17 @@ describeEachDialect("bulkCreate checks each row as create() does, whatever its s
   });
   const Bulk = orm.Model.define("Bulk", { ...shared }, { database });
   const Single = orm.Model.define("Single", { ...shared }, { database });
+  const Reading = orm.Model.define(
+    "Reading",
+    { on: orm.Boolean(), at: orm.DateTime(), level: orm.Decimal({ maxDigits: 7, decimalPlaces: 2 }) },
+    { database },
+  );
 
   beforeAll(() => database.createAll());
   beforeEach(async () => {
     await Bulk.objects.delete();
     await Single.objects.delete();
+    await Reading.objects.delete();
   });
 
   const stored = async (model: typeof Bulk) => model.objects.orderBy("code").valuesList("code", "name", "stock", "price", "note");
@@ -87,6 +93,30 @@ describeEachDialect("bulkCreate checks each row as create() does, whatever its s
     const [bulk, single] = await both(rows);
     expect(bulk).toEqual(single);
     expect(bulk).toHaveLength(48);
+  });
+
+  test("booleans, Dates and decimals in many-row INSERTs, more distinct decimals than SQLite's codec keeps numbers for, stored and found as given", async () => {
+    // 3,000 rows, 1,500 distinct levels (each twice): past the 1,024 texts the SQLite codec keeps the numbers of,
+    // every level must still be stored as itself and compare equal to itself.
+    const levelOf = (index: number) => ((index % 1500) * 3.37 - 2000).toFixed(2);
+    const start = Date.UTC(2026, 0, 1);
+    const rows = Array.from({ length: 3000 }, (_, index) => ({
+      on: index % 3 === 0,
+      at: new Date(start + index * 61_001),
+      level: levelOf(index),
+    }));
+    const made = await Reading.objects.bulkCreate(rows);
+    expect(new Set(made.map((reading) => reading.pk)).size).toBe(3000);
+    const stored = await Reading.objects.orderBy("id").valuesList("on", "at", "level");
+    expect(stored.map(([on, at, level]) => [on, (at as Date).toISOString(), level])).toEqual(rows.map((row, index) => [row.on, row.at.toISOString(), levelOf(index)]));
+    for (const index of [0, 1, 1023, 1024, 1025, 1499]) {
+      expect(await Reading.objects.filter({ level: levelOf(index) }).count()).toBe(2);
+      expect(await Reading.objects.filter({ level__gte: levelOf(index), level__lt: (Number(levelOf(index)) + 0.01).toFixed(2) }).count()).toBe(2);
+    }
+    const { total } = await Reading.objects.aggregate({ total: orm.Sum("level") });
+    const expected = rows.reduce((sum, _, index) => sum + Math.round(Number(levelOf(index)) * 100), 0) / 100;
+    expect(Number(total)).toBeCloseTo(expected, 2);
+    expect(await Reading.objects.filter({ on: true, at__gte: new Date(start + 1500 * 61_001) }).count()).toBe(500);
   });
 
   test("a bad row after many good ones of its shape is refused before any SQL with every problem it has, as create() names them", async () => {

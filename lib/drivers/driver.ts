@@ -16,6 +16,11 @@ export interface CompiledQuery {
    * inserted row, holding its generated key.
    */
   readonly eachRow?: boolean;
+  /**
+   * Every value came from a codec of the dialect (a bulk INSERT's): the driver binds them as they are, without
+   * looking for one it would have to convert (SQLite binds no booleans and no Dates; its codecs give neither).
+   */
+  readonly encoded?: boolean;
 }
 
 /** The kinds of statement quarry writes for a model. */

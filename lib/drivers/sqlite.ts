@@ -222,7 +222,7 @@ class SqliteConnection implements Connection {
       const exactIntegers = options?.exactIntegers ?? false;
       if (prepared.exactIntegers !== exactIntegers) statement.safeIntegers((prepared.exactIntegers = exactIntegers));
       if (query.eachRow) return this.#insertEach(statement, query.values as readonly (readonly unknown[])[]);
-      const values = sqliteValues(query.values);
+      const values = query.encoded ? query.values : sqliteValues(query.values);
       if (prepared.reader) {
         const arrayRows = options?.arrayRows ?? false;
         if (!arrayRows) refuseProtoColumn((prepared.columns ??= statement.columns().map((column) => column.name)), query);

@@ -142,7 +142,7 @@ async function insertListed(meta: ModelMeta, database: Database, batch: InsertBa
   const perStatement = rowsPerListedStatement(database.dialect, shape);
   for (let start = 0; start < positions.length; start += perStatement) {
     const count = Math.min(perStatement, positions.length - start);
-    const query = { text: listedText(meta, database.dialect, shape, count, onConflict), values: encodeListed(shape, slots, positions, start, count) };
+    const query = { text: listedText(meta, database.dialect, shape, count, onConflict), values: encodeListed(shape, slots, positions, start, count), encoded: true };
     const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT", count), arrayRows: true }));
     // The rows' keys run up to the statement's last one, one apart (keysFollow checked it).
     if (readsKeys) placeKeys(meta, slots, positions, start, keysOf(meta, database.dialect, [], Number(result.insertId) - count + 1, count, 1));
