@@ -119,6 +119,35 @@ describeEachDialect("bulkCreate checks each row as create() does, whatever its s
     expect(await Reading.objects.filter({ on: true, at__gte: new Date(start + 1500 * 61_001) }).count()).toBe(500);
   });
 
+  test("field classes of the program's own, overriding validate() or the check it runs, check bulkCreate's rows as create()'s", async () => {
+    class Shouted extends orm.StringField {
+      override validate(value: unknown): string | null {
+        const text = super.validate(value);
+        return text === null ? null : text.toUpperCase();
+      }
+    }
+    class Trimmed extends orm.StringField {
+      protected override check(value: unknown): string {
+        return super.check(typeof value === "string" ? value.trim() : value);
+      }
+    }
+    // The field classes' constructors are typed with the options every field takes; StringField reads maxLength too.
+    const options = (maxLength: number, allowNull: boolean): orm.StringOptions => ({ maxLength, allowNull });
+    const fields = () => ({ label: new Shouted(options(8, false)), tag: new Trimmed(options(4, true)) });
+    const Many = orm.Model.define("CustomMany", fields(), { database });
+    const One = orm.Model.define("CustomOne", fields(), { database });
+    await database.createAll();
+    const rows = Array.from({ length: 40 }, (_, index) => ({ label: `row ${index}`, tag: index % 4 === 0 ? null : `  t${index % 10}  ` }));
+    await untyped(Many).bulkCreate(rows);
+    for (const row of rows) await untyped(One).create(row);
+    const stored = async (model: typeof Many) => model.objects.orderBy("id").valuesList("label", "tag");
+    expect(await stored(Many)).toEqual(await stored(One));
+    expect((await stored(Many)).slice(0, 2)).toEqual([["ROW 0", null], ["ROW 1", "t1"]]);
+    const tooLong = await errorOf(() => untyped(Many).bulkCreate([...rows, { label: "x", tag: "  long1  " }]));
+    expect(tooLong.message).toBe((await errorOf(() => untyped(One).create({ label: "x", tag: "  long1  " }))).message.replaceAll("CustomOne", "CustomMany"));
+    expect(tooLong.message).toMatch(/tag is 5 characters long; maxLength is 4/);
+  });
+
   test("a bad row after many good ones of its shape is refused before any SQL with every problem it has, as create() names them", async () => {
     const good = Array.from({ length: 50 }, (_, index) => ({ code: `g${index}`, name: "good", stock: index, price: "1.00", note: "n" }));
     const bad = { code: "toolongcode", name: "bad", stock: 1.5, price: "1.00", note: "n" };
