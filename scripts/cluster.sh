@@ -11,16 +11,19 @@ set -euo pipefail
 
 ROOT=${QUARRY_CLUSTER_DIR:-/tmp/quarry-cluster}
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
-PG_PRIMARY_PORT=55432
-PG_STANDBY_PORT=55433
-PGBOUNCER_PORT=56432
-MY_PRIMARY_PORT=53306
-MY_REPLICA_PORT=53307
-GALERA_PORTS=(53311 53312 53313)
+# Every port lies below the kernel's ephemeral range (32768-60999 here): a port in it can be taken, at any moment,
+# by the local end of some outgoing connection (one Galera node's to another, a donor's rsync), and a server that
+# cannot listen on its port then dies. A Galera node did so once in CI.
+PG_PRIMARY_PORT=25432
+PG_STANDBY_PORT=25433
+PGBOUNCER_PORT=26432
+MY_PRIMARY_PORT=23306
+MY_REPLICA_PORT=23307
+GALERA_PORTS=(23311 23312 23313)
 # Per Galera node: group communication, incremental state transfer, full state transfer (rsync).
-GALERA_GCOMM=(54567 54577 54587)
-GALERA_IST=(54568 54578 54588)
-GALERA_SST=(54569 54579 54589)
+GALERA_GCOMM=(24567 24577 24587)
+GALERA_IST=(24568 24578 24588)
+GALERA_SST=(24569 24579 24589)
 
 as_postgres() { runuser -u postgres -- "$@"; }
 
@@ -114,12 +117,42 @@ my_client() { # name, args...
 }
 
 my_start() { # name [extra mariadbd options]
-  local name=$1 dir=$ROOT/my/$1
+  local name=$1 attempt
+  shift
+  # A Galera node receives the cluster's state as it joins, through the rsync state-transfer script, and aborts if
+  # the transfer fails; joining again is what an operator would do, so a node gets three tries.
+  local log=$ROOT/my/$name/error.log logged
+  for attempt in 1 2 3; do
+    logged=$(cat "$log" 2>/dev/null | wc -l)
+    my_launch "$name" "$@" && return 0
+    echo "cluster: MariaDB $name did not come up (try $attempt); the errors it logged:" >&2
+    tail -n +$((logged + 1)) "$log" | grep -E '\[ERROR\]' >&2 || true
+    [[ $name == galera* ]] || return 1
+    # What the failed transfer left running (its rsync daemon) would hold the node's ports.
+    pkill -f -- "$ROOT/my/$name/" 2>/dev/null || true
+    sleep 5
+  done
+  return 1
+}
+
+my_launch() { # name [extra mariadbd options]: fails as soon as the server exits, or after 90 s
+  local dir=$ROOT/my/$1 pid
   shift
   # setsid: the server outlives this script, in a session of its own.
   setsid /usr/sbin/mariadbd --defaults-file="$dir/my.cnf" "$@" >>"$dir/log" 2>&1 </dev/null &
-  echo $! >"$dir/pid"
-  wait_for "MariaDB $name" "mariadb-admin --protocol=socket -S $dir/sock -u root ping"
+  pid=$!
+  echo $pid >"$dir/pid"
+  for _ in $(seq 1 180); do
+    mariadb-admin --protocol=socket -S "$dir/sock" -u root ping >/dev/null 2>&1 && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$dir/pid"
+      return 1
+    fi
+    sleep 0.5
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$dir/pid"
+  return 1
 }
 
 my_stop() { # name [signal]: SIGTERM shuts down cleanly, SIGKILL is a crash
