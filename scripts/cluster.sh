@@ -27,9 +27,13 @@ GALERA_SST=(24569 24579 24589)
 
 as_postgres() { runuser -u postgres -- "$@"; }
 
-wait_for() { # what, command; up to 90 s
+wait_for() { # what, command [, pid of the server it waits for: fails at once if that exits]; up to 90 s
   for _ in $(seq 1 180); do
     if eval "$2" >/dev/null 2>&1; then return 0; fi
+    if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then
+      echo "cluster: $1 exited while starting" >&2
+      return 1
+    fi
     sleep 0.5
   done
   echo "cluster: $1 did not come up" >&2
@@ -117,15 +121,14 @@ my_client() { # name, args...
 }
 
 my_start() { # name [extra mariadbd options]
-  local name=$1 attempt
+  local name=$1 log=$ROOT/my/$1/error.log attempt logged
   shift
   # A Galera node receives the cluster's state as it joins, through the rsync state-transfer script, and aborts if
   # the transfer fails; joining again is what an operator would do, so a node gets three tries.
-  local log=$ROOT/my/$name/error.log logged
   for attempt in 1 2 3; do
-    logged=$(cat "$log" 2>/dev/null | wc -l)
+    logged=$( (wc -l <"$log") 2>/dev/null || echo 0)
     my_launch "$name" "$@" && return 0
-    echo "cluster: MariaDB $name did not come up (try $attempt); the errors it logged:" >&2
+    echo "cluster: the errors MariaDB $name logged (try $attempt):" >&2
     tail -n +$((logged + 1)) "$log" | grep -E '\[ERROR\]' >&2 || true
     [[ $name == galera* ]] || return 1
     # What the failed transfer left running (its rsync daemon) would hold the node's ports.
@@ -135,21 +138,14 @@ my_start() { # name [extra mariadbd options]
   return 1
 }
 
-my_launch() { # name [extra mariadbd options]: fails as soon as the server exits, or after 90 s
-  local dir=$ROOT/my/$1 pid
+my_launch() { # name [extra mariadbd options]
+  local name=$1 dir=$ROOT/my/$1 pid
   shift
   # setsid: the server outlives this script, in a session of its own.
   setsid /usr/sbin/mariadbd --defaults-file="$dir/my.cnf" "$@" >>"$dir/log" 2>&1 </dev/null &
   pid=$!
   echo $pid >"$dir/pid"
-  for _ in $(seq 1 180); do
-    mariadb-admin --protocol=socket -S "$dir/sock" -u root ping >/dev/null 2>&1 && return 0
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$dir/pid"
-      return 1
-    fi
-    sleep 0.5
-  done
+  wait_for "MariaDB $name" "mariadb-admin --protocol=socket -S $dir/sock -u root ping" "$pid" && return 0
   kill -KILL "$pid" 2>/dev/null || true
   rm -f "$dir/pid"
   return 1
