@@ -6,7 +6,7 @@ import { dialects, type Dialect } from "./dialects/index.js";
 import type { CompiledQuery, Connection, Driver, PoolOptions, QueryOptions, QueryResult, Row, StatementAbout } from "./drivers/driver.js";
 import { ConnectionError, QueryCancelledError, TransactionError, ValidationError } from "./errors.js";
 import { statementOptions, timeLimit, withCallBounds, type StatementOptions } from "./statement-bounds.js";
-import { SAVEPOINT, SEND, STREAM, Transaction, type TransactionHost, type TransactionOptions } from "./transaction.js";
+import { SAVEPOINT, SEND, SEND_NOW, STREAM, Transaction, type TransactionHost, type TransactionOptions } from "./transaction.js";
 import type { ModelMeta } from "./model/meta.js";
 import { createTableStatements, dropTableStatement, sortByDependency } from "./query/ddl.js";
 import { DatabaseURL } from "./url.js";
@@ -169,6 +169,7 @@ export class Database extends DatabaseEmitter {
       dialect: this.dialect,
       storage: this.#transactions,
       send: (connection, query, queryOptions) => this.#send(connection, query, queryOptions),
+      sendNow: (connection, query, queryOptions) => (this.listenerCount("query") === 0 ? connection.queryNow?.(query, this.#bounded(queryOptions)) : undefined),
       stream: (connection, query, batchSize, queryOptions) => this.#stream(connection, query, batchSize, queryOptions),
     };
     checkReplicaOptions(options);
@@ -398,25 +399,43 @@ export class Database extends DatabaseEmitter {
     return this.#runOnPrimary(query, options);
   }
 
+  /**
+   * runCompiled() answered at once, without a promise, where the statement runs in-process and its connection is
+   * free this instant (SQLite, inside the calling code's transaction or outside any); else undefined, and the caller
+   * awaits runCompiled(). For writes of many statements: while any async hook is enabled (an AsyncLocalStorage is
+   * one), every promise calls into it.
+   */
+  runCompiledNow(query: CompiledQuery, options?: QueryOptions): QueryResult | undefined {
+    options = withCallBounds(options);
+    if (query.values.length > this.dialect.maxParameters && !query.eachRow) throw this.#tooManyParameters(query);
+    const transaction = this.#transactions.getStore();
+    if (transaction) return transaction[SEND_NOW](query, options);
+    return this.#replicas ? undefined : this.#runOnPrimaryNow(query, this.#bounded(options));
+  }
+
   #runOnPrimary(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
-    if (this.#timeoutMs !== undefined) options = this.#bounded(options);
+    options = this.#bounded(options);
+    try {
+      const result = this.#runOnPrimaryNow(query, options);
+      if (result) return Promise.resolve(result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const driver = this.#driver;
-    if (driver && !this.#closed && this.listenerCount("query") === 0) {
-      if (driver.runNow) {
-        try {
-          const result = driver.runNow(query, options);
-          if (result) return Promise.resolve(result);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      } else if (driver.run) {
-        // A server pool's statement in one promise (Driver.run). Its connection is held for that statement only,
-        // so it is counted in flight but not leased: a disconnect() past its timeout closes the pool under it.
-        this.#inFlight++;
-        return driver.run(query, options, this.#leaseEnded);
-      }
+    if (driver?.run && !this.#closed && this.listenerCount("query") === 0) {
+      // A server pool's statement in one promise (Driver.run). Its connection is held for that statement only,
+      // so it is counted in flight but not leased: a disconnect() past its timeout closes the pool under it.
+      this.#inFlight++;
+      return driver.run(query, options, this.#leaseEnded);
     }
     return this.#runLeased(query, options);
+  }
+
+  /** The primary's answer at once (Driver.runNow), unless a listener must hear of the statement. */
+  #runOnPrimaryNow(query: CompiledQuery, options?: QueryOptions): QueryResult | undefined {
+    const driver = this.#driver;
+    if (!driver?.runNow || this.#closed || this.listenerCount("query") > 0) return undefined;
+    return driver.runNow(query, options);
   }
 
   async #runLeased(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {

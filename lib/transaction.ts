@@ -25,6 +25,8 @@ export interface TransactionHost {
   /** The database's AsyncLocalStorage of transactions. */
   readonly storage: { run<R>(transaction: Transaction, fn: () => R): R; getStore(): Transaction | undefined };
   send(connection: Connection, query: CompiledQuery, options?: QueryOptions): Promise<QueryResult>;
+  /** send() answered at once where it can be (see Connection.queryNow), else undefined. */
+  sendNow(connection: Connection, query: CompiledQuery, options?: QueryOptions): QueryResult | undefined;
   stream(connection: Connection, query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]>;
 }
 
@@ -33,6 +35,7 @@ export type Release = (destroy: boolean) => void;
 
 /** Database.run and Database.stream reach a transaction's connection through these. */
 export const SEND = Symbol("quarry.send");
+export const SEND_NOW = Symbol("quarry.sendNow");
 export const STREAM = Symbol("quarry.stream");
 export const SAVEPOINT = Symbol("quarry.savepoint");
 
@@ -218,15 +221,31 @@ export class Transaction {
 
   /** @internal A statement of this transaction, or of a query issued inside run(). */
   async [SEND](query: CompiledQuery, options?: QueryOptions): Promise<QueryResult> {
-    this.#usable(query);
-    this.#notStreaming(query);
-    if (this.signal && !options?.signal) options = { ...options, signal: this.signal };
+    options = this.#statementOptions(query, options);
     try {
       return await this.#host.send(this.#connection, query, options);
     } catch (error) {
       this.#fails(error);
       throw error;
     }
+  }
+
+  /** @internal [SEND] answered at once where the connection can (see Connection.queryNow); undefined where it must be awaited. */
+  [SEND_NOW](query: CompiledQuery, options?: QueryOptions): QueryResult | undefined {
+    options = this.#statementOptions(query, options);
+    try {
+      return this.#host.sendNow(this.#connection, query, options);
+    } catch (error) {
+      this.#fails(error);
+      throw error;
+    }
+  }
+
+  /** A statement's options, with the transaction's signal, once the transaction can take it. */
+  #statementOptions(query: CompiledQuery, options: QueryOptions | undefined): QueryOptions | undefined {
+    this.#usable(query);
+    this.#notStreaming(query);
+    return this.signal && !options?.signal ? { ...options, signal: this.signal } : options;
   }
 
   /** @internal */

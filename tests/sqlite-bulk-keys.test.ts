@@ -1,3 +1,4 @@
+import { createHook } from "node:async_hooks";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as orm from "../lib/index.js";
 import { DIALECTS, placeFor } from "./helpers/databases.js";
@@ -37,6 +38,39 @@ if (DIALECTS.includes("sqlite")) {
       const stored = await storedLabels();
       expect(stored.size).toBe(701);
       expect(created.map((entry) => stored.get(entry.pk))).toEqual(created.map((entry) => entry.label));
+    });
+
+    /** The promises `work` makes: while any async hook is enabled (AsyncLocalStorage is one), each costs a call into it. */
+    const promisesOf = async (work: () => Promise<unknown>) => {
+      let made = 0;
+      const hook = createHook({ init: (_id, type) => void (type === "PROMISE" && made++) });
+      hook.enable();
+      try {
+        await work();
+      } finally {
+        hook.disable();
+      }
+      return made;
+    };
+
+    test("its statements are answered at once: the promises a bulkCreate or bulkUpdate makes do not grow with its statements", async () => {
+      await Entry.objects.delete();
+      const perStatement = database.dialect.valuesPerInsert!;
+      const few = await promisesOf(() => Entry.objects.bulkCreate(rows(2 * perStatement, "few")));
+      const many = await promisesOf(() => Entry.objects.bulkCreate(rows(20 * perStatement, "many")));
+      expect(many - few).toBeLessThan(5);
+      // Inside the caller's transaction, in a savepoint of its own.
+      const inTransaction = (count: number) => promisesOf(() => database.transaction(() => Entry.objects.bulkCreate(rows(count, "nested"))));
+      expect((await inTransaction(20 * perStatement)) - (await inTransaction(2 * perStatement))).toBeLessThan(5);
+      expect(await Entry.objects.count()).toBe(44 * perStatement);
+
+      const entries = await Entry.objects.orderBy("id").all();
+      for (const entry of entries) entry.label = `${entry.label}!`;
+      // Two UPDATEs (of 15,000 rows each at most), then six.
+      const updateFew = await promisesOf(() => Entry.objects.bulkUpdate(entries.slice(0, 15_001), ["label"]));
+      const updateMany = await promisesOf(() => Entry.objects.bulkUpdate(entries, ["label"]));
+      expect(updateMany - updateFew).toBeLessThan(5);
+      expect(await Entry.objects.filter({ label__endswith: "!" }).count()).toBe(entries.length);
     });
   });
 }

@@ -67,6 +67,12 @@ export interface QueryResult<R = Row | unknown[]> {
 /** One open connection. Everything a transaction does runs on one of these. */
 export interface Connection {
   query(query: CompiledQuery, options?: QueryOptions): Promise<QueryResult>;
+  /**
+   * query() answered at once, where statements run in-process (SQLite); undefined where this one must wait (another
+   * connection holds the lock it needs), for query() to wait for it. A write of many statements then makes no
+   * promise per statement: while any async hook is enabled (an AsyncLocalStorage is one), each promise calls into it.
+   */
+  queryNow?(query: CompiledQuery, options?: QueryOptions): QueryResult | undefined;
   /** Rows one batch at a time, from a server-side cursor or streaming read; ends early on `return()`. */
   stream(query: CompiledQuery, batchSize: number, options?: QueryOptions): AsyncIterable<Row | unknown[]>;
 }

@@ -86,12 +86,7 @@ class SqliteDriver implements Driver {
     const connection = this.#connection;
     if (this.#held || !connection) return undefined;
     try {
-      return connection.querySync(query, options);
-    } catch (error) {
-      // Another connection holds the lock: the statement did nothing, and waits for it on the leased path, which
-      // retries without blocking.
-      if (isBusy(error)) return undefined;
-      throw error;
+      return connection.queryNow(query, options);
     } finally {
       this.#leaveNoTransactionOpen();
     }
@@ -201,7 +196,7 @@ class SqliteConnection implements Connection {
     const budget = Math.min(this.busyTimeoutMs, options?.timeoutMs ?? Number.POSITIVE_INFINITY);
     for (let pause = 1; ; pause = Math.min(pause * 2, MAX_BUSY_PAUSE_MS)) {
       try {
-        return this.querySync(query, options);
+        return this.#querySync(query, options);
       } catch (error) {
         const waited = performance.now() - started;
         if (!isBusy(error) || waited >= budget) throw error;
@@ -210,7 +205,18 @@ class SqliteConnection implements Connection {
     }
   }
 
-  querySync(query: CompiledQuery, options?: QueryOptions): QueryResult {
+  queryNow(query: CompiledQuery, options?: QueryOptions): QueryResult | undefined {
+    try {
+      return this.#querySync(query, options);
+    } catch (error) {
+      // Another connection holds the lock: the statement did nothing, and waits for it in query(), which retries
+      // without blocking.
+      if (isBusy(error)) return undefined;
+      throw error;
+    }
+  }
+
+  #querySync(query: CompiledQuery, options?: QueryOptions): QueryResult {
     if (!this.db.open) throw new ConnectionError("The SQLite database was closed (disconnect() was called)");
     // A statement runs to its end inside one call here: a signal can only stop it before it starts.
     if (options?.signal?.aborted) {

@@ -46,13 +46,14 @@ export async function updateRows(meta: ModelMeta, database: Database, state: Que
   const run = async () => {
     let matched = 0;
     for (let start = 0; start < rows.length; start += batchSize) {
-      const batch = rows.slice(start, start + batchSize);
-      const result = await withModel(meta, database.run(updateStatement(meta, database.dialect, state, fields, batch)));
+      const query = database.compile(updateStatement(meta, database.dialect, state, fields, rows.slice(start, start + batchSize)));
+      // Answered at once where it can be (Database.runCompiledNow): no promise per statement.
+      const result = database.runCompiledNow(query) ?? (await database.runCompiled(query));
       matched += result.rowsAffected;
     }
     return matched;
   };
-  const matched = rows.length > batchSize ? await database.transaction(run) : await run();
+  const matched = await withModel(meta, rows.length > batchSize ? database.transaction(run) : run());
   for (const instance of instances) {
     if (stateOf(instance).dirty) for (const field of fields) ownState(instance).dirty?.delete(field.name);
   }

@@ -110,8 +110,7 @@ export async function insertRows(meta: ModelMeta, database: Database, rows: read
     }
   };
   const statements = database.dialect.manyRows ? batches.length : batches.reduce((count, batch) => count + listedStatements(database.dialect, batch), 0);
-  if (statements === 1) await run();
-  else await database.transaction(run);
+  await withModel(meta, statements === 1 ? run() : database.transaction(run));
 }
 
 /** One batch's rows inserted; where the database generates their keys and they are read, each written into its row's slot. */
@@ -127,7 +126,7 @@ async function insertBatch(meta: ModelMeta, database: Database, batch: InsertBat
     values.length === 1 ? { text: oneRowText(meta, database, shape, readsKeys, onConflict), values: values[0]! } : insertManyQuery(meta, database, shape, values, readsKeys, onConflict);
   // A bigint key past 2^53 (SQLite's random keys) is read exactly.
   const exactIntegers = meta.pk.kind === "bigint";
-  const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT", values.length), arrayRows: true, exactIntegers }));
+  const result = await database.runCompiled(query, { about: about(meta, "INSERT", values.length), arrayRows: true, exactIntegers });
   if (!readsKeys) return;
   placeKeys(meta, slots, positions, 0, await generatedKeys(meta, database, result, values.length));
 }
@@ -135,7 +134,8 @@ async function insertBatch(meta: ModelMeta, database: Database, batch: InsertBat
 /**
  * Many rows where the dialect has no many-row clause (SQLite): `VALUES (…), (…)` lists of as many rows as fit
  * valuesPerInsert, then one of the rest, each text built and prepared once, their values encoded straight into
- * the statement's one array. Keys are worked out from each statement's last one.
+ * the statement's one array. Keys are worked out from each statement's last one. Each statement is answered at
+ * once where it can be (Database.runCompiledNow): awaiting each would make promises in proportion to the rows.
  */
 async function insertListed(meta: ModelMeta, database: Database, batch: InsertBatch, slots: readonly unknown[][], readsKeys: boolean, onConflict: string | undefined): Promise<void> {
   const { shape, positions } = batch;
@@ -143,7 +143,8 @@ async function insertListed(meta: ModelMeta, database: Database, batch: InsertBa
   for (let start = 0; start < positions.length; start += perStatement) {
     const count = Math.min(perStatement, positions.length - start);
     const query = { text: listedText(meta, database.dialect, shape, count, onConflict), values: encodeListed(shape, slots, positions, start, count), encoded: true };
-    const result = await withModel(meta, database.runCompiled(query, { about: about(meta, "INSERT", count), arrayRows: true }));
+    const options = { about: about(meta, "INSERT", count), arrayRows: true };
+    const result = database.runCompiledNow(query, options) ?? (await database.runCompiled(query, options));
     // The rows' keys run up to the statement's last one, one apart (keysFollow checked it).
     if (readsKeys) placeKeys(meta, slots, positions, start, keysOf(meta, database.dialect, [], Number(result.insertId) - count + 1, count, 1));
   }

@@ -63,9 +63,11 @@ export async function insertLinks(through: ModelMeta, database: Database, rows: 
   }
   const run = async () => {
     for (const [index, statement] of statements.entries()) {
-      const count = Math.min(perStatement, values.length - index * perStatement);
-      await withModel(through, database.run(statement, { about: about(through, "INSERT", count) }));
+      const query = database.compile(statement);
+      const options = { about: about(through, "INSERT", Math.min(perStatement, values.length - index * perStatement)) };
+      // Answered at once where it can be (Database.runCompiledNow): no promise per statement.
+      if (!database.runCompiledNow(query, options)) await database.runCompiled(query, options);
     }
   };
-  await (statements.length === 1 ? run() : database.transaction(run));
+  await withModel(through, statements.length === 1 ? run() : database.transaction(run));
 }
