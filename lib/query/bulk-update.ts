@@ -4,7 +4,7 @@ import type { Field } from "../model/fields.js";
 import { ownState, stateOf } from "../model/instance.js";
 import type { ModelMeta } from "../model/meta.js";
 import { validateFields } from "../model/validation.js";
-import { boundValue, QueryCompiler, type QueryState } from "./compiler.js";
+import { encodeValue, QueryCompiler, type QueryState } from "./compiler.js";
 import type { Database } from "../database.js";
 import type { Dialect } from "../dialects/dialect.js";
 import { withModel } from "./persist.js";
@@ -67,10 +67,13 @@ interface Row {
 }
 
 function updateStatement(meta: ModelMeta, dialect: Dialect, state: QueryState, fields: readonly Field[], rows: readonly Row[]): Sql {
+  // Each column's codec looked up once, not once a value.
+  const keyCodec = dialect.codec(meta.pk.kind);
+  const codecs = fields.map((field) => dialect.codec(field.kind));
   const bound = rows.map((row) => {
     const values = new Array<unknown>(fields.length + 1);
-    values[0] = boundValue(dialect, meta.pk, row.pk);
-    for (let index = 0; index < fields.length; index++) values[index + 1] = boundValue(dialect, fields[index]!, row.slots[fields[index]!.slot]);
+    values[0] = encodeValue(keyCodec, meta.pk, row.pk);
+    for (let index = 0; index < fields.length; index++) values[index + 1] = encodeValue(codecs[index]!, fields[index]!, row.slots[fields[index]!.slot]);
     return values;
   });
   return new QueryCompiler(meta, dialect).updateFromRows(state, fields, bound);
