@@ -406,6 +406,8 @@ export class Database extends DatabaseEmitter {
    * one), every promise calls into it.
    */
   runCompiledNow(query: CompiledQuery, options?: QueryOptions): QueryResult | undefined {
+    // A server's statements are never answered at once: its transaction's checks are left to runCompiled(), once.
+    if (!this.#driver?.runNow) return undefined;
     options = withCallBounds(options);
     if (query.values.length > this.dialect.maxParameters && !query.eachRow) throw this.#tooManyParameters(query);
     const transaction = this.#transactions.getStore();
