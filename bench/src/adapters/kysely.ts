@@ -85,8 +85,12 @@ export default class KyselyAdapter implements Adapter<TrackSel[]> {
     return toTrack(await q.returningAll().executeTakeFirstOrThrow());
   }
 
-  async bulkCreate(rows: NewTrack[]): Promise<number> {
-    const values = rows.map(insertValues);
+  shapeRows(rows: readonly (NewTrack | TrackRow)[]): object[] {
+    return rows.map((r) => ("id" in r ? { id: r.id, ...insertValues(r) } : insertValues(r)));
+  }
+
+  async bulkCreate(rows: NewTrack[], shaped = this.shapeRows(rows)): Promise<number> {
+    const values = shaped as ReturnType<typeof insertValues>[];
     if (this.dialect !== "sqlite") return toNumber((await this.db.insertInto("track").values(values).executeTakeFirstOrThrow()).numInsertedOrUpdatedRows);
     return this.db.transaction().execute(async (tx) => {
       let n = 0;
@@ -96,18 +100,18 @@ export default class KyselyAdapter implements Adapter<TrackSel[]> {
   }
 
   // Kysely writes what it is told: ON CONFLICT on SQLite and PostgreSQL, INSERT IGNORE and ON DUPLICATE KEY UPDATE on MySQL.
-  async bulkCreateIgnore(rows: TrackRow[]): Promise<void> {
-    await this.#conflicting(rows, (q) => (this.dialect === "mysql" ? q.ignore() : q.onConflict((oc: any) => oc.doNothing())));
+  async bulkCreateIgnore(rows: TrackRow[], shaped = this.shapeRows(rows)): Promise<void> {
+    await this.#conflicting(shaped, (q) => (this.dialect === "mysql" ? q.ignore() : q.onConflict((oc: any) => oc.doNothing())));
   }
 
-  async bulkUpsert(rows: TrackRow[]): Promise<void> {
-    await this.#conflicting(rows, (q) => (this.dialect === "mysql"
+  async bulkUpsert(rows: TrackRow[], shaped = this.shapeRows(rows)): Promise<void> {
+    await this.#conflicting(shaped, (q) => (this.dialect === "mysql"
       ? q.onDuplicateKeyUpdate({ name: sql`VALUES(name)`, milliseconds: sql`VALUES(milliseconds)` })
       : q.onConflict((oc: any) => oc.column("id").doUpdateSet({ name: (eb: any) => eb.ref("excluded.name"), milliseconds: (eb: any) => eb.ref("excluded.milliseconds") }))));
   }
 
-  async #conflicting(rows: TrackRow[], clause: (q: any) => any): Promise<void> {
-    const values = rows.map((r) => ({ id: r.id, ...insertValues(r) }));
+  async #conflicting(shaped: unknown[], clause: (q: any) => any): Promise<void> {
+    const values = shaped as (ReturnType<typeof insertValues> & { id: number })[];
     if (this.dialect !== "sqlite") return void (await clause(this.db.insertInto("track").values(values)).execute());
     await this.db.transaction().execute(async (tx) => {
       for (const part of chunks(values, SQLITE_ROWS_PER_INSERT)) await clause(tx.insertInto("track").values(part)).execute();

@@ -111,11 +111,15 @@ export default class MikroormAdapter implements Adapter<Track[]> {
     return toTrack(t);
   }
 
-  async bulkCreate(rows: NewTrack[]): Promise<number> {
+  shapeRows(rows: readonly NewTrack[]): object[] {
+    return rows.map(insertData);
+  }
+
+  async bulkCreate(rows: NewTrack[], shaped = this.shapeRows(rows)): Promise<number> {
     // em.insertMany(): one native multi-row INSERT, no entities. It returns every new id only where
     // the driver has RETURNING support wired (PostgreSQL), else just the first; the harness's untimed
     // COUNT(*) after each op is what checks that all rows landed.
-    const data = rows.map(insertData) as never[];
+    const data = shaped as never[];
     const em = this.em;
     if (this.dialect !== "sqlite") await em.insertMany(Track, data);
     else await em.transactional(async (tx) => { for (const part of chunks(data, SQLITE_ROWS_PER_INSERT)) await tx.insertMany(Track, part); });

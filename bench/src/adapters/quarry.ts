@@ -115,17 +115,21 @@ export default class QuarryAdapter implements Adapter<any[]> {
     return toTrack(await this.Track.objects.create(createData(row)));
   }
 
-  async bulkCreate(rows: NewTrack[]): Promise<number> {
-    const created = await this.Track.objects.bulkCreate(rows.map(createData));
+  shapeRows(rows: readonly (NewTrack | TrackRow)[]): object[] {
+    return rows.map((r) => ("id" in r ? conflictData(r) : createData(r)));
+  }
+
+  async bulkCreate(rows: NewTrack[], shaped = this.shapeRows(rows)): Promise<number> {
+    const created = await this.Track.objects.bulkCreate(shaped);
     return Array.isArray(created) ? created.length : Number(created); // ASSUMPTION: instances (or a count)
   }
 
-  async bulkCreateIgnore(rows: TrackRow[]): Promise<void> {
-    await this.Track.objects.bulkCreate(rows.map(conflictData), { onConflict: "ignore" });
+  async bulkCreateIgnore(rows: TrackRow[], shaped = this.shapeRows(rows)): Promise<void> {
+    await this.Track.objects.bulkCreate(shaped, { onConflict: "ignore" });
   }
 
-  async bulkUpsert(rows: TrackRow[]): Promise<void> {
-    await this.Track.objects.bulkCreate(rows.map(conflictData), { onConflict: { target: ["id"], update: ["name", "milliseconds"] } });
+  async bulkUpsert(rows: TrackRow[], shaped = this.shapeRows(rows)): Promise<void> {
+    await this.Track.objects.bulkCreate(shaped, { onConflict: { target: ["id"], update: ["name", "milliseconds"] } });
   }
 
   async prepareBulkUpdate(rows: MillisecondsRow[]): Promise<any[]> {
